@@ -1,0 +1,43 @@
+"""Options of the desktop console (``scythe`` with no subcommand) and its headless guard.
+
+Kept apart from ``ui`` so that parsing arguments and refusing to start without a display never
+imports Qt: a missing display must end in one clear line, not a Qt stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def add_app_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        default="embedded",
+        help="where the world comes from: 'embedded' (default, an orchestrator inside the app), "
+        "'grpc://HOST:PORT' (remote orchestrator) or 'replay:FILE' (a recording)",
+    )
+    parser.add_argument("--scenario", default="regional", help="scenario for the embedded source")
+    parser.add_argument("--screenshot", metavar="PNG", help="render headless to this PNG and exit")
+    parser.add_argument("--frames", type=int, default=30, help="frames to render before --screenshot")
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_app(args: argparse.Namespace) -> int:
+    if not has_display() and not args.screenshot:
+        print(
+            "scythe: no display found (DISPLAY/WAYLAND_DISPLAY unset); run it on a desktop, "
+            "or headless as: xvfb-run -a .venv/bin/scythe",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        from scythe_desktop.ui.app import run_console
+    except ImportError as exc:
+        print(f"scythe: the desktop console is not available in this build ({exc})", file=sys.stderr)
+        return 2
+    return run_console(args)

@@ -1,0 +1,53 @@
+"""The ``scythe`` command: the desktop app by default, plus subcommands for headless work.
+
+Each subcommand lives in its own module and is imported only when it runs, so ``scythe --version``
+and ``scythe bench codec`` never pay for Qt, torch or gRPC start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from scythe_desktop import __version__
+
+# name -> (module, one-line help). The module provides ``add_arguments(parser)`` and ``run(args) -> int``.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "bench": ("scythe_desktop.bench.cli", "run a benchmark and print one JSON object"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scythe",
+        description="SCYTHE Desktop: watch clusters on a globe and decide where observers go. "
+        "Without a subcommand, opens the desktop console on the embedded orchestrator.",
+    )
+    parser.add_argument("--version", action="version", version=f"scythe {__version__}")
+    from scythe_desktop.app_args import add_app_arguments
+
+    add_app_arguments(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = getattr(args, "_module", None)
+    if module is None:
+        from scythe_desktop.app_args import run_app
+
+        return run_app(args)
+    run: Callable[[argparse.Namespace], int] = importlib.import_module(module).run
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
