@@ -24,7 +24,6 @@ from scythe_desktop.core.layout import (
     COL_SIZE,
     COL_THREAT,
     COL_X,
-    COL_Z,
     NODE_COLUMNS,
     NODE_DTYPE,
     DeltaOp,
