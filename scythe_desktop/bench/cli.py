@@ -10,6 +10,7 @@ import sys
 # name -> module providing ``run(quick: bool) -> dict[str, object]``.
 BENCHMARKS: dict[str, str] = {
     "codec": "scythe_desktop.bench.codec",
+    "render": "scythe_desktop.bench.render",
 }
 
 
