@@ -1,0 +1,134 @@
+"""The console's own guardrails for Automate mode, checked before a proposal is sent to the orchestrator.
+
+When the operator lets the console apply the policy's proposals by itself, :class:`AutomateGuard` decides,
+proposal by proposal, whether sending it stays inside the limits the operator set: a budget per hour (the
+spend rate after the action), a maximum number of deploys in any sliding minute, a minimum policy
+confidence, and the regions a deploy or relocation may land in. It is a client-side filter only — the
+orchestrator's guardrails stay authoritative and may still refuse — so it errs on the side of refusing.
+Pure Python (no Qt, no gRPC) so it is unit-tested without a display; time is passed in, never read here.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from scythe_desktop.engine.actions import Deploy, Relocate
+from scythe_desktop.engine.proposals import Proposal
+
+_MINUTE_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RegionBox:
+    """A named lon/lat box (degrees); ``lon_min > lon_max`` means it crosses the antimeridian."""
+
+    name: str
+    lon_min: float
+    lon_max: float
+    lat_min: float
+    lat_max: float
+
+    def contains(self, lon: float, lat: float) -> bool:
+        if not self.lat_min <= lat <= self.lat_max:
+            return False
+        lon = (lon + 180.0) % 360.0 - 180.0
+        if self.lon_min <= self.lon_max:
+            return self.lon_min <= lon <= self.lon_max
+        return lon >= self.lon_min or lon <= self.lon_max
+
+
+@dataclass(frozen=True, slots=True)
+class AutomateLimits:
+    """What the operator allows Automate mode to do.
+
+    Parameters
+    ----------
+    budget_per_hour : float
+        Maximum total spend rate (currency units per hour) of live observers after an action.
+    max_deploys_per_minute : int
+        Maximum deploys sent in any 60-second window (0 forbids automatic deploys).
+    min_confidence : float
+        Proposals whose confidence is below this (0..1) are never sent automatically.
+    allowed_regions : tuple of str
+        Names of the regions a deploy or relocation may target; empty means anywhere.
+    """
+
+    budget_per_hour: float = 50.0
+    max_deploys_per_minute: int = 2
+    min_confidence: float = 0.5
+    allowed_regions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.budget_per_hour >= 0:
+            raise ValueError(f"budget_per_hour must be >= 0, got {self.budget_per_hour}")
+        if self.max_deploys_per_minute < 0:
+            raise ValueError(f"max_deploys_per_minute must be >= 0, got {self.max_deploys_per_minute}")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether a proposal may be sent; ``reason`` names the guardrail that refused it (empty when allowed)."""
+
+    allowed: bool
+    reason: str = ""
+
+
+@dataclass
+class AutomateGuard:
+    """Applies :class:`AutomateLimits` to proposals and remembers what it let through.
+
+    Call :meth:`check` before sending, and :meth:`record_sent` once the proposal was actually sent, so the
+    deploy rate counts what went out. ``regions`` are the world's regions (from the orchestrator's world
+    info); a region named in the limits but unknown to the world allows nothing, which is the safe reading.
+    """
+
+    limits: AutomateLimits
+    regions: tuple[RegionBox, ...] = ()
+    _deploy_times: deque[float] = field(default_factory=deque)
+
+    def check(self, proposal: Proposal, spend_per_hour: float, now: float) -> Verdict:
+        """Verdict for sending ``proposal`` when the world currently spends ``spend_per_hour`` at time ``now``."""
+        limits = self.limits
+        if proposal.confidence < limits.min_confidence:
+            return Verdict(False, f"min_confidence: {proposal.confidence:.2f} < {limits.min_confidence:.2f}")
+        after = spend_per_hour + proposal.cost_per_hour
+        if proposal.cost_per_hour > 0 and after > limits.budget_per_hour:
+            return Verdict(False, f"budget_per_hour: {after:.2f}/h over {limits.budget_per_hour:.2f}/h")
+        action = proposal.action
+        if isinstance(action, Deploy):
+            recent = self._deploys_since(now - _MINUTE_S)
+            if recent >= limits.max_deploys_per_minute:
+                return Verdict(
+                    False, f"max_deploys_per_minute: {recent} in the last minute, limit {limits.max_deploys_per_minute}"
+                )
+        if isinstance(action, Deploy | Relocate) and limits.allowed_regions:
+            inside = [
+                r.name for r in self.regions if r.name in limits.allowed_regions and r.contains(action.lon, action.lat)
+            ]
+            if not inside:
+                return Verdict(
+                    False,
+                    f"allowed_regions: lon {action.lon:.1f}, lat {action.lat:.1f} is outside "
+                    f"{', '.join(limits.allowed_regions)}",
+                )
+        return Verdict(True)
+
+    def record_sent(self, proposal: Proposal, now: float) -> None:
+        """Count ``proposal`` as sent at ``now`` (only deploys count towards the rate)."""
+        if isinstance(proposal.action, Deploy):
+            self._deploy_times.append(now)
+
+    def deploys_in_window(self, now: float) -> int:
+        """Deploys recorded in the 60 seconds before ``now``."""
+        return self._deploys_since(now - _MINUTE_S)
+
+    def _deploys_since(self, start: float) -> int:
+        while self._deploy_times and self._deploy_times[0] <= start:
+            self._deploy_times.popleft()
+        return len(self._deploy_times)
+
+
+__all__ = ["AutomateGuard", "AutomateLimits", "RegionBox", "Verdict"]
