@@ -141,7 +141,7 @@ class NodeSwarm:
         # Rows past the new end are gone, not changed.
         changed = np.concatenate([upd_rows, thr_rows, moved_into, appended])
         changed = changed[changed < self._n]
-        return np.unique(changed)
+        return changed if _strictly_increasing(changed) else np.unique(changed)
 
     # --------------------------------------------------------------------------------------- internals
 
@@ -151,10 +151,11 @@ class NodeSwarm:
 
     def _rows_once(self, ids: NDArray[np.int64], op: str) -> NDArray[np.int64]:
         rows = self.rows_of(ids)
-        if rows.size > 1:
-            uniq, counts = np.unique(ids, return_counts=True)
-            if (counts > 1).any():
-                raise FrameError(f"node id {int(uniq[counts > 1][0])} appears twice as {op} in one delta")
+        if not _strictly_increasing(ids):  # senders usually sort ids, which proves them unique for free
+            ordered = np.sort(ids)
+            repeated = np.flatnonzero(ordered[1:] == ordered[:-1])
+            if repeated.size:
+                raise FrameError(f"node id {int(ordered[repeated[0]])} appears twice as {op} in one delta")
         return rows
 
     def _swap_remove(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -196,6 +197,10 @@ class NodeSwarm:
         self._next_id = last_id
         self._n = end
         return np.arange(start, end, dtype=np.int64)
+
+
+def _strictly_increasing(values: NDArray[np.int64]) -> bool:
+    return values.size < 2 or bool((values[1:] > values[:-1]).all())
 
 
 def changed_runs(rows: NDArray[np.int64]) -> list[tuple[int, int]]:
