@@ -1,0 +1,93 @@
+"""The stream → GUI hand-over: latest wins, deltas stay in order, the queue is bounded, gaps never pass."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from scythe_desktop.core.frames import FrameKind
+from scythe_desktop.core.layout import empty_deltas, empty_nodes
+from scythe_desktop.ui.mailbox import OBSERVERS_KIND, FrameMailbox
+
+
+def test_only_the_first_put_into_an_empty_mailbox_notifies() -> None:
+    box = FrameMailbox()
+    assert box.put(FrameKind.KEYFRAME, 1, empty_nodes(3))
+    assert not box.put(FrameKind.DELTA, 2, empty_deltas(1), base_seq=1)
+    assert box.take() is not None
+    assert box.take() is None
+    assert box.put(FrameKind.DELTA, 3, empty_deltas(1), base_seq=2)
+
+
+def test_a_keyframe_makes_pending_node_frames_stale() -> None:
+    box = FrameMailbox()
+    box.put(FrameKind.KEYFRAME, 1, empty_nodes(3))
+    box.put(FrameKind.DELTA, 2, empty_deltas(1), base_seq=1)
+    box.put(FrameKind.KEYFRAME, 3, empty_nodes(5))
+    box.put(FrameKind.DELTA, 4, empty_deltas(2), base_seq=3)
+    batch = box.take()
+    assert batch is not None and batch.keyframe is not None
+    assert batch.keyframe[0] == 3 and batch.keyframe[1].shape == (5, 6)
+    assert [d.seq for d in batch.deltas] == [4]
+    assert batch.dropped == 2 and batch.last_seq == 4
+
+
+def test_other_kinds_keep_only_the_newest() -> None:
+    box = FrameMailbox()
+    for seq in (1, 2, 3):
+        box.put(FrameKind.GRID, seq, np.full((2, 2), seq, np.float32))
+    box.put(OBSERVERS_KIND, 4, "list")
+    batch = box.take()
+    assert batch is not None
+    assert batch.latest[FrameKind.GRID][0] == 3 and batch.latest[OBSERVERS_KIND] == (4, "list")
+    assert batch.dropped == 2
+
+
+def test_deltas_are_bounded_and_overflow_waits_for_a_keyframe() -> None:
+    box = FrameMailbox(max_deltas=4)
+    box.put(FrameKind.KEYFRAME, 1, empty_nodes(3))
+    box.take()
+    for seq in range(2, 8):
+        box.put(FrameKind.DELTA, seq, empty_deltas(1), base_seq=seq - 1)
+    assert box.waiting_for_keyframe
+    box.put(FrameKind.DELTA, 8, empty_deltas(1), base_seq=7)  # still no keyframe: dropped
+    batch = box.take()
+    assert batch is not None and batch.deltas == () and batch.dropped == 7
+    box.put(FrameKind.KEYFRAME, 9, empty_nodes(3))
+    box.put(FrameKind.DELTA, 10, empty_deltas(1), base_seq=9)
+    batch = box.take()
+    assert batch is not None and batch.keyframe is not None and [d.seq for d in batch.deltas] == [10]
+
+
+def test_a_delta_on_the_wrong_base_breaks_the_chain() -> None:
+    box = FrameMailbox()
+    box.put(FrameKind.KEYFRAME, 1, empty_nodes(3))
+    box.put(FrameKind.DELTA, 3, empty_deltas(1), base_seq=2)  # frame 2 never arrived
+    batch = box.take()
+    assert batch is not None and batch.keyframe is None and batch.deltas == ()
+    assert box.waiting_for_keyframe
+
+
+def test_concurrent_producer_and_consumer_see_every_delta_once_in_order() -> None:
+    box = FrameMailbox(max_deltas=10_000)
+    box.put(FrameKind.KEYFRAME, 1, empty_nodes(1))
+    done = threading.Event()
+
+    def produce() -> None:
+        for seq in range(2, 3002):
+            box.put(FrameKind.DELTA, seq, empty_deltas(1), base_seq=seq - 1)
+        done.set()
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    seen: list[int] = []
+    while True:
+        finished = done.is_set()  # read before taking, so nothing put before it is missed
+        batch = box.take()
+        if batch is not None:
+            seen.extend(d.seq for d in batch.deltas)
+        elif finished:
+            break
+    thread.join()
+    assert seen == list(range(2, 3002))
