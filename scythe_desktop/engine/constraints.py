@@ -1,0 +1,84 @@
+"""Guardrails: whether an action is allowed by the scenario's constraints, and if not, why.
+
+Each check returns ``None`` when the action may proceed, or a reason that starts with the name of the
+refusing constraint: ``coordinates``, ``observer_type``, ``unknown_observer``, ``unknown_cluster``,
+``max_instances``, ``region``, ``forbidden_region``, ``latency``, ``sampling`` or ``budget`` — for
+example ``"budget: 12.0/h over 10.0/h"``. The world calls these before acting, so no policy can break a
+guardrail. This module knows nothing of beliefs, nodes or fields.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scythe_desktop.engine.scenario import Scenario
+
+
+def check_coordinates(lon: float, lat: float) -> str | None:
+    if not (isinstance(lon, int | float) and math.isfinite(lon) and -180.0 <= lon <= 180.0):
+        return f"coordinates: lon must be a finite number in [-180, 180], got {lon!r}"
+    if not (isinstance(lat, int | float) and math.isfinite(lat) and -90.0 <= lat <= 90.0):
+        return f"coordinates: lat must be a finite number in [-90, 90], got {lat!r}"
+    return None
+
+
+def check_placement(scenario: Scenario, lon: float, lat: float, type_index: int) -> str | None:
+    """Position rules for a deploy or relocate of an observer of the given type."""
+    reason = check_coordinates(lon, lat)
+    if reason:
+        return reason
+    k = scenario.constraints
+    for name in k.forbidden_regions:
+        if bool(scenario.region(name).contains(lon, lat)):
+            return f"forbidden_region: ({lon:.2f}, {lat:.2f}) is inside forbidden region {name!r}"
+    if k.allowed_regions and not any(bool(scenario.region(n).contains(lon, lat)) for n in k.allowed_regions):
+        return f"region: ({lon:.2f}, {lat:.2f}) is outside the allowed regions {list(k.allowed_regions)}"
+    region = scenario.region_of(lon, lat)
+    if region >= 0:
+        zone = scenario.latency_zones[scenario.latency_zone_index(scenario.regions[region].latency_zone)]
+        kind = scenario.observer_types[type_index]
+        if kind.latency_ms > zone.max_latency_ms:
+            return (
+                f"latency: type {kind.name!r} has {kind.latency_ms:g} ms, over zone {zone.name!r} "
+                f"limit {zone.max_latency_ms:g} ms"
+            )
+    return None
+
+
+def check_instances(scenario: Scenario, deployed: int) -> str | None:
+    limit = scenario.constraints.max_instances
+    if deployed >= limit:
+        return f"max_instances: {deployed} of {limit} observers already deployed"
+    return None
+
+
+def check_budget(scenario: Scenario, new_total_per_hour: float) -> str | None:
+    limit = scenario.constraints.budget_per_hour
+    if new_total_per_hour > limit + 1e-9:
+        return f"budget: {new_total_per_hour:.1f}/h over {limit:.1f}/h"
+    return None
+
+
+def check_observer(observer_ids: np.ndarray, observer_id: int) -> str | None:
+    if not np.any(observer_ids == observer_id):
+        return f"unknown_observer: no observer with id {observer_id!r}"
+    return None
+
+
+def check_type(scenario: Scenario, name: str) -> str | None:
+    names = [t.name for t in scenario.observer_types]
+    if name not in names:
+        return f"observer_type: {name!r} is not one of {names}"
+    return None
+
+
+__all__ = [
+    "check_budget",
+    "check_coordinates",
+    "check_instances",
+    "check_observer",
+    "check_placement",
+    "check_type",
+]

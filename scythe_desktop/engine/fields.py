@@ -1,0 +1,158 @@
+"""Fields that make coverage and uncertainty visible: lon/lat grids and volumetric fields.
+
+Grids are ``float32 (H, W)`` in equirectangular layout: row 0 is the *north* edge (lat +90), column 0 is
+lon −180, cell centres at ``lon = −180 + (j + ½)·360/W`` and ``lat = 90 − (i + ½)·180/H`` — the layout of
+an image of the globe. Volumes are ``float32 (S, S, S)`` indexed ``[z, y, x]`` over the cube
+``[−EXTENT, EXTENT]³`` of globe coordinates (Earth radius 1). Two volume models:
+
+* ``gaussian``: scatter-add of node weights into voxels (``torch.bincount``) then a separable Gaussian
+  blur (three ``conv1d`` passes);
+* ``rf``: an RF propagation picture, Σ power / (d² + d₀²) over nodes, evaluated on the voxel grid as an FFT
+  convolution of the splatted power with the 1/(d² + d₀²) kernel, times an interference mask
+  (1 − occlusion seen from the voxel's direction).
+
+Pure functions over arrays; this module knows nothing of worlds, clusters or observers as objects.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from scythe_desktop.engine.geo import EARTH_RADIUS_KM
+
+#: Half the side of the volume cube in globe units (a little more than the Earth's radius).
+EXTENT: Final = 1.1
+#: Gaussian blur width of the volume, in globe units (≈190 km on the surface).
+VOLUME_SIGMA: Final = 0.03
+#: Softening distance of the RF kernel, in globe units.
+RF_SOFTENING: Final = 0.02
+
+
+def cell_centres(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes (W,) and latitudes (H,) of grid cell centres, north row first."""
+    if h < 1 or w < 1:
+        raise ValueError(f"grid size must be at least 1 x 1, got {h} x {w}")
+    lon = -180.0 + (np.arange(w) + 0.5) * (360.0 / w)
+    lat = 90.0 - (np.arange(h) + 0.5) * (180.0 / h)
+    return lon, lat
+
+
+def grid_unit_vectors(h: int, w: int) -> NDArray[np.float64]:
+    """(H·W, 3) unit vectors of the cell centres, row-major."""
+    lon, lat = cell_centres(h, w)
+    lo, la = np.radians(lon)[None, :], np.radians(lat)[:, None]
+    c = np.cos(la)
+    xyz = np.empty((h, w, 3))
+    xyz[..., 0] = c * np.cos(lo)
+    xyz[..., 1] = c * np.sin(lo)
+    xyz[..., 2] = np.sin(la)
+    return xyz.reshape(-1, 3)
+
+
+def gaussian_bumps(
+    points: NDArray[np.float64],
+    centres: NDArray[np.float64],
+    sigma_km: NDArray[np.float64],
+    amplitude: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Σ_c amplitude_c · exp(−d²/2σ_c²) at each point, d the great-circle distance; (P,)."""
+    if centres.shape[0] == 0:
+        return np.zeros(points.shape[0])
+    d = EARTH_RADIUS_KM * np.arccos(np.clip(points @ centres.T, -1.0, 1.0))
+    return np.exp(-0.5 * (d / sigma_km) ** 2) @ amplitude
+
+
+def _voxel_index(xyz: torch.Tensor, size: int) -> torch.Tensor:
+    scale = size / (2.0 * EXTENT)
+    ijk = ((xyz + EXTENT) * scale).to(torch.int64).clamp_(0, size - 1)
+    return (ijk[:, 2] * size + ijk[:, 1]) * size + ijk[:, 0]
+
+
+def splat(xyz: NDArray[np.float32], weights: NDArray[np.float32], size: int) -> torch.Tensor:
+    """Scatter-add of weights into an (S, S, S) voxel grid ([z, y, x])."""
+    pts = torch.from_numpy(np.ascontiguousarray(xyz, dtype=np.float32))
+    w = torch.from_numpy(np.ascontiguousarray(weights, dtype=np.float32))
+    grid = torch.bincount(_voxel_index(pts, size), weights=w, minlength=size**3)
+    return grid.to(torch.float32).reshape(size, size, size)
+
+
+def gaussian_kernel(sigma_vox: float) -> torch.Tensor:
+    radius = max(1, int(np.ceil(3.0 * sigma_vox)))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-0.5 * (x / max(sigma_vox, 1e-6)) ** 2)
+    return k / k.sum()
+
+
+def blur3d(grid: torch.Tensor, sigma_vox: float) -> torch.Tensor:
+    """Separable Gaussian blur of an (S, S, S) tensor: one conv1d along each axis."""
+    s = grid.shape[0]
+    k = gaussian_kernel(sigma_vox)
+    weight = k.view(1, 1, -1)
+    r = (k.numel() - 1) // 2
+    out = grid
+    for axis in range(3):
+        moved = out.movedim(axis, -1).contiguous()
+        conv = torch.nn.functional.conv1d(moved.view(-1, 1, s), weight, padding=r)
+        out = conv.view(s, s, s).movedim(-1, axis)
+    return out.contiguous()
+
+
+def volume_gaussian(xyz: NDArray[np.float32], weights: NDArray[np.float32], size: int) -> NDArray[np.float32]:
+    sigma_vox = VOLUME_SIGMA * size / (2.0 * EXTENT)
+    with torch.no_grad():
+        field = blur3d(splat(xyz, weights, size), sigma_vox)
+        return field.clamp_(min=0.0).numpy()
+
+
+def voxel_directions(size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Longitude, latitude (degrees) and radius of every voxel centre, each (S, S, S) [z, y, x]."""
+    c = (torch.arange(size, dtype=torch.float32) + 0.5) * (2.0 * EXTENT / size) - EXTENT
+    z, y, x = torch.meshgrid(c, c, c, indexing="ij")
+    r = torch.sqrt(x * x + y * y + z * z)
+    lon = torch.rad2deg(torch.atan2(y, x))
+    lat = torch.rad2deg(torch.asin((z / r.clamp(min=1e-6)).clamp(-1.0, 1.0)))
+    return lon, lat, r
+
+
+def volume_rf(
+    xyz: NDArray[np.float32],
+    power: NDArray[np.float32],
+    size: int,
+    occlusion_grid: NDArray[np.float32],
+) -> NDArray[np.float32]:
+    """Σ power/(d² + d₀²) at every voxel, times (1 − occlusion) looked up by the voxel's direction."""
+    with torch.no_grad():
+        p = splat(xyz, power, size)
+        n = 2 * size  # zero padding: a linear, not circular, convolution
+        vox = 2.0 * EXTENT / size
+        off = torch.arange(n, dtype=torch.float32)
+        off = torch.where(off < size, off, off - n) * vox
+        d2 = off[:, None, None] ** 2 + off[None, :, None] ** 2 + off[None, None, :] ** 2
+        kernel = 1.0 / (d2 + RF_SOFTENING**2)
+        spec = torch.fft.rfftn(p, s=(n, n, n)) * torch.fft.rfftn(kernel)
+        field = torch.fft.irfftn(spec, s=(n, n, n))[:size, :size, :size]
+        h, w = occlusion_grid.shape
+        lon, lat, _ = voxel_directions(size)
+        col = ((lon + 180.0) * (w / 360.0)).to(torch.int64).clamp_(0, w - 1)
+        row = ((90.0 - lat) * (h / 180.0)).to(torch.int64).clamp_(0, h - 1)
+        occl = torch.from_numpy(np.ascontiguousarray(occlusion_grid, dtype=np.float32))[row, col]
+        return (field * (1.0 - occl)).clamp_(min=0.0).contiguous().numpy()
+
+
+__all__ = [
+    "EXTENT",
+    "RF_SOFTENING",
+    "VOLUME_SIGMA",
+    "blur3d",
+    "cell_centres",
+    "gaussian_bumps",
+    "gaussian_kernel",
+    "grid_unit_vectors",
+    "splat",
+    "volume_gaussian",
+    "volume_rf",
+]

@@ -1,0 +1,766 @@
+"""The world simulator: clusters, observers, belief, nodes and fields behind one stepping API.
+
+``World(scenario, seed)`` owns three seeded random streams (cluster dynamics, observations, node motion),
+so the cluster/belief trajectory depends only on scenario, seed and actions — not on whether node
+buffers are produced. ``step(actions)`` applies the actions (each validated against the constraints),
+advances the dynamics one tick, lets every observer observe, updates the belief and, in the default
+``emit_nodes=True`` mode, produces the node buffer plus the delta frame that turns the previous tick's
+buffer into it (``core.swarm.NodeSwarm`` semantics, bit-exact). With ``emit_nodes=False`` (the RL path)
+a tick costs O(clusters × observers) and nodes are materialised only when :attr:`World.nodes` is read.
+
+Cluster rows, observer rows and node rows are dense; ids are stable. Fields and edges are computed on
+demand. ``to_bytes``/``from_bytes`` capture the whole state including the random streams, so a restored
+world continues bit-identically. This module knows nothing of Qt, the network or policies.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from scythe_desktop.core.layout import DELTA_DTYPE, EDGE_DTYPE
+from scythe_desktop.engine import constraints as guard
+from scythe_desktop.engine import fields
+from scythe_desktop.engine.actions import (
+    Action,
+    ActionResult,
+    Decommission,
+    Deploy,
+    Focus,
+    IncreaseSampling,
+    Relocate,
+)
+from scythe_desktop.engine.belief import BeliefModel
+from scythe_desktop.engine.clusters import (
+    STATE_INTENSITY,
+    STATE_THREAT,
+    ClusterArrays,
+    ClusterState,
+    advance,
+    new_clusters,
+)
+from scythe_desktop.engine.geo import EARTH_RADIUS_KM, unit_vectors
+from scythe_desktop.engine.nodes import NodeStore, node_meta, node_values, threat_values
+from scythe_desktop.engine.observers import (
+    MAX_DETECTION,
+    OBSERVER_DTYPE,
+    cost_per_hour,
+    focus_multipliers,
+    footprint,
+    load_factor,
+    rate_detection,
+)
+from scythe_desktop.engine.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+
+_FORMAT: Final = "scythe-world-v1"
+_NO_IDS: Final = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """One tick's output.
+
+    ``nodes`` is a read-only view of the world's node buffer, valid until the next ``step``; ``delta``
+    turns the previous tick's buffer into it. When the world does not emit nodes both are empty and
+    ``nodes_emitted`` is False. ``events`` maps an event kind (quiet, activating, active, cascade,
+    vanished, shifted, resized, spawned, dropped) to the cluster ids it touched this tick.
+    """
+
+    tick: int
+    nodes: NDArray[np.float32]
+    delta: NDArray[np.void]
+    action_results: list[ActionResult]
+    entropy_total: float
+    info: dict[str, float]
+    events: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    nodes_emitted: bool = True
+
+
+class World:
+    """A seeded, reproducible world; see the module docstring."""
+
+    def __init__(self, scenario: Scenario | str | Path, seed: int = 0, *, emit_nodes: bool = True) -> None:
+        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.seed = int(seed)
+        self.emit_nodes = emit_nodes
+        self.tick = 0
+        seq = np.random.SeedSequence(self.seed)
+        self._rng_dyn, self._rng_obs, self._rng_nodes = (np.random.Generator(np.random.PCG64(s)) for s in seq.spawn(3))
+        self._model = BeliefModel(self.scenario)
+        self._init_constants()
+        self._cl = new_clusters(self.scenario, self._rng_dyn, 0, self.scenario.clusters.count, initial=True)
+        self._next_cluster_id = len(self._cl)
+        self._obs = np.zeros(0, dtype=OBSERVER_DTYPE)
+        self._next_observer_id = 0
+        self._version = 0
+        self._cache: dict[str, Any] = {}
+        self._store: NodeStore | None = None
+        self._store_tick = -1
+        self._refresh_entropy()
+        for i, o in enumerate(self.scenario.initial_observers):
+            res = self.apply(Deploy(o.lon, o.lat, o.observer_type))
+            if not res.ok:
+                raise ScenarioError(
+                    self.scenario.source, f"initial_observers[{i}]", f"expected a valid deploy: {res.reason}"
+                )
+        if emit_nodes:
+            self._materialise()
+
+    def _init_constants(self) -> None:
+        s = self.scenario
+        self._type_radius = np.array([t.coverage_radius_km for t in s.observer_types])
+        self._type_base_rate = np.array([t.sampling_rate for t in s.observer_types])
+        self._type_capacity = np.array([t.capacity for t in s.observer_types])
+        self._vis = self._model.visibility
+        self._acc = s.belief.report_accuracy
+        self._acc_mid = s.belief.report_accuracy + (1.0 - s.belief.report_accuracy) / 2.0
+        self._prec_scale = 1.0 / (s.belief.count_noise**2)
+
+    # ===================================================================================== views
+
+    @property
+    def budget_used_per_hour(self) -> float:
+        return float(self._obs["cost_per_hour"].sum())
+
+    @property
+    def observers(self) -> NDArray[np.void]:
+        """A copy of the observer table (OBSERVER_DTYPE), ``load`` as of the last observation."""
+        return self._obs.copy()
+
+    @property
+    def clusters(self) -> NDArray[np.void]:
+        """The cluster table (CLUSTER_DTYPE), one record per tracked cluster, ghosts included."""
+        amb = self._model.state_entropy(self._cl.b) / 2.0 * (1.0 - self._cl.agreement)
+        return self._cl.table(amb)
+
+    @property
+    def nodes(self) -> NDArray[np.float32]:
+        """The (N, 6) node buffer (read-only view); materialised on demand when nodes are not emitted."""
+        if self._store is None or (not self.emit_nodes and self._store_tick != self.tick):
+            self._materialise()
+        assert self._store is not None
+        view = self._store.nodes.view()
+        view.flags.writeable = False
+        return view
+
+    def node_cluster(self) -> NDArray[np.int32]:
+        """The cluster id owning each node row."""
+        self.nodes  # noqa: B018 - materialises the store when needed
+        assert self._store is not None
+        return self._store.meta["cluster"].astype(np.int32)
+
+    def node_ids(self) -> NDArray[np.int64]:
+        """Stable node id of each row (equal to rows right after construction or :meth:`rekey`)."""
+        self.nodes  # noqa: B018
+        assert self._store is not None
+        return self._store.ids.copy()
+
+    def rekey(self) -> NDArray[np.float32]:
+        """Reset node ids to rows, as a keyframe does, and return the buffer to send as that keyframe."""
+        nodes = self.nodes
+        assert self._store is not None
+        self._store.rekey()
+        return nodes
+
+    # ==================================================================================== actions
+
+    def validate(self, action: Action) -> str | None:
+        """The reason ``action`` would be refused now, or ``None`` if it would be applied."""
+        return self._check(action)[0]
+
+    def apply(self, action: Action) -> ActionResult:
+        """Validate and apply one action immediately."""
+        reason, plan = self._check(action)
+        if reason is not None:
+            return ActionResult(False, reason, getattr(action, "observer_id", None), self.budget_used_per_hour)
+        oid = self._act(action, plan)
+        self._version += 1
+        return ActionResult(True, "ok", oid, self.budget_used_per_hour)
+
+    def _row(self, observer_id: int) -> int:
+        return int(np.flatnonzero(self._obs["id"] == observer_id)[0])
+
+    def _check(self, action: Action) -> tuple[str | None, dict[str, Any]]:
+        s = self.scenario
+        if isinstance(action, Deploy):
+            kind = action.observer_type or s.constraints.default_observer_type
+            reason = guard.check_type(s, kind)
+            if reason:
+                return reason, {}
+            t = s.observer_type_index(kind)
+            reason = guard.check_instances(s, self._obs.shape[0]) or guard.check_placement(s, action.lon, action.lat, t)
+            if reason:
+                return reason, {}
+            cost = cost_per_hour(s, t, s.observer_types[t].sampling_rate)
+            reason = guard.check_budget(s, self.budget_used_per_hour + cost)
+            return reason, {"type": t, "cost": cost}
+        if not isinstance(action, Relocate | IncreaseSampling | Focus | Decommission):
+            return f"action: unknown action {action!r}", {}
+        reason = guard.check_observer(self._obs["id"], action.observer_id)
+        if reason:
+            return reason, {}
+        row = self._row(action.observer_id)
+        if isinstance(action, Relocate):
+            return guard.check_placement(s, action.lon, action.lat, int(self._obs["type"][row])), {"row": row}
+        if isinstance(action, IncreaseSampling):
+            otype = s.observer_types[int(self._obs["type"][row])]
+            rate = float(self._obs["sampling_rate"][row])
+            if rate >= otype.max_sampling_rate:
+                return f"sampling: observer {action.observer_id} already at max rate {otype.max_sampling_rate:g}", {}
+            new_rate = min(2.0 * rate, otype.max_sampling_rate)
+            cost = cost_per_hour(s, int(self._obs["type"][row]), new_rate)
+            old = float(self._obs["cost_per_hour"][row])
+            reason = guard.check_budget(s, self.budget_used_per_hour - old + cost)
+            return reason, {"row": row, "rate": new_rate, "cost": cost}
+        if isinstance(action, Focus):
+            if not np.any(self._cl.id == action.cluster_id):
+                return f"unknown_cluster: no tracked cluster with id {action.cluster_id!r}", {}
+            return None, {"row": row}
+        return None, {"row": row}
+
+    def _act(self, action: Action, plan: dict[str, Any]) -> int:
+        if isinstance(action, Deploy):
+            t = plan["type"]
+            rec = np.zeros(1, dtype=OBSERVER_DTYPE)
+            rec["id"] = self._next_observer_id
+            rec["lon"], rec["lat"] = action.lon, action.lat
+            rec["coverage_radius_km"] = self._type_radius[t]
+            rec["sampling_rate"] = self._type_base_rate[t]
+            rec["focus_cluster"] = -1
+            rec["cost_per_hour"] = plan["cost"]
+            self._place(rec, 0, action.lon, action.lat)
+            rec["type"] = t
+            self._obs = np.concatenate([self._obs, rec])
+            self._next_observer_id += 1
+            return int(rec["id"][0])
+        row = plan["row"]
+        oid = int(self._obs["id"][row])
+        if isinstance(action, Relocate):
+            self._place(self._obs, row, action.lon, action.lat)
+        elif isinstance(action, IncreaseSampling):
+            self._obs["sampling_rate"][row] = plan["rate"]
+            self._obs["cost_per_hour"][row] = plan["cost"]
+        elif isinstance(action, Focus):
+            self._obs["focus_cluster"][row] = action.cluster_id
+        else:
+            self._obs = np.delete(self._obs, row)
+        return oid
+
+    def _place(self, table: np.ndarray, row: int, lon: float, lat: float) -> None:
+        s = self.scenario
+        region = s.region_of(lon, lat)
+        table["lon"][row], table["lat"][row] = lon, lat
+        table["region"][row] = region
+        table["latency_zone"][row] = (
+            s.latency_zone_index(s.regions[region].latency_zone) if region >= 0 and s.latency_zones else -1
+        )
+
+    # ================================================================================ detection
+
+    def _geometry(self) -> dict[str, Any]:
+        """Per-(observer, cluster) quantities that change only with actions or cluster moves."""
+        key = (self._version, self._cl_version())
+        g = self._cache.get("geometry")
+        if g is not None and g["key"] == key:
+            return g
+        obs, cl, s = self._obs, self._cl, self.scenario
+        types = obs["type"].astype(np.int64)
+        oxyz = unit_vectors(obs["lon"], obs["lat"]).reshape(-1, 3)
+        reach = footprint(oxyz @ cl.xyz.T, obs["coverage_radius_km"][:, None])
+        rate_ratio = obs["sampling_rate"] / self._type_base_rate[types]
+        focus = focus_multipliers(obs["focus_cluster"], cl.id, s.belief.focus_gain, s.belief.focus_penalty)
+        g = {
+            "key": key,
+            "reach": reach,
+            "base": reach * rate_detection(s, types, obs["sampling_rate"])[:, None] * focus,
+            "load_weight": rate_ratio / self._type_capacity[types],
+            "rate_ratio": rate_ratio,
+            "oxyz": oxyz,
+        }
+        self._cache["geometry"] = g
+        return g
+
+    def _cl_version(self) -> int:
+        return int(self._cache.get("cl_version", 0))
+
+    def _bump_clusters(self) -> None:
+        self._cache["cl_version"] = self._cl_version() + 1
+
+    def _occlusion(self) -> NDArray[np.float64]:
+        cl = self._cl
+        return 1.0 - (1.0 - cl.region_occlusion) * (1.0 - 0.5 * cl.silence)
+
+    def _detection(self) -> NDArray[np.float64]:
+        """(O, C) detection probabilities now (before the cluster's own visibility); updates ``load``."""
+        g = self._geometry()
+        load = (g["reach"] @ self._cl.node_count) * g["load_weight"]
+        self._obs["load"] = load
+        occl = 1.0 - self.scenario.belief.occlusion_weight * self._occlusion()
+        pd = g["base"] * load_factor(load)[:, None] * occl
+        return np.minimum(pd, MAX_DETECTION, out=pd)
+
+    # ==================================================================================== stepping
+
+    def step(self, actions: tuple[Action, ...] | list[Action] = ()) -> StepResult:
+        """Apply ``actions``, advance one tick, observe, update the belief, emit nodes and delta."""
+        results = [self.apply(a) for a in actions]
+        before = self._entropy_total
+        ev, self._next_cluster_id = advance(self._cl, self.scenario, self._rng_dyn, self._next_cluster_id)
+        if ev.spawned.size or ev.dropped.size or ev.shifted.size:
+            self._bump_clusters()
+        if ev.dropped.size and self._obs.shape[0]:
+            gone = np.isin(self._obs["focus_cluster"], ev.dropped)
+            if gone.any():
+                self._obs["focus_cluster"][gone] = -1
+                self._version += 1
+        detections, coverage_mean = self._observe()
+        self.tick += 1
+        self._cache.pop("predicted", None)
+
+        if self.emit_nodes:
+            delta = self._emit(ev)
+            assert self._store is not None
+            nodes = self._store.nodes.view()
+            nodes.flags.writeable = False
+            emitted = True
+        else:
+            nodes, delta, emitted = _EMPTY_NODES, _EMPTY_DELTA, False
+
+        cost_h = self.budget_used_per_hour
+        cost_tick = cost_h * self.scenario.tick_hours
+        drop = before - self._entropy_total
+        w = self.scenario.reward
+        info = {
+            "entropy_total": self._entropy_total,
+            "entropy_mean": self._entropy_total / max(1, len(self._cl)),
+            "entropy_drop": drop,
+            "cost_per_hour": cost_h,
+            "cost_tick": cost_tick,
+            "coverage_mean": coverage_mean,
+            "detections": float(detections),
+            "clusters": float(len(self._cl)),
+            "ghosts": float(np.count_nonzero(self._cl.state == ClusterState.GHOST)),
+            "observers": float(self._obs.shape[0]),
+            "nodes_true": float(self._cl.node_count.sum()),
+            "reward": w.information_gain * drop - w.cost * cost_tick + w.coverage * coverage_mean,
+        }
+        return StepResult(
+            tick=self.tick,
+            nodes=nodes,
+            delta=delta,
+            action_results=results,
+            entropy_total=self._entropy_total,
+            info=info,
+            events=ev.kinds(),
+            nodes_emitted=emitted,
+        )
+
+    def _observe(self) -> tuple[int, float]:
+        """Predict the belief one tick, sample every observer's outcome, apply Bayes' rule."""
+        cl, model = self._cl, self._model
+        n = len(cl)
+        model.predict(cl.b, cl.var)
+        o = self._obs.shape[0]
+        noise = self._rng_obs.standard_normal(n)
+        if o == 0 or n == 0:
+            cl.detected[:] = False
+            cl.coverage[:] = 0.0
+            self._refresh_entropy()
+            return 0, 0.0
+        pd = self._detection()
+        u = self._rng_obs.random((2, o, n))
+        state = cl.state
+        seen = u[0] < pd * self._vis[state]
+        # Report the true state with probability acc, else one of the two other live states.
+        wrong = (u[1] >= self._acc).astype(np.int64) + (u[1] >= self._acc_mid)
+        miss = np.log1p(-pd[:, :, None] * self._vis)  # (O, C, 4)
+        miss[seen] = 0.0
+        flat = np.flatnonzero(seen)
+        cidx = flat % n
+        reports = (state[cidx] + wrong.ravel()[flat]) % 3
+        counts = np.bincount(cidx * 3 + reports, minlength=3 * n).reshape(n, 3)
+        model.update(cl.b, miss.sum(axis=0), counts)
+
+        g = self._geometry()
+        precision = np.bincount(cidx, weights=g["rate_ratio"][flat // n], minlength=n) * self._prec_scale
+        hit = precision > 0
+        if hit.any():
+            truth = np.log(np.maximum(cl.node_count[hit], 1))
+            z = truth + noise[hit] / np.sqrt(precision[hit])
+            mu, var = cl.mu[hit], cl.var[hit]
+            model.update_count(mu, var, precision[hit], z)
+            cl.mu[hit], cl.var[hit] = mu, var
+
+        total = counts.sum(axis=1)
+        cl.detected = total > 0
+        multi = total >= 2
+        if multi.any():
+            now = counts[multi].max(axis=1) / total[multi]
+            cl.agreement[multi] = 0.8 * cl.agreement[multi] + 0.2 * now
+        if cl.detected.any():
+            det = cl.detected
+            major = counts[det].argmax(axis=1)
+            prev = cl.majority[det]
+            changed = (prev >= 0) & (major != prev)
+            cl.volatility[det] = 0.9 * cl.volatility[det] + 0.1 * changed
+            cl.majority[det] = major
+            live_seen = det & (state != ClusterState.GHOST)
+            cl.confidence[live_seen] = 1.0
+        cl.coverage = 1.0 - np.exp(np.log1p(-pd).sum(axis=0))
+        self._refresh_entropy()
+        return flat.size, float(cl.coverage.mean())
+
+    def _refresh_entropy(self) -> None:
+        self._cl.entropy = self._model.entropy(self._cl.b, self._cl.var)
+        self._entropy_total = float(self._cl.entropy.sum())
+
+    # ====================================================================== information gain
+
+    def _predicted(self) -> dict[str, Any]:
+        """Next tick's prior and the existing observers' miss probabilities (cached per tick/version)."""
+        key = (self._version, self._cl_version(), self.tick)
+        p = self._cache.get("predicted")
+        if p is not None and p["key"] == key:
+            return p
+        cl, model = self._cl, self._model
+        b = cl.b @ model.transition
+        var = cl.var + model.count_q
+        vbar = b @ self._vis
+        if self._obs.shape[0]:
+            pd = self._detection()
+            miss_each = np.log1p(-pd * vbar)
+        else:
+            pd = np.zeros((0, len(cl)))
+            miss_each = pd
+        p = {
+            "key": key,
+            "b": b,
+            "var": var,
+            "vbar": vbar,
+            "pd": pd,
+            "miss_each": miss_each,
+            "miss_all": miss_each.sum(axis=0),
+            "occl": 1.0 - self.scenario.belief.occlusion_weight * self._occlusion(),
+        }
+        self._cache["predicted"] = p
+        return p
+
+    def _gain(self, pd: NDArray[np.float64], rate_ratio: NDArray[np.float64] | float, miss_others: Any) -> Any:
+        """Σ over clusters of the discounted information gain of detection rows ``pd`` (…, C)."""
+        p = self._predicted()
+        ig = self._model.information_gain(p["b"], p["var"], pd, rate_ratio)
+        return (ig * np.exp(miss_others)).sum(axis=-1)
+
+    def _candidate_pd(self, lon: NDArray[np.float64], lat: NDArray[np.float64], t: int, rate: float) -> Any:
+        p = self._predicted()
+        cl = self._cl
+        xyz = unit_vectors(lon, lat).reshape(-1, 3)
+        reach = footprint(xyz @ cl.xyz.T, self._type_radius[t])
+        rr = rate / self._type_base_rate[t]
+        load = (reach @ cl.node_count) * rr / self._type_capacity[t]
+        det = 1.0 - (1.0 - self.scenario.observer_types[t].detection) ** rr
+        pd = reach * (det * load_factor(load))[:, None] * p["occl"]
+        return np.minimum(pd, MAX_DETECTION), rr
+
+    def deploy_gains(self, lon: ArrayLike, lat: ArrayLike, observer_type: str | None = None) -> NDArray[np.float64]:
+        """Expected information gain (bits) of deploying at each of K candidate sites: (K,). Vectorised;
+        ignores constraints (use :meth:`validate` for those)."""
+        kind = observer_type or self.scenario.constraints.default_observer_type
+        t = self.scenario.observer_type_index(kind)
+        lon_a, lat_a = np.atleast_1d(np.asarray(lon, float)), np.atleast_1d(np.asarray(lat, float))
+        pd, rr = self._candidate_pd(lon_a, lat_a, t, float(self._type_base_rate[t]))
+        return np.asarray(self._gain(pd, rr, self._predicted()["miss_all"]), dtype=np.float64)
+
+    def expected_information_gain(self, action: Action) -> float:
+        """Expected entropy reduction (bits) over the next tick that ``action`` adds. Negative for a
+        decommission (information given up). Constraints are not checked here."""
+        p = self._predicted()
+        if isinstance(action, Deploy):
+            return float(self.deploy_gains([action.lon], [action.lat], action.observer_type)[0])
+        if not np.any(self._obs["id"] == getattr(action, "observer_id", None)):
+            return 0.0
+        row = self._row(action.observer_id)
+        g = self._geometry()
+        others = p["miss_all"] - p["miss_each"][row]
+        current = float(self._gain(p["pd"][row], g["rate_ratio"][row], others))
+        t = int(self._obs["type"][row])
+        rate = float(self._obs["sampling_rate"][row])
+        if isinstance(action, Decommission):
+            return -current
+        if isinstance(action, Relocate):
+            pd, rr = self._candidate_pd(np.array([action.lon]), np.array([action.lat]), t, rate)
+            focus = focus_multipliers(self._obs["focus_cluster"][row : row + 1], self._cl.id, *self._focus_params())
+            return float(self._gain(np.minimum(pd * focus, MAX_DETECTION)[0], rr, others)) - current
+        if isinstance(action, IncreaseSampling):
+            new_rate = min(2.0 * rate, self.scenario.observer_types[t].max_sampling_rate)
+            pd, rr = self._candidate_pd(
+                np.array([self._obs["lon"][row]]), np.array([self._obs["lat"][row]]), t, new_rate
+            )
+            focus = focus_multipliers(self._obs["focus_cluster"][row : row + 1], self._cl.id, *self._focus_params())
+            return float(self._gain(np.minimum(pd * focus, MAX_DETECTION)[0], rr, others)) - current
+        if isinstance(action, Focus):
+            pd, rr = self._candidate_pd(np.array([self._obs["lon"][row]]), np.array([self._obs["lat"][row]]), t, rate)
+            focus = focus_multipliers(np.array([action.cluster_id]), self._cl.id, *self._focus_params())
+            return float(self._gain(np.minimum(pd * focus, MAX_DETECTION)[0], rr, others)) - current
+        return 0.0
+
+    def _focus_params(self) -> tuple[float, float]:
+        return self.scenario.belief.focus_gain, self.scenario.belief.focus_penalty
+
+    # ========================================================================================= nodes
+
+    def _slot_of(self) -> NDArray[np.int64]:
+        slot = np.full(self._next_cluster_id, -1, dtype=np.int64)
+        slot[self._cl.id] = np.arange(len(self._cl))
+        return slot
+
+    def _materialise(self) -> None:
+        """Build the node buffer from the cluster table (a keyframe: ids equal rows)."""
+        cl = self._cl
+        live = np.flatnonzero(cl.state != ClusterState.GHOST)
+        metas = [
+            node_meta(
+                np.random.default_rng(int(cl.node_seed[i])),
+                np.full(int(cl.node_count[i]), cl.id[i]),
+                np.full(int(cl.node_count[i]), cl.spread_km[i]),
+            )
+            for i in live
+        ]
+        meta = np.concatenate(metas) if metas else node_meta(self._rng_nodes, _NO_IDS, np.zeros(0))
+        slot = self._slot_of()[meta["cluster"]]
+        nodes = np.zeros((meta.shape[0], 6), dtype=np.float32)
+        nodes[:, :4] = node_values(meta, cl.lon[slot], cl.lat[slot], STATE_INTENSITY[cl.state[slot]])
+        nodes[:, 4:] = threat_values(meta, STATE_THREAT[cl.state[slot]])
+        meta["needs_threat"] = False
+        self._store = NodeStore(nodes, meta)
+        self._store_tick = self.tick
+
+    def _emit(self, ev: Any) -> NDArray[np.void]:
+        """Turn this tick's cluster events plus node flicker into one delta frame (and apply it)."""
+        store = self._store
+        assert store is not None
+        cl, d, rng = self._cl, self.scenario.dynamics, self._rng_nodes
+        slot = self._slot_of()
+        n = len(store)
+        cluster_of_row = store.meta["cluster"]
+
+        # Removals: every node of a vanished cluster, and the surplus of shrunk clusters.
+        remove = [store.rows_of_clusters(ev.vanished)]
+        grow_ids: list[np.ndarray] = [ev.spawned]
+        grow_counts: list[np.ndarray] = [cl.node_count[slot[ev.spawned]]]
+        for cid in ev.resized:
+            rows = np.flatnonzero(cluster_of_row == cid)
+            want = int(cl.node_count[slot[cid]])
+            if want < rows.size:
+                remove.append(rows[want:])
+            elif want > rows.size:
+                grow_ids.append(np.array([cid]))
+                grow_counts.append(np.array([want - rows.size]))
+        rem_rows = np.unique(np.concatenate(remove))
+        gone = np.zeros(n, dtype=bool)
+        gone[rem_rows] = True
+
+        # Updates: all nodes of clusters that moved or changed state, plus a random flicker subset.
+        changed = ev.state_changed()
+        moved_rows = store.rows_of_clusters(np.concatenate([changed, ev.shifted]))
+        k = round(d.flicker_fraction * n)
+        flicker = np.unique(rng.integers(0, n, k)) if k and n else _NO_IDS
+        upd_rows = np.union1d(moved_rows, flicker)
+        upd_rows = upd_rows[~gone[upd_rows]]
+        meta = store.meta[upd_rows]
+        s = slot[meta["cluster"]]
+        level = STATE_INTENSITY[cl.state[s]]
+        jitter = None
+        if flicker.size:
+            is_flicker = np.isin(upd_rows, flicker)
+            noise = rng.standard_normal((3, upd_rows.size)) * is_flicker
+            jitter = noise[:2] * (cl.spread_km[s] / EARTH_RADIUS_KM * 0.05)
+            level = level * (1.0 + 0.25 * noise[2])
+        target = node_values(meta, cl.lon[s], cl.lat[s], level, jitter)
+
+        # Threat: nodes of clusters whose state changed, and nodes added last tick.
+        thr_rows = np.union1d(store.rows_of_clusters(changed), np.flatnonzero(store.meta["needs_threat"]))
+        thr_rows = thr_rows[~gone[thr_rows]]
+        tmeta = store.meta[thr_rows]
+        thr = threat_values(tmeta, STATE_THREAT[cl.state[slot[tmeta["cluster"]]]])
+
+        # Additions: new clusters' nodes and growth of grown clusters.
+        ids = np.concatenate(grow_ids)
+        counts = np.concatenate(grow_counts).astype(np.int64)
+        add_cluster = np.repeat(ids, counts)
+        add_slot = slot[add_cluster]
+        add_meta = node_meta(rng, add_cluster, cl.spread_km[add_slot])
+        add_vals = node_values(add_meta, cl.lon[add_slot], cl.lat[add_slot], STATE_INTENSITY[cl.state[add_slot]])
+        return store.emit(upd_rows, target, thr_rows, thr, rem_rows, add_vals, add_meta)
+
+    def edges(self, k: int = 3) -> NDArray[np.void]:
+        """k-nearest-neighbour links inside each cluster (EDGE_DTYPE, rows of :attr:`nodes`, src < dst).
+
+        Confidence is the cluster's state confidence (1 − H(state)/2) times a distance falloff.
+        """
+        from scipy.spatial import cKDTree
+
+        nodes = self.nodes
+        n = nodes.shape[0]
+        if n < 2:
+            return np.zeros(0, dtype=EDGE_DTYPE)
+        cluster = self.node_cluster()
+        # A fourth coordinate far apart per cluster keeps neighbours inside their own cluster.
+        pts = np.empty((n, 4))
+        pts[:, :3] = nodes[:, :3]
+        pts[:, 3] = cluster * 10.0
+        dist, idx = cKDTree(pts).query(pts, k=k + 1)
+        src = np.repeat(np.arange(n), k)
+        dst = idx[:, 1:].ravel()
+        dd = dist[:, 1:].ravel()
+        ok = (dst < n) & (cluster[np.minimum(dst, n - 1)] == cluster[src]) & (src != dst)
+        src, dst, dd = src[ok], dst[ok], dd[ok]
+        lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+        key, first = np.unique(lo.astype(np.int64) * n + hi, return_index=True)
+        slot = self._slot_of()[cluster[lo[first]]]
+        cl = self._cl
+        conf_c = 1.0 - self._model.state_entropy(cl.b) / 2.0
+        spread = cl.spread_km[slot] / EARTH_RADIUS_KM
+        out = np.zeros(key.size, dtype=EDGE_DTYPE)
+        out["src"] = lo[first]
+        out["dst"] = hi[first]
+        out["confidence"] = np.clip(conf_c[slot] * np.exp(-dd[first] / np.maximum(spread, 1e-6)), 0.0, 1.0)
+        return out
+
+    # ========================================================================================= fields
+
+    def coverage_grid(self, h: int, w: int) -> NDArray[np.float32]:
+        """Probability that at least one observer detects a fully visible target in each cell."""
+        pts = fields.grid_unit_vectors(h, w)
+        o = self._obs
+        if o.shape[0] == 0:
+            return np.zeros((h, w), dtype=np.float32)
+        g = self._geometry()
+        types = o["type"].astype(np.int64)
+        self._detection()  # refresh load
+        det = rate_detection(self.scenario, types, o["sampling_rate"]) * load_factor(o["load"])
+        reach = footprint(pts @ g["oxyz"].T, o["coverage_radius_km"][None, :])
+        miss = np.log1p(-np.minimum(reach * det, MAX_DETECTION)).sum(axis=1)
+        return (1.0 - np.exp(miss)).reshape(h, w).astype(np.float32)
+
+    def occlusion_grid(self, h: int, w: int) -> NDArray[np.float32]:
+        """Occlusion in [0, 1]: the regions' own occlusion combined with silent clusters' shadows."""
+        lon, lat = fields.cell_centres(h, w)
+        region = np.zeros((h, w))
+        for r in self.scenario.regions:
+            inside = r.contains(lon[None, :], lat[:, None])
+            region = np.maximum(region, np.where(inside, r.occlusion, 0.0))
+        cl = self._cl
+        shadow = fields.gaussian_bumps(
+            fields.grid_unit_vectors(h, w), cl.xyz, np.maximum(cl.spread_km, 50.0) * 2.0, 0.5 * cl.silence
+        )
+        occl = 1.0 - (1.0 - region) * (1.0 - np.minimum(shadow.reshape(h, w), 1.0))
+        return occl.astype(np.float32)
+
+    def _uncertainty_at(self, pts: NDArray[np.float64]) -> NDArray[np.float64]:
+        cl = self._cl
+        return fields.gaussian_bumps(pts, cl.xyz, self._uncertainty_sigma(), cl.entropy * cl.confidence)
+
+    def _uncertainty_sigma(self) -> NDArray[np.float64]:
+        return np.maximum(self._cl.spread_km, 150.0) * 1.5
+
+    def uncertainty_grid(self, h: int, w: int) -> NDArray[np.float32]:
+        """Belief entropy (bits) spread around each cluster, weighted by ghost confidence."""
+        return self._uncertainty_at(fields.grid_unit_vectors(h, w)).reshape(h, w).astype(np.float32)
+
+    def uncertainty_gradient(self, lon: float, lat: float) -> tuple[float, float]:
+        """Gradient (per degree of lon, per degree of lat) of the uncertainty field at one point, for
+        drifting observers toward maximum ambiguity."""
+        h = 0.05
+        lat_c = float(np.clip(lat, -90.0 + h, 90.0 - h))
+        pts = unit_vectors(np.array([lon + h, lon - h, lon, lon]), np.array([lat_c, lat_c, lat_c + h, lat_c - h]))
+        u = self._uncertainty_at(pts)
+        return float((u[0] - u[1]) / (2 * h)), float((u[2] - u[3]) / (2 * h))
+
+    def volume(self, size: int = 64, model: str = "gaussian") -> NDArray[np.float32]:
+        """(S, S, S) float32 field of the node swarm ([z, y, x] over ±fields.EXTENT): ``gaussian`` is the
+        blurred density of node uncertainty (intensity × cluster entropy), ``rf`` the RF model."""
+        if size < 2 or size > 512:
+            raise ValueError(f"volume size must be in [2, 512], got {size}")
+        nodes = self.nodes
+        cluster_slot = self._slot_of()[self._store.meta["cluster"]] if self._store is not None else _NO_IDS
+        if model == "gaussian":
+            ent = (self._cl.entropy * self._cl.confidence).astype(np.float32)
+            weight = nodes[:, 3] * ent[cluster_slot]
+            return fields.volume_gaussian(nodes[:, :3], weight, size)
+        if model == "rf":
+            return fields.volume_rf(nodes[:, :3], nodes[:, 3], size, self.occlusion_grid(90, 180))
+        raise ValueError(f"volume model must be 'gaussian' or 'rf', got {model!r}")
+
+    # ==================================================================================== persistence
+
+    def to_bytes(self) -> bytes:
+        """The whole state (scenario text, clusters, observers, nodes, random streams) as bytes."""
+        meta = {
+            "format": _FORMAT,
+            "seed": self.seed,
+            "tick": self.tick,
+            "emit_nodes": self.emit_nodes,
+            "source": self.scenario.source,
+            "scenario": self.scenario.text,
+            "next_cluster_id": self._next_cluster_id,
+            "next_observer_id": self._next_observer_id,
+            "store_tick": self._store_tick,
+            "rng": [r.bit_generator.state for r in (self._rng_dyn, self._rng_obs, self._rng_nodes)],
+        }
+        arrays: dict[str, np.ndarray] = {f"c_{k}": v for k, v in self._cl.columns().items()}
+        arrays["observers"] = self._obs
+        if self._store is not None:
+            arrays.update({f"n_{k}": v for k, v in self._store.state().items()})
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        buf = io.BytesIO()
+        np.savez(buf, allow_pickle=False, **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> World:
+        """Restore a world saved by :meth:`to_bytes`; it continues bit-identically."""
+        try:
+            z = np.load(io.BytesIO(data), allow_pickle=False)
+            meta = json.loads(bytes(z["meta"]).decode())
+        except Exception as exc:  # any malformed input is reported the same way
+            raise ValueError(f"not a saved world: {exc}") from None
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"not a saved world: format {meta.get('format')!r}, expected {_FORMAT!r}")
+        w = cls.__new__(cls)
+        w.scenario = parse_scenario(meta["scenario"], meta["source"])
+        w.seed, w.tick, w.emit_nodes = int(meta["seed"]), int(meta["tick"]), bool(meta["emit_nodes"])
+        w._model = BeliefModel(w.scenario)
+        w._init_constants()
+        rngs = []
+        for state in meta["rng"]:
+            g = np.random.Generator(np.random.PCG64())
+            g.bit_generator.state = state
+            rngs.append(g)
+        w._rng_dyn, w._rng_obs, w._rng_nodes = rngs
+        w._cl = ClusterArrays.from_columns({k[2:]: z[k] for k in z.files if k.startswith("c_")})
+        w._next_cluster_id = int(meta["next_cluster_id"])
+        w._obs = np.array(z["observers"])
+        w._next_observer_id = int(meta["next_observer_id"])
+        w._version = 0
+        w._cache = {}
+        w._store_tick = int(meta["store_tick"])
+        w._store = (
+            NodeStore.from_state({k[2:]: z[k] for k in z.files if k.startswith("n_")}) if "n_nodes" in z.files else None
+        )
+        w._refresh_entropy()
+        return w
+
+
+_EMPTY_NODES: Final = np.zeros((0, 6), dtype=np.float32)
+_EMPTY_NODES.flags.writeable = False
+_EMPTY_DELTA: Final = np.zeros(0, dtype=DELTA_DTYPE)
+
+
+__all__ = ["StepResult", "World"]
