@@ -4,7 +4,8 @@
 VisPy's ``Volume`` visual; the float data goes to the GPU as is (``texture_format='auto'``), so setting
 a field costs no CPU rescaling; the colour limits and threshold are shader uniforms. :class:`GridLayers`
 keeps the 2-D (H, W) lon/lat grids (coverage, occlusion, uncertainty) as float textures on a sphere shell
-just above the globe, one of them shown at a time; the colormap is applied in the fragment shader.
+(radius 0.999: above the outlines, below nodes at radius 1), one shown at a time; the colormap is applied
+in the fragment shader.
 
 The module takes arrays and a box; it does not know which engine computed them.
 """
@@ -24,6 +25,7 @@ from vispy.visuals.shaders import Function
 from vispy.visuals.transforms import STTransform
 
 from scythe_desktop.core.layout import FIELD_DTYPE, GRID_DTYPE
+from scythe_desktop.render.geometry import sphere_mesh
 
 
 @dataclass(frozen=True)
@@ -57,15 +59,19 @@ class VolumeField:
     cmap : str
         A VisPy colormap name.
     method : str
-        ``'mip'`` (maximum intensity), ``'translucent'``, ``'additive'`` or ``'iso'``.
+        ``'additive'`` (default: low values add nothing, so the globe shows through), ``'mip'``
+        (maximum intensity), ``'translucent'`` (needs a colormap with alpha) or ``'iso'``.
     """
 
-    def __init__(self, parent: Node, cmap: str = "viridis", method: str = "mip") -> None:
+    def __init__(self, parent: Node, cmap: str = "hot", method: str = "additive") -> None:
         placeholder = np.zeros((2, 2, 2), dtype=FIELD_DTYPE)
         self.visual = Volume(
             placeholder, clim=(0.0, 1.0), method=method, cmap=cmap, texture_format="auto", parent=parent
         )
-        self.visual.order = 10  # after opaque globe and nodes, so the depth test hides what is behind
+        self.visual.order = 10  # after the opaque globe and nodes
+        if method == "additive":
+            # VisPy's default 'translucent' blending would paint the empty (black) voxels over the globe.
+            self.visual.set_gl_state("additive", cull_face=False)
         self.visual.visible = False
         self._box = FieldBox()
         self._shape = 2
@@ -145,25 +151,10 @@ void main() {
     float value = texture2D(u_grid, v_texcoord).r;
     float t = clamp((value - u_clim.x) / (u_clim.y - u_clim.x), 0.0, 1.0);
     vec4 color = $cmap(t);
-    gl_FragColor = vec4(color.rgb, color.a * u_opacity);
+    // Low values fade out so an empty grid cell does not paint over the map.
+    gl_FragColor = vec4(color.rgb, color.a * u_opacity * mix(0.15, 1.0, t));
 }
 """
-
-
-def _shell_mesh(radius: float, n_lon: int = 96, n_lat: int = 48) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions, texture coordinates (u along lon from -180°, v along lat from -90°) and triangle indices."""
-    lon = np.linspace(-np.pi, np.pi, n_lon + 1)
-    lat = np.linspace(-np.pi / 2, np.pi / 2, n_lat + 1)
-    glon, glat = np.meshgrid(lon, lat)
-    pos = np.stack(
-        [radius * np.cos(glat) * np.cos(glon), radius * np.cos(glat) * np.sin(glon), radius * np.sin(glat)], -1
-    ).reshape(-1, 3)
-    tex = np.stack([(glon + np.pi) / (2 * np.pi), (glat + np.pi / 2) / np.pi], -1).reshape(-1, 2)
-    i, j = np.meshgrid(np.arange(n_lat), np.arange(n_lon), indexing="ij")
-    a = i * (n_lon + 1) + j
-    b, c, d = a + 1, a + n_lon + 1, a + n_lon + 2
-    faces = np.stack([np.stack([a, b, d], -1), np.stack([a, d, c], -1)], axis=2).reshape(-1, 3)
-    return pos.astype(np.float32), tex.astype(np.float32), faces.astype(np.uint32)
 
 
 class GridShellVisual(Visual):
@@ -173,9 +164,9 @@ class GridShellVisual(Visual):
     centred. The float texture is sampled with linear interpolation; values map through ``clim``.
     """
 
-    def __init__(self, radius: float = 1.003, cmap: str = "viridis", opacity: float = 0.6) -> None:
+    def __init__(self, radius: float = 0.999, cmap: str = "viridis", opacity: float = 0.6) -> None:
         Visual.__init__(self, vcode=_GRID_VERTEX, fcode=_GRID_FRAGMENT)
-        pos, tex, faces = _shell_mesh(radius)
+        pos, tex, faces = sphere_mesh(radius)
         self.shared_program["a_position"] = gloo.VertexBuffer(pos)
         self.shared_program["a_texcoord"] = gloo.VertexBuffer(tex)
         self._index_buffer = gloo.IndexBuffer(faces)
@@ -200,7 +191,10 @@ class GridShellVisual(Visual):
         self.update()
 
     def set_colormap(self, name: str) -> None:
-        self.shared_program.frag["cmap"] = Function(get_colormap(name).glsl_map)
+        cmap = get_colormap(name)
+        self.shared_program.frag["cmap"] = Function(cmap.glsl_map)
+        # Table-based colormaps (viridis, ...) sample a lookup texture the program must be given.
+        self.shared_program["texture2D_LUT"] = cmap.texture_lut()
         self.update()
 
     def set_opacity(self, opacity: float) -> None:

@@ -2,9 +2,11 @@
 
 The node buffer's 24-byte rows are the GPU vertex buffer: one ``gloo.VertexBuffer`` over the
 ``NODE_VERTEX_DTYPE`` view, read at offsets 0 (position), 12 (intensity), 16 (threat) and 20 (size),
-each attribute advancing once per instance (divisor 1). A second, per-vertex buffer holds the four
-corners of the sprite quad. Colour (by threat) and pixel size (by intensity) are computed in the vertex
-shader, so no per-node Python runs on upload. Delta frames re-upload only the changed row runs.
+each attribute advancing once per instance (divisor 1). A second, per-vertex buffer holds the three
+corners of one triangle circumscribing the sprite's disc (software GL pays per vertex and per
+primitive, so one triangle per node beats a two-triangle quad by about a third). Colour (by threat)
+and pixel size (by intensity) are computed in the vertex shader, so no per-node Python runs on
+upload. Delta frames re-upload only the changed row runs.
 
 This module knows the core buffer layout and nothing about where buffers come from (engine, wire or
 recording) nor about Qt. Uploads are deferred by VisPy until the next draw and are not copied: the caller
@@ -32,7 +34,7 @@ THREAT_MEDIUM_RGBA = (1.0, 0.60, 0.05, 1.0)  # threat > 0.5
 THREAT_LOW_RGBA = (0.0, 0.85, 1.0, 1.0)  # otherwise
 
 _VERTEX_SHADER = """
-attribute vec2 a_corner;      // per vertex: sprite quad corner in [-0.5, 0.5]^2
+attribute vec2 a_corner;      // per vertex: triangle corner, in sprite diameters from the centre
 attribute vec3 a_position;    // per instance, offset 0
 attribute float a_intensity;  // per instance, offset 12
 attribute float a_threat;     // per instance, offset 16
@@ -63,8 +65,8 @@ varying vec2 v_corner;
 varying float v_diameter;
 
 void main() {
-    // Round sprites once they are big enough for roundness to show; tiny ones stay square so a
-    // 1.5-pixel node still covers a pixel.
+    // Round sprites once they are big enough for roundness to show; tiny ones keep the whole triangle
+    // so a 1.5-pixel node still covers a pixel.
     if (v_diameter > 3.0 && dot(v_corner, v_corner) > 0.25) {
         discard;
     }
@@ -72,7 +74,8 @@ void main() {
 }
 """
 
-_QUAD_CORNERS = np.array([[-0.5, -0.5], [0.5, -0.5], [-0.5, 0.5], [0.5, 0.5]], dtype=np.float32)
+# An equilateral triangle whose inscribed circle is the sprite disc (radius 0.5 diameters).
+_TRIANGLE_CORNERS = np.array([[0.0, 1.0], [-0.8660254, -0.5], [0.8660254, -0.5]], dtype=np.float32)
 
 UploadKind = Literal["none", "partial", "full"]
 
@@ -145,7 +148,7 @@ class NodesVisual(Visual):
         Visual.__init__(self, vcode=_VERTEX_SHADER, fcode=_FRAGMENT_SHADER)
         self.policy = policy or UploadPolicy()
         self._vbo = gloo.VertexBuffer()
-        self._corners = gloo.VertexBuffer(_QUAD_CORNERS)
+        self._corners = gloo.VertexBuffer(_TRIANGLE_CORNERS)
         self._nodes: NDArray[np.float32] | None = None
         self._count = 0
         self._range = (0, 0)
@@ -155,7 +158,7 @@ class NodesVisual(Visual):
         self.shared_program["u_high"] = THREAT_HIGH_RGBA
         self.shared_program["u_medium"] = THREAT_MEDIUM_RGBA
         self.shared_program["u_low"] = THREAT_LOW_RGBA
-        self._draw_mode = "triangle_strip"
+        self._draw_mode = "triangles"
         self.set_gl_state(depth_test=True, blend=False, cull_face=False)
         if nodes is not None:
             self.set_nodes(nodes)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from scythe_desktop.core.layout import lonlat_to_unit
 from scythe_desktop.render.backend import gl_finish, use_render_backend
 
 use_render_backend()
@@ -58,7 +59,13 @@ class GlobeScene:
         self.canvas = scene.SceneCanvas(size=size, bgcolor=bgcolor, show=show, keys=None)
         self.view = self.canvas.central_widget.add_view()
         self.camera = scene.TurntableCamera(fov=self.home.fov, center=(0.0, 0.0, 0.0))
+        # VisPy's default depth_value (1e6) puts the near plane so close that lines 0.006 above the
+        # sphere z-fight with it; near = distance / 10 and far = distance * 10 keep 24-bit depth exact.
+        self.camera.depth_value = 10.0
         self.view.camera = self.camera
+        # Fix the camera's range now: otherwise VisPy fits it to the scene bounds at the first draw
+        # (a large volume box would zoom the globe out) and overrides the home view.
+        self.camera.set_range(x=(-1.0, 1.0), y=(-1.0, 1.0), z=(-1.0, 1.0), margin=0.0)
         self._fbo: gloo.FrameBuffer | None = None
         self._fbo_shape: tuple[int, int] = (0, 0)
         self.reset_view()
@@ -83,9 +90,12 @@ class GlobeScene:
         # The turntable at azimuth 0 looks from lon -90° (the -y side); azimuth turns the camera eastward.
         self.camera.azimuth = float(lon) + 90.0
         self.camera.elevation = float(lat)
-        self.camera.center = (0.0, 0.0, 0.0)
-        if extent is not None:
-            self.camera.scale_factor = float(extent)
+        extent = float(extent) if extent is not None else float(self.camera.scale_factor)
+        self.camera.scale_factor = extent
+        # Orbit about a point between the Earth's centre (whole-globe views) and the target (close-ups),
+        # so a close camera stays outside the sphere: its height is about 0.37 * extent above ground.
+        depth = max(0.0, 1.0 - extent / 2.0)
+        self.camera.center = tuple(float(c) for c in lonlat_to_unit(lon, lat) * depth)
         self.canvas.update()
 
     def orbit(self, d_lon: float, d_lat: float) -> None:
