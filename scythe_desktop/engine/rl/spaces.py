@@ -1,0 +1,469 @@
+"""The RL view of a world: a fixed-size Dict observation and a flattened Discrete action with a joint mask.
+
+:class:`ActionCodec` numbers every action the agent can take, in blocks::
+
+    0                                   no-op (always valid)
+    deploy      type t × cell c         Deploy(cell centre, type t)
+    relocate    slot s × cell c         Relocate(observer in slot s, cell centre)
+    sampling    slot s                  IncreaseSampling(observer in slot s)
+    focus       slot s × cluster slot k Focus(observer in slot s, cluster in slot k)
+    decommission slot s                 Decommission(observer in slot s)
+
+Cells are the centres of a ``rows × cols`` lon/lat grid over the scenario's playing field; observer slots are
+the rows of ``world.observers``; cluster slots are the live clusters ranked by belief entropy. One flattened
+``Discrete`` with a joint mask (rather than ``MultiDiscrete``) lets the target depend on the action type. The
+mask encodes every guardrail of :mod:`scythe_desktop.engine.constraints` — placement (allowed/forbidden
+regions, latency zones) as a static (type, cell) table, max instances, budget and sampling caps per step —
+plus "no pointless action" rules (focusing the cluster already focused). A True entry is always accepted
+by ``world.validate``; the tests check that against the world itself.
+
+:class:`ObservationEncoder` builds the observation from named parts, each owning its keys of the Dict space,
+so a graph part (padded edges + edge mask for a GNN extractor) or an adversary's view is one more part, not a
+rewrite. This module reads worlds and never changes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from scythe_desktop.engine.actions import Action, Decommission, Deploy, Focus, IncreaseSampling, Relocate
+from scythe_desktop.engine.constraints import check_placement
+from scythe_desktop.engine.scenario import Scenario
+
+if TYPE_CHECKING:
+    from scythe_desktop.engine.world import World
+
+MAX_TYPES: Final = 4  # observer-type one-hot width; scenarios with more types are refused
+
+
+@dataclass(frozen=True)
+class WorldView:
+    """One consistent read of a world: its tables are copies, so reading them once per step is cheap."""
+
+    scenario: Scenario
+    clusters: NDArray[np.void]
+    observers: NDArray[np.void]
+    budget_used_per_hour: float
+
+    @classmethod
+    def of(cls, world: World) -> WorldView:
+        return cls(world.scenario, world.clusters, world.observers, world.budget_used_per_hour)
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Sizes of the fixed observation/action layout (independent of the scenario, so one policy fits all)."""
+
+    observer_slots: int = 24
+    cluster_slots: int = 48
+    cell_rows: int = 8
+    cell_cols: int = 8
+
+    def __post_init__(self) -> None:
+        for name in ("observer_slots", "cluster_slots", "cell_rows", "cell_cols"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"EnvConfig.{name} must be >= 1, got {getattr(self, name)}")
+
+    @property
+    def n_cells(self) -> int:
+        return self.cell_rows * self.cell_cols
+
+
+# ----------------------------------------------------------------------------------------------- cells
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """Cell centres (row-major) over a lon/lat box; ``lon_min > lon_max`` never happens here (no wrap)."""
+
+    lon_min: float
+    lon_max: float
+    lat_min: float
+    lat_max: float
+    rows: int
+    cols: int
+
+    @classmethod
+    def for_scenario(cls, scenario: Scenario, rows: int, cols: int) -> CellGrid:
+        """The bounding box of the regions where observers may go (all regions if none is singled out)."""
+        names = scenario.constraints.allowed_regions or tuple(r.name for r in scenario.regions)
+        regions = [scenario.region(n) for n in names if n not in scenario.constraints.forbidden_regions]
+        if any(r.lon_min > r.lon_max for r in regions):
+            lon_min, lon_max = -180.0, 180.0  # a region crosses the antimeridian: use the whole circle
+        else:
+            lon_min, lon_max = min(r.lon_min for r in regions), max(r.lon_max for r in regions)
+        lat_min, lat_max = min(r.lat_min for r in regions), max(r.lat_max for r in regions)
+        return cls(lon_min, lon_max, lat_min, lat_max, rows, cols)
+
+    @property
+    def centres(self) -> NDArray[np.float64]:
+        """(rows * cols, 2) lon/lat of the cell centres, row 0 at the south."""
+        lon = self.lon_min + (np.arange(self.cols) + 0.5) * (self.lon_max - self.lon_min) / self.cols
+        lat = self.lat_min + (np.arange(self.rows) + 0.5) * (self.lat_max - self.lat_min) / self.rows
+        glon, glat = np.meshgrid(lon, lat)
+        return np.stack([glon.ravel(), glat.ravel()], axis=1)
+
+    def normalise(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        """Map lon/lat into [-1, 1] over the box (outside points fall outside [-1, 1])."""
+        x = 2.0 * (lon - self.lon_min) / max(self.lon_max - self.lon_min, 1e-9) - 1.0
+        y = 2.0 * (lat - self.lat_min) / max(self.lat_max - self.lat_min, 1e-9) - 1.0
+        return x, y
+
+    def cell_of(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.intp]:
+        """Row-major cell index per point, -1 outside the box."""
+        col = np.floor((lon - self.lon_min) / (self.lon_max - self.lon_min) * self.cols).astype(np.intp)
+        row = np.floor((lat - self.lat_min) / (self.lat_max - self.lat_min) * self.rows).astype(np.intp)
+        inside = (col >= 0) & (col < self.cols) & (row >= 0) & (row < self.rows)
+        return np.where(inside, row * self.cols + col, -1)
+
+
+# --------------------------------------------------------------------------------------------- actions
+
+
+def cluster_slots(world: WorldView, k: int) -> NDArray[np.intp]:
+    """Rows of ``world.clusters`` shown to the agent: live clusters by belief entropy, highest first.
+
+    Ghosts (vanished clusters still remembered by the belief) are included: watching them resolves
+    uncertainty too. The order is deterministic (ties broken by id).
+    """
+    c = world.clusters
+    order = np.lexsort((c["id"], -c["entropy"]))
+    return order[:k]
+
+
+class ActionCodec:
+    """Index <-> :mod:`~scythe_desktop.engine.actions` object, and the joint validity mask."""
+
+    def __init__(self, scenario: Scenario, config: EnvConfig) -> None:
+        if len(scenario.observer_types) > MAX_TYPES:
+            raise ValueError(
+                f"scenario {scenario.name!r} has {len(scenario.observer_types)} observer types; "
+                f"the RL layout supports at most {MAX_TYPES}"
+            )
+        self.scenario = scenario
+        self.config = config
+        self.grid = CellGrid.for_scenario(scenario, config.cell_rows, config.cell_cols)
+        self.cells = self.grid.centres
+        n_types, n_cells, m, k = (
+            len(scenario.observer_types),
+            config.n_cells,
+            config.observer_slots,
+            config.cluster_slots,
+        )
+        self.n_types = n_types
+        sizes = {
+            "noop": 1,
+            "deploy": MAX_TYPES * n_cells,
+            "relocate": m * n_cells,
+            "sampling": m,
+            "focus": m * k,
+            "decommission": m,
+        }
+        self.offsets: dict[str, int] = {}
+        start = 0
+        for name, size in sizes.items():
+            self.offsets[name] = start
+            start += size
+        self.n_actions = start
+        # Static placement rules: (type, cell) -> allowed by regions and latency zones; the deploy block
+        # always has MAX_TYPES rows so that one policy fits every scenario (missing types stay False).
+        self.placement_ok = np.zeros((MAX_TYPES, n_cells), dtype=bool)
+        for t in range(n_types):
+            self.placement_ok[t] = [
+                check_placement(scenario, float(lon), float(lat), t) is None for lon, lat in self.cells
+            ]
+        self.type_cost = np.full(MAX_TYPES, np.inf)  # padding types never fit the budget
+        self.type_cost[:n_types] = [t.cost_per_hour for t in scenario.observer_types]
+        self.type_max_rate = np.array([t.max_sampling_rate for t in scenario.observer_types])
+        self.type_base_rate = np.array([t.sampling_rate for t in scenario.observer_types])
+
+    @property
+    def space(self) -> spaces.Discrete:
+        return spaces.Discrete(self.n_actions)
+
+    def block(self, index: int) -> tuple[str, int]:
+        """The block name of ``index`` and the offset inside it."""
+        if not 0 <= index < self.n_actions:
+            raise ValueError(f"action index must be in [0, {self.n_actions}), got {index}")
+        name = "noop"
+        for block_name, start in self.offsets.items():
+            if index >= start:
+                name = block_name
+        return name, index - self.offsets[name]
+
+    def decode(self, index: int, world: WorldView, slots: NDArray[np.intp] | None = None) -> Action | None:
+        """The world action for ``index`` (None for the no-op). ``slots``: this step's cluster slots."""
+        name, j = self.block(int(index))
+        obs = world.observers
+        n_cells, k = self.config.n_cells, self.config.cluster_slots
+        if name == "noop":
+            return None
+        if name == "deploy":
+            t, c = divmod(j, n_cells)
+            lon, lat = self.cells[c]
+            return Deploy(float(lon), float(lat), self.scenario.observer_types[t].name)
+        if name == "relocate":
+            s, c = divmod(j, n_cells)
+            lon, lat = self.cells[c]
+            return Relocate(int(obs["id"][s]), float(lon), float(lat))
+        if name == "sampling":
+            return IncreaseSampling(int(obs["id"][j]))
+        if name == "focus":
+            s, q = divmod(j, k)
+            rows = cluster_slots(world, k) if slots is None else slots
+            return Focus(int(obs["id"][s]), int(world.clusters["id"][rows[q]]))
+        return Decommission(int(obs["id"][j]))
+
+    def mask(self, world: WorldView, slots: NDArray[np.intp] | None = None) -> NDArray[np.bool_]:
+        """Joint validity mask (True = allowed) for the current world state; the no-op is always True."""
+        cfg, sc = self.config, self.scenario
+        cons = sc.constraints
+        m, n_cells, kk = cfg.observer_slots, cfg.n_cells, cfg.cluster_slots
+        obs = world.observers
+        n_obs = min(len(obs), m)
+        used = float(world.budget_used_per_hour)
+        mask = np.zeros(self.n_actions, dtype=bool)
+        mask[0] = True
+
+        # deploy: placement table, instance cap, budget at the type's base rate
+        if len(obs) < min(cons.max_instances, m):
+            fits = used + self.type_cost <= cons.budget_per_hour + 1e-9
+            o = self.offsets["deploy"]
+            mask[o : o + MAX_TYPES * n_cells] = (self.placement_ok & fits[:, None]).ravel()
+
+        if n_obs:
+            types = obs["type"][:n_obs]
+            # relocate: placement for the observer's own type (the spend rate does not change)
+            o = self.offsets["relocate"]
+            mask[o : o + n_obs * n_cells] = self.placement_ok[types].ravel()
+            # increase sampling: below the type's cap and the doubled rate still within budget
+            rate = obs["sampling_rate"][:n_obs]
+            new_rate = np.minimum(rate * 2.0, self.type_max_rate[types])
+            new_cost = self.type_cost[types] * new_rate / self.type_base_rate[types]  # observers.cost_per_hour
+            ok = (rate < self.type_max_rate[types] - 1e-12) & (
+                used - obs["cost_per_hour"][:n_obs] + new_cost <= cons.budget_per_hour + 1e-9
+            )
+            o = self.offsets["sampling"]
+            mask[o : o + n_obs] = ok
+            # focus: any shown cluster except the one already focused
+            rows = cluster_slots(world, kk) if slots is None else slots
+            ids = world.clusters["id"][rows]
+            focus = np.zeros((m, kk), dtype=bool)
+            focus[:n_obs, : len(rows)] = obs["focus_cluster"][:n_obs, None] != ids[None, :]
+            o = self.offsets["focus"]
+            mask[o : o + m * kk] = focus.ravel()
+            # decommission: any deployed observer
+            o = self.offsets["decommission"]
+            mask[o : o + n_obs] = True
+        return mask
+
+
+# ----------------------------------------------------------------------------------------- observation
+
+FEATURE_BOUND: Final = 10.0  # every feature is clipped into [-FEATURE_BOUND, FEATURE_BOUND]
+
+
+@dataclass(frozen=True)
+class StepView:
+    """What the parts share within one step (computed once): cluster slots and the episode clock."""
+
+    slots: NDArray[np.intp]
+    tick_fraction: float
+
+
+class ObservationPart:
+    """One group of keys of the Dict observation. Subclasses declare ``spaces()`` and fill ``encode()``."""
+
+    def spaces(self) -> dict[str, spaces.Box]:
+        raise NotImplementedError
+
+    def encode(self, world: WorldView, step: StepView) -> dict[str, NDArray[np.float32]]:
+        raise NotImplementedError
+
+
+def _box(shape: tuple[int, ...], low: float = -FEATURE_BOUND, high: float = FEATURE_BOUND) -> spaces.Box:
+    return spaces.Box(low=low, high=high, shape=shape, dtype=np.float32)
+
+
+def _f32(a: NDArray) -> NDArray[np.float32]:
+    return np.clip(a, -FEATURE_BOUND, FEATURE_BOUND).astype(np.float32)
+
+
+class ClusterPart(ObservationPart):
+    """Per cluster slot: centroid (normalised to the field), log size, silence pressure, coherence, belief
+    entropy, agreement, ambiguity, volatility, coverage deficit, detected, focused; plus a validity mask."""
+
+    FEATURES: Final = 12
+
+    def __init__(self, codec: ActionCodec) -> None:
+        self.codec = codec
+        self.k = codec.config.cluster_slots
+
+    def spaces(self) -> dict[str, spaces.Box]:
+        return {"clusters": _box((self.k, self.FEATURES)), "cluster_mask": _box((self.k,), 0.0, 1.0)}
+
+    def encode(self, world: WorldView, step: StepView) -> dict[str, NDArray[np.float32]]:
+        c = world.clusters[step.slots]
+        n = len(c)
+        x, y = self.codec.grid.normalise(c["lon"], c["lat"])
+        focused = np.isin(c["id"], world.observers["focus_cluster"])
+        out = np.zeros((self.k, self.FEATURES))
+        out[:n] = np.stack(
+            [
+                x,
+                y,
+                np.log1p(c["node_count"]) / 8.0,
+                c["silence_pressure"],
+                c["coherence"],
+                c["entropy"] / 4.0,
+                c["agreement"],
+                c["ambiguity"],
+                c["volatility"],
+                c["coverage_deficit"],
+                c["detected"],
+                focused,
+            ],
+            axis=1,
+        )
+        mask = np.zeros(self.k)
+        mask[:n] = 1.0
+        return {"clusters": _f32(out), "cluster_mask": _f32(mask)}
+
+
+class ObserverPart(ObservationPart):
+    """Per observer slot: position, coverage radius, load, sampling rate (of the type's cap), type one-hot,
+    focused, cost share of the budget; plus a validity mask."""
+
+    FEATURES: Final = 7 + MAX_TYPES
+
+    def __init__(self, codec: ActionCodec) -> None:
+        self.codec = codec
+        self.m = codec.config.observer_slots
+
+    def spaces(self) -> dict[str, spaces.Box]:
+        return {"observers": _box((self.m, self.FEATURES)), "observer_mask": _box((self.m,), 0.0, 1.0)}
+
+    def encode(self, world: WorldView, step: StepView) -> dict[str, NDArray[np.float32]]:
+        o = world.observers[: self.m]
+        n = len(o)
+        x, y = self.codec.grid.normalise(o["lon"], o["lat"])
+        one_hot = np.zeros((n, MAX_TYPES))
+        one_hot[np.arange(n), o["type"]] = 1.0
+        budget = max(self.codec.scenario.constraints.budget_per_hour, 1e-9)
+        out = np.zeros((self.m, self.FEATURES))
+        out[:n] = np.concatenate(
+            [
+                np.stack(
+                    [
+                        x,
+                        y,
+                        o["coverage_radius_km"] / 1000.0,
+                        o["load"],
+                        o["sampling_rate"] / self.codec.type_max_rate[o["type"]],
+                        o["focus_cluster"] >= 0,
+                        o["cost_per_hour"] / budget,
+                    ],
+                    axis=1,
+                ),
+                one_hot,
+            ],
+            axis=1,
+        )
+        mask = np.zeros(self.m)
+        mask[:n] = 1.0
+        return {"observers": _f32(out), "observer_mask": _f32(mask)}
+
+
+class GridPart(ObservationPart):
+    """Coarse grids aligned with the action cells: coverage (summed footprints), occlusion (static, from the
+    regions) and uncertainty (belief entropy of the clusters in each cell), shape (3, rows, cols)."""
+
+    def __init__(self, codec: ActionCodec) -> None:
+        from scythe_desktop.engine.geo import unit_vectors
+
+        self.codec = codec
+        cfg = codec.config
+        self.shape = (cfg.cell_rows, cfg.cell_cols)
+        sc = codec.scenario
+        region = np.array([sc.region_of(float(lon), float(lat)) for lon, lat in codec.cells])
+        occl = np.array([r.occlusion for r in sc.regions] + [0.0])
+        self.occlusion = occl[region].reshape(self.shape)
+        self.cell_units = unit_vectors(codec.cells[:, 0], codec.cells[:, 1])
+
+    def spaces(self) -> dict[str, spaces.Box]:
+        return {"grids": _box((3, *self.shape))}
+
+    def encode(self, world: WorldView, step: StepView) -> dict[str, NDArray[np.float32]]:
+        from scythe_desktop.engine.geo import unit_vectors
+        from scythe_desktop.engine.observers import footprint
+
+        o = world.observers
+        coverage = np.zeros(self.codec.config.n_cells)
+        if len(o):
+            cos = self.cell_units @ unit_vectors(o["lon"], o["lat"]).T
+            coverage = footprint(cos, o["coverage_radius_km"][None, :]).sum(axis=1)
+        c = world.clusters
+        cell = self.codec.grid.cell_of(c["lon"], c["lat"])
+        inside = cell >= 0
+        uncertainty = np.bincount(cell[inside], weights=c["entropy"][inside], minlength=self.codec.config.n_cells)
+        grids = np.stack([coverage.reshape(self.shape), self.occlusion, uncertainty.reshape(self.shape) / 4.0])
+        return {"grids": _f32(grids)}
+
+
+class GlobalPart(ObservationPart):
+    """Scalars: episode clock, observers of the cap, spend of the budget, mean cluster entropy, clusters of
+    the shown slots, detected fraction."""
+
+    FEATURES: Final = 6
+
+    def __init__(self, codec: ActionCodec) -> None:
+        self.codec = codec
+
+    def spaces(self) -> dict[str, spaces.Box]:
+        return {"globals": _box((self.FEATURES,))}
+
+    def encode(self, world: WorldView, step: StepView) -> dict[str, NDArray[np.float32]]:
+        cons = self.codec.scenario.constraints
+        c = world.clusters
+        n = max(len(c), 1)
+        feats = np.array(
+            [
+                step.tick_fraction,
+                len(world.observers) / max(cons.max_instances, 1),
+                world.budget_used_per_hour / max(cons.budget_per_hour, 1e-9),
+                float(c["entropy"].sum()) / n / 4.0,
+                len(step.slots) / self.codec.config.cluster_slots,
+                float(c["detected"].sum()) / n,
+            ]
+        )
+        return {"globals": _f32(feats)}
+
+
+class ObservationEncoder:
+    """The Dict observation as the union of its parts' keys."""
+
+    def __init__(self, codec: ActionCodec, parts: list[ObservationPart] | None = None) -> None:
+        self.codec = codec
+        self.parts = (
+            parts
+            if parts is not None
+            else [ClusterPart(codec), ObserverPart(codec), GridPart(codec), GlobalPart(codec)]
+        )
+        merged: dict[str, spaces.Space] = {}
+        for part in self.parts:
+            for key, space in part.spaces().items():
+                if key in merged:
+                    raise ValueError(f"observation key {key!r} declared by two parts")
+                merged[key] = space
+        self.space = spaces.Dict(merged)
+
+    def encode(self, world: WorldView, step: StepView) -> dict[str, NDArray[np.float32]]:
+        obs: dict[str, NDArray[np.float32]] = {}
+        for part in self.parts:
+            obs.update(part.encode(world, step))
+        return obs
