@@ -14,13 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from scythe_desktop.core.layout import lonlat_to_unit
+from scythe_desktop.core.layout import lonlat_to_unit, unit_to_lonlat
 from scythe_desktop.render.backend import gl_finish, use_render_backend
 
 use_render_backend()
 
 from vispy import gloo, scene  # noqa: E402  (the backend must be chosen before VisPy creates anything)
 from vispy.io import write_png  # noqa: E402
+
+from scythe_desktop.render.globe import SURFACE_RADIUS  # noqa: E402
+from scythe_desktop.render.nodes import NodesVisual  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -156,8 +159,60 @@ class GlobeScene:
         mapped = np.asarray(tr.map(np.asarray(xyz, dtype=np.float64)), dtype=np.float64)
         return mapped[:, :2] / mapped[:, 3:4]
 
+    # --------------------------------------------------------------------------------------- picking
+
+    def canvas_ray(self, x: float, y: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Origin and unit direction, in globe coordinates, of the view ray through canvas pixel (x, y)."""
+        tr = self.canvas.scene.node_transform(self.root)
+        near = np.asarray(tr.map([x, y, 0.0, 1.0]), dtype=np.float64)
+        far = np.asarray(tr.map([x, y, 1.0, 1.0]), dtype=np.float64)
+        origin, end = near[:3] / near[3], far[:3] / far[3]
+        direction = end - origin
+        return origin, direction / np.linalg.norm(direction)
+
+    def canvas_to_lonlat(self, x: float, y: float) -> tuple[float, float] | None:
+        """Longitude and latitude of the ground under canvas pixel (x, y), or ``None`` off the globe."""
+        origin, direction = self.canvas_ray(x, y)
+        t = _sphere_hit(origin, direction, 1.0)
+        if t is None:
+            return None
+        lon, lat, _ = unit_to_lonlat(origin + t * direction)
+        return float(lon), float(lat)
+
+    def pick_node(self, visual: NodesVisual, x: float, y: float, radius_px: float = 6.0) -> int | None:
+        """Row of the drawn node nearest canvas pixel (x, y) within ``radius_px``, skipping nodes the globe hides."""
+        nodes = visual.nodes
+        start, stop = visual.visible_range
+        if nodes is None or stop <= start or not visual.visible:
+            return None
+        xyz = nodes[start:stop, :3].astype(np.float64)
+        dist = np.hypot(*(self.world_to_canvas(visual, xyz) - (x, y)).T)
+        for i in np.argsort(dist):
+            if dist[i] > radius_px:
+                break
+            origin, _ = self.canvas_ray(x, y)
+            to_node = xyz[i] - origin
+            reach = float(np.linalg.norm(to_node))
+            hit = _sphere_hit(origin, to_node / reach, SURFACE_RADIUS)
+            if hit is None or reach <= hit:
+                return int(start + i)
+        return None
+
     def close(self) -> None:
         self.canvas.close()
+
+
+def _sphere_hit(origin: NDArray[np.float64], direction: NDArray[np.float64], radius: float) -> float | None:
+    """Distance along a unit ray to its first hit of the sphere of ``radius`` at the origin, or ``None``."""
+    b = float(np.dot(origin, direction))
+    c = float(np.dot(origin, origin)) - radius * radius
+    disc = b * b - c
+    if disc < 0:
+        return None
+    t = -b - np.sqrt(disc)
+    if t < 0:
+        t = -b + np.sqrt(disc)
+    return float(t) if t >= 0 else None
 
 
 __all__ = ["CameraHome", "GlobeScene"]

@@ -61,3 +61,26 @@ def test_fly_to_centres_the_target_and_zooms(globe_scene):
     assert 0.8 < cam_distance < 1.0  # orbiting close to the surface, camera outside the sphere
     with pytest.raises(ValueError, match="lat"):
         globe_scene.fly_to(0.0, 91.0)
+
+
+def test_canvas_pixel_maps_back_to_lon_lat(globe_scene):
+    globe_scene.fly_to(-74.0, 40.7, extent=1.0)
+    lon, lat = globe_scene.canvas_to_lonlat(100, 80)
+    assert abs(lon + 74.0) < 0.5 and abs(lat - 40.7) < 0.5
+    globe_scene.fly_to(0.0, 0.0, extent=2.6)
+    assert globe_scene.canvas_to_lonlat(2, 2) is None  # the corner is off the globe
+
+
+def test_pick_node_finds_the_clicked_node_but_not_one_behind_the_globe(globe_scene):
+    from scythe_desktop.render.nodes import Nodes
+
+    nodes = make_node_buffer([0, 10, 180], [0, 5, 0], intensity=1.0)
+    visual = Nodes(nodes, parent=globe_scene.root)
+    globe_scene.fly_to(0, 0)
+    x, y = globe_scene.world_to_canvas(visual, nodes[1:2, :3])[0]
+    assert globe_scene.pick_node(visual, x + 2, y - 1) == 1
+    # Node 2 is on the far side, exactly behind node 0; clicking the centre picks node 0.
+    assert globe_scene.pick_node(visual, 100, 80) == 0
+    visual.set_visible_range(2, 3)
+    assert globe_scene.pick_node(visual, 100, 80) is None
+    assert globe_scene.pick_node(visual, 5, 5) is None
