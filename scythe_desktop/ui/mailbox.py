@@ -19,6 +19,7 @@ thread-safe; it knows frames and seqs, not Qt, gRPC or GL.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,8 @@ class FrameBatch:
     """Everything that was pending, in the order it must be applied.
 
     ``keyframe`` (if any) comes first, then ``deltas`` in seq order; ``latest`` maps every other kind to
-    its newest ``(seq, data)``; ``dropped`` counts frames discarded as stale since the previous batch.
+    its newest ``(seq, data)``; ``dropped`` counts frames discarded as stale since the previous batch;
+    ``received_at`` is the ``time.monotonic()`` at which the oldest frame of the batch was put.
     """
 
     keyframe: tuple[int, np.ndarray] | None
@@ -50,6 +52,7 @@ class FrameBatch:
     latest: dict[Any, tuple[int, Any]]
     dropped: int
     last_seq: int
+    received_at: float
 
 
 @dataclass
@@ -63,10 +66,13 @@ class FrameMailbox:
     _last_seq: int = 0
     _node_seq: int | None = None  # seq of the last node frame accepted (None: waiting for a keyframe)
     _empty: bool = True
+    _first_at: float = 0.0
 
     def put(self, kind: Any, seq: int, data: Any, base_seq: int = 0) -> bool:
         """Offer one frame; returns ``True`` when the consumer must be told that frames are ready."""
         with self._lock:
+            if self._empty:
+                self._first_at = time.monotonic()
             self._last_seq = max(self._last_seq, seq)
             if kind == FrameKind.KEYFRAME:
                 self._dropped += len(self._deltas) + (self._keyframe is not None)
@@ -97,7 +103,8 @@ class FrameMailbox:
         with self._lock:
             if self._empty:
                 return None
-            batch = FrameBatch(self._keyframe, tuple(self._deltas), self._latest, self._dropped, self._last_seq)
+            batch = FrameBatch(self._keyframe, tuple(self._deltas), self._latest, self._dropped, self._last_seq,
+                               self._first_at)
             self._keyframe, self._deltas, self._latest, self._dropped = None, [], {}, 0
             self._empty = True
             return batch

@@ -1,0 +1,107 @@
+"""``scythe`` (no subcommand): create the Qt application, open the source, show the console, run.
+
+:func:`run_console` is what :mod:`scythe_desktop.app_args` calls after parsing the options. It selects
+VisPy's PySide6 / ``gl+`` backend before any canvas exists, opens the source (the embedded orchestrator
+on the chosen scenario by default), builds the :class:`~scythe_desktop.ui.main_window.MainWindow` and runs
+the event loop. With ``--screenshot PNG`` it waits for the first frames, renders ``--frames`` frames of
+the live world, writes the PNG and exits 0 (1 with a one-line reason when no frame arrives in time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scythe_desktop.render.backend import use_render_backend
+
+#: Seconds screenshot mode waits for the first keyframe before giving up.
+SCREENSHOT_TIMEOUT_S = 120.0
+#: Pixel size of the globe image screenshot mode writes, whatever the window layout.
+SCREENSHOT_SIZE = (1280, 800)
+ORGANIZATION = "SCYTHE"
+APPLICATION = "SCYTHE Desktop"
+
+
+def run_console(args: argparse.Namespace) -> int:
+    use_render_backend()  # before PySide6 widgets or any canvas exist
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from scythe_desktop.ui.main_window import MainWindow
+    from scythe_desktop.ui.policies import load_console_policy
+    from scythe_desktop.ui.source import SourceError, open_source, parse_source
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    try:
+        spec = parse_source(args.source)
+        token = _read_token(getattr(args, "token_file", None))
+        policy = load_console_policy(getattr(args, "policy", "auto")) if spec.kind == "embedded" else None
+        connection = open_source(spec, scenario=args.scenario, seed=getattr(args, "seed", 0), policy=policy,
+                                 token=token, tls_ca=getattr(args, "tls_ca", None))
+    except (SourceError, ValueError) as exc:
+        print(f"scythe: {exc}", file=sys.stderr)
+        return 2
+    window = MainWindow(connection, QSettings())
+    if args.screenshot:
+        return _screenshot(app, window, Path(args.screenshot), max(1, args.frames))
+    window.show()
+    window.start()
+    code = app.exec()
+    window.shutdown()
+    return int(code)
+
+
+def _read_token(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        token = path.read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read --token-file {path}: {exc.strerror}") from exc
+    if not token:
+        raise ValueError(f"--token-file {path} is empty")
+    return token
+
+
+def _screenshot(app: object, window: object, path: Path, frames: int) -> int:
+    """Stream until ``frames`` batches of frames were applied and drawn, then write the PNG."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from scythe_desktop.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    loop = QEventLoop()
+    applied = 0
+
+    def on_frames(_seq: int) -> None:
+        nonlocal applied
+        applied += 1
+        if applied >= frames:
+            loop.quit()
+
+    window.framesApplied.connect(on_frames)
+    timeout = QTimer()
+    timeout.setSingleShot(True)
+    timeout.timeout.connect(loop.quit)
+    window.show()
+    window.start()
+    timeout.start(int(SCREENSHOT_TIMEOUT_S * 1000))
+    loop.exec()
+    try:
+        if applied < frames:
+            print(f"scythe: --screenshot: only {applied} of {frames} frames arrived within "
+                  f"{SCREENSHOT_TIMEOUT_S:.0f} s (is the source streaming?)", file=sys.stderr)
+            return 1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        window.scene.screenshot(str(path), size=SCREENSHOT_SIZE)
+        print(f"scythe: wrote {path} after {applied} frames (last seq {window.last_seq})")
+        return 0
+    finally:
+        window.close()
+        window.shutdown()
+
+
+__all__ = ["run_console"]

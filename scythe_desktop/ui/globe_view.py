@@ -1,0 +1,231 @@
+"""The GUI-thread adapter between streamed frames and the render layer's visuals on the globe.
+
+:class:`GlobeView` owns a :class:`~scythe_desktop.render.scene.GlobeScene` and the visuals under it (the
+globe, the instanced node visual, edges, the draped uncertainty grid) and applies a
+:class:`~scythe_desktop.ui.mailbox.FrameBatch` to them: a keyframe loads the
+:class:`~scythe_desktop.core.swarm.NodeSwarm` and uploads the buffer once; each delta goes through
+``NodeSwarm.apply_delta`` and only the changed rows go up (``NodesVisual.update_rows``). A delta that does
+not apply (an unknown id, a value out of range) leaves the swarm as it was and is reported; node frames
+then wait for the next keyframe. It also maps a click to the nearest cluster or node on screen.
+Called from the GUI thread only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scythe_desktop.core.frames import FrameError, FrameKind
+from scythe_desktop.core.layout import COL_X, COL_Z, lonlat_to_unit, unit_to_lonlat
+from scythe_desktop.core.swarm import NodeSwarm
+from scythe_desktop.engine.actions import Decommission, Deploy, Focus, IncreaseSampling, Relocate
+from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.render.edges import Edges
+from scythe_desktop.render.fields import GridLayers
+from scythe_desktop.render.globe import Globe
+from scythe_desktop.render.lod import strongest_edges
+from scythe_desktop.render.nodes import Nodes
+from scythe_desktop.render.overlays import ObserverOverlay, ObserverView, ProposalOverlay, ProposalView
+from scythe_desktop.render.scene import GlobeScene
+from scythe_desktop.ui.mailbox import FrameBatch
+from scythe_desktop.ui.snapshots import observer_rows
+
+#: Edges drawn at most (the strongest), whatever the swarm's size: software GL pays per vertex.
+MAX_EDGES = 4000
+#: Pixel radius within which a click picks a cluster centre, then a node.
+PICK_CLUSTER_PX = 24.0
+PICK_NODE_PX = 8.0
+#: Footprint radius used until the world info names the observer types' radii.
+DEFAULT_RADIUS_KM = 300.0
+
+
+@dataclass
+class ApplyReport:
+    """What one batch did: node rows uploaded, the upload kind, and problems to show the operator."""
+
+    keyframe: bool = False
+    deltas: int = 0
+    rows: int = 0
+    upload: str = "none"
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A click's result: a cluster id (or ``None``) and/or a node row (or ``None``) with its position."""
+
+    cluster_id: int | None
+    node_row: int | None
+    lon: float
+    lat: float
+
+
+class GlobeView:
+    def __init__(self, scene: GlobeScene) -> None:
+        self.scene = scene
+        root = scene.root
+        self.globe = Globe(root)
+        self.swarm = NodeSwarm()
+        self.nodes = Nodes(parent=root)
+        self.edges = Edges(root)
+        self.grids = GridLayers(root)
+        self.observer_overlay = ObserverOverlay(root)
+        self.proposal_overlay = ProposalOverlay(root)
+        self.coverage_km: dict[str, float] = {}  # observer type -> coverage radius, from world info
+        self._observers: np.ndarray = observer_rows([])
+        self._edges_data: np.ndarray | None = None
+        self._cluster_lonlat = np.zeros((0, 2))
+        self._cluster_ids = np.zeros(0, dtype=np.int64)
+        self.grid_overlay: str | None = "uncertainty"
+
+    # -------------------------------------------------------------------------------------- frames
+
+    def apply(self, batch: FrameBatch) -> ApplyReport:
+        report = ApplyReport()
+        if batch.keyframe is not None:
+            _, nodes = batch.keyframe
+            self.swarm.load_keyframe(nodes)
+            self.nodes.set_nodes(self.swarm.nodes)
+            report.keyframe, report.rows, report.upload = True, len(self.swarm), "full"
+        if batch.deltas:
+            changed: list[np.ndarray] = []
+            for delta in batch.deltas:
+                try:
+                    changed.append(self.swarm.apply_delta(delta.deltas))
+                except FrameError as exc:
+                    report.problems.append(f"delta seq {delta.seq} not applied: {exc}")
+                    break
+                report.deltas += 1
+            # Rows past the end (removed by a later delta) are gone, not changed.
+            rows = np.unique(np.concatenate(changed)) if changed else np.zeros(0, np.int64)
+            rows = rows[rows < len(self.swarm)]
+            report.upload = self.nodes.update_rows(self.swarm.nodes, rows)
+            report.rows += int(rows.size)
+        edges = batch.latest.get(FrameKind.EDGES)
+        if edges is not None:
+            self._edges_data = strongest_edges(edges[1], MAX_EDGES)
+        if (edges is not None or batch.keyframe is not None) and self._edges_data is not None:
+            try:
+                self.edges.set_edges(self.swarm.nodes, self._edges_data)
+            except ValueError as exc:  # edges from another keyframe than the nodes shown
+                self.edges.visible = False
+                report.problems.append(f"edges not shown: {exc}")
+        grid = batch.latest.get(FrameKind.GRID)
+        if grid is not None:
+            # The engine's grids put the north edge in row 0 (engine/fields.py); the draped shell wants
+            # row 0 at the south (render/fields.py). Flip here, where the two meet.
+            self.grids.set_grid("uncertainty", np.ascontiguousarray(grid[1][::-1]))
+            if self.grid_overlay == "uncertainty" and self.grids.active is None:
+                self.grids.show("uncertainty")
+        return report
+
+    def show_grid(self, kind: str | None) -> None:
+        """Drape a grid (``'uncertainty'``) or none; remembered until the first grid arrives."""
+        self.grid_overlay = kind
+        if kind is None or kind in self.grids.kinds:
+            self.grids.show(kind)
+
+    # ------------------------------------------------------------------------------------ overlays
+
+    def set_observers(self, rows: np.ndarray, selected: int | None = None) -> None:
+        """Observer markers with footprints and load (rows of ``OBSERVER_DTYPE``)."""
+        self._observers = rows
+        views = [
+            ObserverView(str(int(r["observer_id"])), float(r["lon"]), float(r["lat"]),
+                         self.coverage_km.get(str(r["observer_type"]), DEFAULT_RADIUS_KM),
+                         float(np.clip(r["load"], 0.0, 1.0)), selected == int(r["observer_id"]))
+            for r in rows
+        ]
+        self.observer_overlay.set_observers(views)
+
+    def set_proposals(self, proposals: tuple[Proposal, ...] | list[Proposal]) -> None:
+        """The policy's proposals as ghosts with confidence cones toward their target cluster."""
+        views = []
+        for i, p in enumerate(proposals):
+            view = self._proposal_view(i, p)
+            if view is not None:
+                views.append(view)
+        self.proposal_overlay.set_proposals(views)
+
+    def _proposal_view(self, i: int, p: Proposal) -> ProposalView | None:
+        action = p.action
+        radius = DEFAULT_RADIUS_KM
+        if isinstance(action, Deploy):
+            lon, lat = action.lon, action.lat
+            radius = self.coverage_km.get(action.observer_type or "", radius)
+        else:
+            hits = self._observers[self._observers["observer_id"] == action.observer_id]
+            if not len(hits):
+                return None  # the observer is not (yet) in the list this view knows
+            lon, lat = (action.lon, action.lat) if isinstance(action, Relocate) else (float(hits[0]["lon"]),
+                                                                                      float(hits[0]["lat"]))
+            radius = self.coverage_km.get(str(hits[0]["observer_type"]), radius)
+        target = None
+        if isinstance(action, Focus):
+            target = self._centre_of(action.cluster_id)
+        if target is None:
+            cid = self.nearest_cluster(lon, lat)
+            target = self._centre_of(cid) if cid is not None else None
+        t_lon, t_lat = target if target is not None else (lon, lat)
+        gain = p.predicted_information_gain if np.isfinite(p.predicted_information_gain) else 0.0
+        label = f"{p.kind} +{gain:.2f} nats, {p.cost_per_hour:+.1f}/h"
+        if isinstance(action, IncreaseSampling | Decommission):
+            label = f"{p.kind} {action.observer_id}: +{gain:.2f} nats"
+        return ProposalView(f"p{i}", lon, lat, radius, t_lon, t_lat, float(np.clip(p.confidence, 0.0, 1.0)),
+                            float(gain), label)
+
+    def _centre_of(self, cluster_id: int) -> tuple[float, float] | None:
+        hits = np.flatnonzero(self._cluster_ids == cluster_id)
+        return (float(self._cluster_lonlat[hits[0], 0]), float(self._cluster_lonlat[hits[0], 1])) if hits.size else None
+
+    # ------------------------------------------------------------------------------------ clusters
+
+    def set_cluster_centres(self, ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
+        """Cluster centres for picking (from the cluster table)."""
+        self._cluster_ids = np.asarray(ids, dtype=np.int64)
+        self._cluster_lonlat = np.stack([np.asarray(lon, float), np.asarray(lat, float)], axis=1)
+
+    def pick(self, x: float, y: float) -> Pick | None:
+        """The cluster centre (else node) nearest the canvas pixel (x, y) on the visible hemisphere."""
+        target = np.array([x, y])
+        eye = self._eye_direction()
+        if len(self._cluster_ids):
+            xyz = lonlat_to_unit(self._cluster_lonlat[:, 0], self._cluster_lonlat[:, 1])
+            front = xyz @ eye > 0.0
+            if front.any():
+                px = self.scene.world_to_canvas(self.nodes, xyz[front])
+                d = np.hypot(*(px - target).T)
+                i = int(np.argmin(d))
+                if d[i] <= PICK_CLUSTER_PX:
+                    lon, lat = self._cluster_lonlat[np.flatnonzero(front)[i]]
+                    return Pick(int(self._cluster_ids[front][i]), None, float(lon), float(lat))
+        nodes = self.swarm.nodes
+        if len(nodes):
+            xyz = nodes[:, COL_X : COL_Z + 1].astype(np.float64)
+            rows = np.flatnonzero(xyz @ eye > 0.0)
+            if rows.size:
+                px = self.scene.world_to_canvas(self.nodes, xyz[rows])
+                d = np.hypot(*(px - target).T)
+                i = int(np.argmin(d))
+                if d[i] <= PICK_NODE_PX:
+                    lon, lat, _ = unit_to_lonlat(xyz[rows[i]])
+                    return Pick(self.nearest_cluster(float(lon), float(lat)), int(rows[i]), float(lon), float(lat))
+        return None
+
+    def nearest_cluster(self, lon: float, lat: float) -> int | None:
+        if not len(self._cluster_ids):
+            return None
+        p = lonlat_to_unit(lon, lat)
+        xyz = lonlat_to_unit(self._cluster_lonlat[:, 0], self._cluster_lonlat[:, 1])
+        return int(self._cluster_ids[int(np.argmax(xyz @ p))])
+
+    def _eye_direction(self) -> np.ndarray:
+        """Unit vector from the globe's centre towards the camera (nearer hemisphere is pickable)."""
+        cam = self.scene.camera
+        az, el = np.radians(cam.azimuth), np.radians(cam.elevation)
+        # VisPy's turntable: azimuth 0 looks from -y; the camera sits at (sin az·cos el, -cos az·cos el, sin el).
+        return np.array([np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), np.sin(el)])
+
+
+__all__ = ["MAX_EDGES", "ApplyReport", "GlobeView", "Pick"]

@@ -1,0 +1,69 @@
+"""What the console learns about the world beyond the frame stream: cluster table, proposals, metrics.
+
+``scythe.v1`` streams nodes, edges, grids and observers, but no cluster table and no proposals. With the
+embedded source the orchestrator's world lives in this process, so :class:`EmbeddedInsight` reads it
+under the host's lock — copying the cluster table and running the policy's ``propose`` (policies only read
+the world) — and derives the metrics plots' values. It runs in a worker thread and returns an immutable
+:class:`~scythe_desktop.ui.snapshots.WorldSnapshot`. Remote and replay sources have no insight yet (the
+docks say so); actions always go through the gRPC client, never through here. No Qt.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import numpy as np
+
+from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.engine.world import World
+from scythe_desktop.net.world_host import WorldHost
+from scythe_desktop.render.lod import LodThresholds
+from scythe_desktop.ui.snapshots import WorldSnapshot, cluster_rows
+
+
+class ProposingPolicy(Protocol):
+    name: str
+
+    def propose(self, world: World, limit: int = 5) -> list[Proposal]: ...
+
+
+class EmbeddedInsight:
+    """Snapshots of the embedded orchestrator's world; ``policy`` may be ``None`` (no proposals)."""
+
+    def __init__(self, host: WorldHost, policy: ProposingPolicy | None, *, limit: int = 5,
+                 thresholds: LodThresholds | None = None) -> None:
+        self.host = host
+        self.policy = policy
+        self.limit = limit
+        self.thresholds = thresholds
+        self._last: tuple[int, float] | None = None  # (tick, total entropy) of the previous snapshot
+
+    def snapshot(self, generation: int) -> WorldSnapshot:
+        with self.host.lock:
+            world = self.host.world
+            tick = int(world.tick)
+            table = world.clusters
+            spend = float(world.budget_used_per_hour)
+            proposals = tuple(self.policy.propose(world, limit=self.limit)) if self.policy is not None else ()
+        rows = cluster_rows(table, self.thresholds)
+        return WorldSnapshot(generation, tick, rows, proposals, self._metrics(table, tick, spend))
+
+    def _metrics(self, table: np.ndarray, tick: int, spend: float) -> dict[str, float]:
+        scenario = self.host.scenario
+        entropy = float(table["entropy"].sum())
+        coverage = float(1.0 - table["coverage_deficit"].mean()) if len(table) else math.nan
+        metrics = {"total entropy": entropy, "coverage": coverage, "cost/hour": spend}
+        if self._last is not None and tick > self._last[0]:
+            ticks = tick - self._last[0]
+            drop_per_tick = (self._last[1] - entropy) / ticks
+            cost_tick = spend * scenario.tick_hours
+            w = scenario.reward
+            # The world's per-tick reward, from the same weights, averaged over the ticks between snapshots.
+            metrics["reward"] = w.information_gain * drop_per_tick - w.cost * cost_tick + w.coverage * coverage
+            metrics["info gain per $"] = drop_per_tick / cost_tick if cost_tick > 0 else math.nan
+        self._last = (tick, entropy)
+        return metrics
+
+
+__all__ = ["EmbeddedInsight", "ProposingPolicy"]

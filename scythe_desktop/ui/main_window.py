@@ -1,0 +1,519 @@
+"""The console's main window: the globe canvas in the middle, docks around it, workers behind it.
+
+The window wires a :class:`~scythe_desktop.ui.source.Connection` to the widgets: a
+:class:`~scythe_desktop.ui.workers.StreamWorker` feeds frames through a mailbox into the
+:class:`~scythe_desktop.ui.globe_view.GlobeView`; a :class:`~scythe_desktop.ui.workers.PeriodicWorker` takes
+world snapshots (cluster table, proposals, metrics) when the source offers them; a
+:class:`~scythe_desktop.ui.workers.CallWorker` sends actions and world-info requests. Every result reaches
+the GUI thread by a queued signal; only this thread touches widgets and GL. Window geometry, dock layout and
+preferences (Automate limits, grid overlay) persist in the ``QSettings`` it is given. Closing the window
+stops every worker and the source.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+
+from scythe_desktop.engine.actions import Action, Decommission, Deploy, Focus, IncreaseSampling, Relocate
+from scythe_desktop.engine.proposals import Proposal, action_kind, describe_target
+from scythe_desktop.net.client import OrchestratorClient
+from scythe_desktop.render.scene import GlobeScene
+from scythe_desktop.ui.automate import AutomateGuard, AutomateLimits, RegionBox
+from scythe_desktop.ui.clusters_dock import ClustersDock, describe_cluster
+from scythe_desktop.ui.decisions_dock import DecisionsDock
+from scythe_desktop.ui.globe_view import GlobeView
+from scythe_desktop.ui.info_docks import ConnectionDock, MetricsDock
+from scythe_desktop.ui.mailbox import OBSERVERS_KIND, FrameMailbox
+from scythe_desktop.ui.observers_dock import ObserversDock
+from scythe_desktop.ui.snapshots import WorldSnapshot, observer_rows
+from scythe_desktop.ui.source import Connection
+from scythe_desktop.ui.workers import CallOutcome, CallWorker, PeriodicWorker, StreamWorker
+
+#: Seconds between world snapshots (cluster table, policy proposals, metrics).
+INSIGHT_INTERVAL_S = 1.0
+
+
+def send_action(client: OrchestratorClient, action: Action, request_id: str) -> Any:
+    """Send one engine action through the client's matching RPC (retries reuse ``request_id``)."""
+    match action:
+        case Deploy(lon=lon, lat=lat, observer_type=kind):
+            return client.deploy(lon, lat, kind or "", request_id=request_id)
+        case Relocate(observer_id=oid, lon=lon, lat=lat):
+            return client.relocate(oid, lon, lat, request_id=request_id)
+        case IncreaseSampling(observer_id=oid):
+            return client.increase_sampling(oid, request_id=request_id)
+        case Focus(observer_id=oid, cluster_id=cid):
+            return client.focus(oid, cid, request_id=request_id)
+        case Decommission(observer_id=oid):
+            return client.decommission(oid, request_id=request_id)
+    raise TypeError(f"not an action: {action!r}")
+
+
+class MainWindow(QMainWindow):
+    #: Emitted after each applied batch of frames with the newest seq (tests and screenshot mode wait on it).
+    framesApplied = Signal(int)
+    #: Emitted with (decision, outcome) whenever the audit trail grows.
+    decisionLogged = Signal(str, str)
+    #: Emitted with (decision, proposal) when an action is handed to the orchestrator client.
+    actionSent = Signal(str, object)
+
+    def __init__(self, connection: Connection, settings: QSettings, *, canvas_size: tuple[int, int] = (1280, 800),
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("SCYTHE Desktop")
+        self.setObjectName("scytheMainWindow")
+        self.connection = connection
+        self.settings = settings
+        self.scene = GlobeScene(size=canvas_size, show=False)
+        self.globe = GlobeView(self.scene)
+        self.setCentralWidget(self.scene.canvas.native)
+
+        self.clusters_dock = ClustersDock(self)
+        self.observers_dock = ObserversDock(self)
+        self.decisions_dock = DecisionsDock(self)
+        self.metrics_dock = MetricsDock(self)
+        self.connection_dock = ConnectionDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.clusters_dock)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.observers_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.decisions_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.connection_dock)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.metrics_dock)
+        self.tabifyDockWidget(self.decisions_dock, self.connection_dock)
+        self.decisions_dock.raise_()
+        for key, value in connection.description.items():
+            self.connection_dock.set_field(key, value)
+
+        self._status_fps = QLabel("fps —")
+        self._status_seq = QLabel("seq —")
+        self._status_latency = QLabel("latency —")
+        self._status_state = QLabel("connecting")
+        for label in (self._status_fps, self._status_seq, self._status_latency, self._status_state):
+            self.statusBar().addPermanentWidget(label)
+
+        self.mailbox = FrameMailbox()
+        self.stream = StreamWorker(lambda on_state: connection.client(on_state), self.mailbox)
+        self.stream.framesReady.connect(self._apply_frames)
+        self.stream.stateChanged.connect(self._on_state)
+        self.stream.problem.connect(self.notify)
+        self.calls = CallWorker()
+        self.calls.done.connect(self._on_call_done)
+        self._action_client = connection.client()
+        self.insight: PeriodicWorker[WorldSnapshot] | None = None
+        if connection.insight is not None:
+            self.insight = PeriodicWorker("insight", connection.insight.snapshot, INSIGHT_INTERVAL_S)
+            self.insight.ready.connect(self._on_snapshot)
+            self.insight.problem.connect(self.notify)
+        else:
+            self.decisions_dock.automate_status.setText(
+                "This source publishes no cluster table or proposals (scythe.v1 streams nodes, grids and "
+                "observers only); proposals and the clusters table need the embedded source.")
+
+        self.last_seq = 0
+        self.frames_applied = 0
+        self.snapshot: WorldSnapshot | None = None
+        self._snapshot_generation = 0
+        self._draws = 0
+        self._fps = 0.0
+        self._fps_t0 = time.monotonic()
+        self._spend_per_hour = 0.0
+        self._guard = AutomateGuard(AutomateLimits())
+        self._automate_in_flight = False
+        self._rejected: set[Action] = set()
+        self._observers = observer_rows([])
+        self._started = False
+        self._closed = False
+
+        self.scene.canvas.events.draw.connect(self._count_draw)
+        self.scene.canvas.events.mouse_press.connect(self._on_mouse_press)
+        self.scene.canvas.events.mouse_release.connect(self._on_mouse_release)
+        self._press_pos: tuple[float, float] | None = None
+        self.clusters_dock.flyToRequested.connect(self.fly_to)
+        self.clusters_dock.clusterSelected.connect(self._on_cluster_selected)
+        self.observers_dock.actionRequested.connect(self.request_action)
+        self.decisions_dock.confirmRequested.connect(self.confirm)
+        self.decisions_dock.rejectRequested.connect(self.reject)
+        self.decisions_dock.automateChanged.connect(self._on_automate_changed)
+
+        self._build_actions()
+        self._fps_timer = QTimer(self)
+        self._fps_timer.setInterval(1000)
+        self._fps_timer.timeout.connect(self._update_fps)
+        self._restore_settings()
+
+    # --------------------------------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Start the workers (separate from ``__init__`` so tests can connect to signals first)."""
+        if self._started:
+            return
+        self._started = True
+        self.stream.start()
+        self.calls.start()
+        if self.insight is not None:
+            self.insight.start()
+        self._fps_timer.start()
+        self.calls.submit(("world_info", None), self._action_client.world_info)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop every worker, close the source and save the settings; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._save_settings()
+        self._fps_timer.stop()
+        self.stream.stop()
+        if self.insight is not None:
+            self.insight.stop()
+        self._action_client.cancel()  # ends any retry loop of an action in flight
+        self.calls.stop()
+        self.connection.close()
+
+    # ------------------------------------------------------------------------------------------ menus
+
+    def _action(self, text: str, slot: Callable[..., object], shortcut: str | QKeySequence.StandardKey | None = None,
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        action.setCheckable(checkable)
+        if checkable:
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.save_image_action = self._action("Save &screenshot…", self._save_screenshot_dialog, "Ctrl+S")
+        file_menu.addAction(self.save_image_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+
+        view = bar.addMenu("&View")
+        self.reset_view_action = self._action("&Reset view", self.scene.reset_view, "Home")
+        self.fly_action = self._action("&Fly to selected cluster", self.clusters_dock.fly_to_selected, "F")
+        view.addAction(self.reset_view_action)
+        view.addAction(self.fly_action)
+        view.addAction(self._action("Zoom &in", lambda: self.scene.zoom(0.8), "+"))
+        view.addAction(self._action("Zoom &out", lambda: self.scene.zoom(1.25), "-"))
+        view.addAction(self._action("Orbit west", lambda: self.scene.orbit(-10, 0), "Left"))
+        view.addAction(self._action("Orbit east", lambda: self.scene.orbit(10, 0), "Right"))
+        view.addAction(self._action("Orbit north", lambda: self.scene.orbit(0, 10), "Up"))
+        view.addAction(self._action("Orbit south", lambda: self.scene.orbit(0, -10), "Down"))
+        view.addSeparator()
+        self.grid_action = self._action("&Uncertainty overlay", self._toggle_grid, "U", checkable=True)
+        view.addAction(self.grid_action)
+        self.borders_action = self._action("Country &borders", self._toggle_borders, "B", checkable=True)
+        view.addAction(self.borders_action)
+        view.addSeparator()
+        for dock in (self.clusters_dock, self.observers_dock, self.decisions_dock, self.metrics_dock,
+                     self.connection_dock):
+            view.addAction(dock.toggleViewAction())
+
+        decide = bar.addMenu("&Decisions")
+        self.confirm_action = self._action("&Confirm proposal", self.decisions_dock.confirm_selected, "Ctrl+Return")
+        self.reject_action = self._action("&Reject proposal", self.decisions_dock.reject_selected, "Ctrl+Backspace")
+        self.automate_action = self._action("&Automate", self.decisions_dock.automate.setChecked, "Ctrl+Shift+A",
+                                            checkable=True)
+        self.decisions_dock.automate.toggled.connect(self.automate_action.setChecked)
+        for a in (self.confirm_action, self.reject_action, self.automate_action):
+            decide.addAction(a)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&Keys", self._show_keys, "F1"))
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        for a in (self.reset_view_action, self.fly_action, self.confirm_action, self.reject_action,
+                  self.automate_action, self.grid_action):
+            toolbar.addAction(a)
+
+    def _show_keys(self) -> None:
+        QMessageBox.information(self, "Keys", (
+            "Home: reset view · F: fly to selected cluster · +/−: zoom · arrows: orbit\n"
+            "Ctrl+Return: confirm proposal · Ctrl+Backspace: reject · Ctrl+Shift+A: automate\n"
+            "U: uncertainty overlay · B: borders · Ctrl+S: save screenshot · Ctrl+Q: quit"))
+
+    def _save_screenshot_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "scythe.png", "PNG images (*.png)")
+        if path:
+            self.scene.screenshot(path)
+            self.notify(f"screenshot saved to {path}")
+
+    def _toggle_grid(self, on: bool) -> None:
+        self.globe.show_grid("uncertainty" if on else None)
+
+    def _toggle_borders(self, on: bool) -> None:
+        self.globe.globe.show_borders = on
+
+    # ------------------------------------------------------------------------------------ settings
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        defaults = AutomateLimits()
+        try:
+            limits = AutomateLimits(
+                budget_per_hour=float(s.value("automate/budget_per_hour", defaults.budget_per_hour)),  # type: ignore[arg-type]
+                max_deploys_per_minute=int(s.value("automate/max_deploys_per_minute",  # type: ignore[call-overload]
+                                                   defaults.max_deploys_per_minute)),
+                min_confidence=float(s.value("automate/min_confidence", defaults.min_confidence)),  # type: ignore[arg-type]
+                allowed_regions=tuple(str(r) for r in _as_list(s.value("automate/allowed_regions", []))),
+            )
+        except (TypeError, ValueError) as exc:
+            self.notify(f"stored Automate limits ignored ({exc}); using defaults")
+            limits = defaults
+        self._stored_regions = limits.allowed_regions
+        self.decisions_dock.set_limits(limits)
+        self.grid_action.setChecked(_as_bool(s.value("view/uncertainty_overlay", True)))
+        self.borders_action.setChecked(_as_bool(s.value("view/borders", True)))
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        limits = self.decisions_dock.limits()
+        s.setValue("automate/budget_per_hour", limits.budget_per_hour)
+        s.setValue("automate/max_deploys_per_minute", limits.max_deploys_per_minute)
+        s.setValue("automate/min_confidence", limits.min_confidence)
+        s.setValue("automate/allowed_regions", list(limits.allowed_regions))
+        s.setValue("view/uncertainty_overlay", self.grid_action.isChecked())
+        s.setValue("view/borders", self.borders_action.isChecked())
+        s.sync()
+
+    # -------------------------------------------------------------------------------------- frames
+
+    def _apply_frames(self) -> None:
+        batch = self.mailbox.take()
+        if batch is None:
+            return
+        report = self.globe.apply(batch)
+        for problem in report.problems:
+            self.notify(problem)
+        if report.problems:
+            self.mailbox.reset_chain()
+        observers = batch.latest.get(OBSERVERS_KIND)
+        if observers is not None:
+            self._observers = observer_rows(observers[1])
+            self._spend_per_hour = float(self._observers["cost_per_hour"].sum())
+            self.observers_dock.set_observers(self._observers)
+            self.globe.set_observers(self._observers, self.observers_dock.selected_observer_id())
+        self.last_seq = batch.last_seq
+        self.frames_applied += 1
+        self._status_seq.setText(f"seq {batch.last_seq}")
+        latency_ms = (time.monotonic() - batch.received_at) * 1000.0 if batch.received_at else float("nan")
+        self._status_latency.setText(f"latency {latency_ms:.0f} ms")
+        self.scene.canvas.update()
+        self.framesApplied.emit(batch.last_seq)
+
+    def _on_state(self, state: str, detail: str) -> None:
+        self._status_state.setText(state)
+        self.connection_dock.set_field("state", f"{state} {detail}".strip())
+        if state == "reconnecting" and detail:
+            self.notify(f"connection lost ({detail}); reconnecting…")
+
+    def notify(self, message: str) -> None:
+        """Show a problem or outcome in the status bar and the connection dock; the app keeps running."""
+        self.statusBar().showMessage(message, 10_000)
+        self.connection_dock.set_field("last problem", message)
+
+    def _count_draw(self, _event: object) -> None:
+        self._draws += 1
+
+    def _update_fps(self) -> None:
+        now = time.monotonic()
+        self._fps = self._draws / max(now - self._fps_t0, 1e-6)
+        self._draws, self._fps_t0 = 0, now
+        self._status_fps.setText(f"{self._fps:.1f} fps")
+
+    # ------------------------------------------------------------------------------------- insight
+
+    def _on_snapshot(self) -> None:
+        assert self.insight is not None
+        snap = self.insight.slot.take()
+        if snap is None or snap.generation <= self._snapshot_generation:
+            return  # stale: a newer snapshot was already shown
+        self._snapshot_generation = snap.generation
+        self.snapshot = snap
+        self.clusters_dock.set_clusters(snap.clusters)
+        self.globe.set_cluster_centres(snap.clusters["id"], snap.clusters["lon"], snap.clusters["lat"])
+        self.decisions_dock.set_proposals([p for p in snap.proposals if p.action not in self._rejected])
+        self.globe.set_proposals(self.decisions_dock.proposals)
+        self.metrics_dock.append(snap.metrics)
+        if self.decisions_dock.automate.isChecked():
+            self._automate_step()
+
+    # ------------------------------------------------------------------------------------- picking
+
+    def _on_mouse_press(self, event: Any) -> None:
+        self._press_pos = (float(event.pos[0]), float(event.pos[1]))
+
+    def _on_mouse_release(self, event: Any) -> None:
+        if self._press_pos is None or event.button != 1:
+            return
+        x, y = float(event.pos[0]), float(event.pos[1])
+        moved = abs(x - self._press_pos[0]) + abs(y - self._press_pos[1])
+        self._press_pos = None
+        if moved <= 3:  # a click, not an orbit drag
+            self.pick_at(x, y)
+
+    def pick_at(self, x: float, y: float) -> None:
+        """Pick the cluster (or node) under canvas pixel (x, y) and show it in the clusters dock."""
+        pick = self.globe.pick(x, y)
+        if pick is None:
+            return
+        if pick.cluster_id is not None:
+            self.clusters_dock.select_cluster(pick.cluster_id)
+        if pick.node_row is not None:
+            node = self.globe.swarm.nodes[pick.node_row]
+            text = (f"node row {pick.node_row} (id {int(self.globe.swarm.ids[pick.node_row])}) at lon "
+                    f"{pick.lon:.2f}, lat {pick.lat:.2f}: intensity {node[3]:.2f}, threat {node[4]:.2f}")
+            row = self.clusters_dock.selected_cluster()
+            if row is not None:
+                text += f"\nnearest {describe_cluster(row)}"
+            self.clusters_dock.show_details(text)
+
+    def fly_to(self, lon: float, lat: float) -> None:
+        self.scene.fly_to(lon, lat, extent=1.2)
+
+    def _on_cluster_selected(self, cluster_id: int) -> None:
+        row = self.clusters_dock.selected_cluster()
+        if row is not None:
+            self.observers_dock.set_target(cluster_id, float(row["lon"]), float(row["lat"]))
+
+    # ------------------------------------------------------------------------------------- actions
+
+    def confirm(self, proposal: Proposal) -> None:
+        self._send(proposal, "confirmed")
+        self._withdraw(proposal)
+
+    def reject(self, proposal: Proposal) -> None:
+        self._rejected.add(proposal.action)
+        self._withdraw(proposal)
+        self._log("rejected", proposal, "not sent")
+
+    def _withdraw(self, proposal: Proposal) -> None:
+        self.decisions_dock.remove_proposal(proposal)
+        self.globe.set_proposals(self.decisions_dock.proposals)
+
+    def request_action(self, action: Action) -> None:
+        """An operator action from the observers dock (no proposal behind it)."""
+        proposal = Proposal(action, describe_target(action), float("nan"), 0.0, 1.0, "operator action", "operator")
+        self._send(proposal, "operator")
+
+    def _send(self, proposal: Proposal, decision: str) -> None:
+        request_id = OrchestratorClient.new_request_id()
+        client = self._action_client
+        queued = self.calls.submit(("action", (decision, proposal)),
+                                   lambda: send_action(client, proposal.action, request_id))
+        if not queued:
+            self._log(decision, proposal, "not sent: too many actions waiting")
+            if decision == "automated":
+                self._automate_in_flight = False
+            return
+        self.actionSent.emit(decision, proposal)
+
+    def _on_call_done(self, outcome: CallOutcome) -> None:
+        what, payload = outcome.tag
+        if what == "world_info":
+            self._on_world_info(outcome)
+            return
+        decision, proposal = payload
+        if decision == "automated":
+            self._automate_in_flight = False
+        reply = outcome.result
+        if outcome.error:
+            text = f"refused: {outcome.error}"
+        elif reply is not None and not reply.ok:
+            text = f"refused: {reply.reason}"
+        else:
+            text = f"ok (observer {reply.observer_id}, spend {reply.cost_per_hour:.2f}/h)"
+            self._spend_per_hour = float(reply.cost_per_hour)
+            if self.insight is not None:
+                self.insight.poke()
+        self._log(decision, proposal, text)
+        self.notify(f"{action_kind(proposal.action)} {proposal.target}: {text}")
+
+    def _on_world_info(self, outcome: CallOutcome) -> None:
+        if outcome.error:
+            self.notify(f"world info unavailable: {outcome.error}")
+            return
+        info = outcome.result
+        regions = tuple(RegionBox(r.name, r.lon_min, r.lon_max, r.lat_min, r.lat_max) for r in info.regions)
+        self._guard = AutomateGuard(self.decisions_dock.limits(), regions)
+        self.decisions_dock.set_region_names([r.name for r in regions], self._stored_regions)
+        self._spend_per_hour = float(info.spend_per_hour)
+        self.globe.coverage_km = {t.name: float(t.coverage_radius_km) for t in info.observer_types}
+        self.connection_dock.set_field("source", f"{self.connection.description['source']} "
+                                                 f"(server {info.server_version}, {info.backend} backend)")
+
+    def _log(self, decision: str, proposal: Proposal, outcome: str) -> None:
+        self.decisions_dock.add_history(decision, proposal, outcome)
+        self.decisionLogged.emit(decision, outcome)
+
+    # ------------------------------------------------------------------------------------ automate
+
+    @property
+    def guard(self) -> AutomateGuard:
+        return self._guard
+
+    def _on_automate_changed(self, on: bool) -> None:
+        if on:
+            # Limits are read when Automate is switched on; the deploy window carries over.
+            self._guard.limits = self.decisions_dock.limits()
+            self.decisions_dock.automate_status.setText("Automate on: proposals that pass the guardrails are sent.")
+        else:
+            self.decisions_dock.automate_status.setText("Automate off.")
+
+    def _automate_step(self) -> None:
+        """Send the best proposal the guard allows; one action in flight at a time so spend stays known."""
+        if self._automate_in_flight:
+            return
+        now = time.monotonic()
+        held = []
+        for proposal in self.decisions_dock.proposals:
+            verdict = self._guard.check(proposal, self._spend_per_hour, now)
+            if verdict.allowed:
+                self._guard.record_sent(proposal, now)
+                self._automate_in_flight = True
+                self._send(proposal, "automated")
+                self._withdraw(proposal)
+                return
+            held.append(verdict.reason)
+        if held:
+            self.decisions_dock.automate_status.setText("Automate holding: " + "; ".join(sorted(set(held))))
+
+
+def _as_list(value: object) -> list[object]:
+    """QSettings returns a one-element list as a plain string on some backends."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _as_bool(value: object) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
+
+
+__all__ = ["INSIGHT_INTERVAL_S", "MainWindow", "send_action"]

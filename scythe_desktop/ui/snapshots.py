@@ -1,0 +1,83 @@
+"""Immutable snapshots the workers hand to the GUI thread: cluster rows, observer rows, proposals, metrics.
+
+Workers build these off the GUI thread (copies, never views of live engine or wire state) and send them
+through queued signals; each carries the ``generation`` (stream seq or request counter) it answers, so the
+GUI can drop a stale one. The record dtypes are what the clusters and observers docks show. Qt-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+
+from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.render.lod import LodThresholds, lod_tiers
+
+#: One row of the clusters dock (the engine's cluster table, trimmed, plus the LOD tier it is drawn at).
+CLUSTER_ROW_DTYPE: Final = np.dtype(
+    [
+        ("id", "<i8"),
+        ("node_count", "<i8"),
+        ("state", "<i4"),
+        ("entropy", "<f8"),
+        ("silence_pressure", "<f8"),
+        ("coherence", "<f8"),
+        ("asn", "<i8"),
+        ("lon", "<f8"),
+        ("lat", "<f8"),
+        ("lod", "<i8"),
+    ]
+)
+
+#: One row of the observers dock (from the orchestrator's ``ObserverList``).
+OBSERVER_DTYPE: Final = np.dtype(
+    [
+        ("observer_id", "<i8"),
+        ("observer_type", "U24"),
+        ("lon", "<f8"),
+        ("lat", "<f8"),
+        ("sampling_rate", "<f8"),
+        ("focus_cluster", "<i8"),
+        ("cost_per_hour", "<f8"),
+        ("load", "<f8"),
+        ("status", "U16"),
+    ]
+)
+
+
+def cluster_rows(table: np.ndarray, thresholds: LodThresholds | None = None) -> np.ndarray:
+    """A :data:`CLUSTER_ROW_DTYPE` copy of an engine cluster table, with each cluster's LOD tier."""
+    rows = np.zeros(len(table), dtype=CLUSTER_ROW_DTYPE)
+    for name in CLUSTER_ROW_DTYPE.names or ():
+        if name != "lod":
+            rows[name] = table[name]
+    rows["lod"] = lod_tiers(rows["node_count"], thresholds)
+    rows.flags.writeable = False
+    return rows
+
+
+def observer_rows(observers: Any) -> np.ndarray:
+    """A :data:`OBSERVER_DTYPE` array from a ``scythe.v1.ObserverList`` (or any iterable of its messages)."""
+    items = list(getattr(observers, "observers", observers))
+    rows = np.zeros(len(items), dtype=OBSERVER_DTYPE)
+    for i, o in enumerate(items):
+        rows[i] = (o.observer_id, o.observer_type, o.lon, o.lat, o.sampling_rate, o.focus_cluster,
+                   o.cost_per_hour, o.load, o.status)
+    rows.flags.writeable = False
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class WorldSnapshot:
+    """What the policy worker saw and proposed at one tick."""
+
+    generation: int
+    tick: int
+    clusters: np.ndarray  # CLUSTER_ROW_DTYPE
+    proposals: tuple[Proposal, ...]
+    metrics: dict[str, float]
+
+
+__all__ = ["CLUSTER_ROW_DTYPE", "OBSERVER_DTYPE", "WorldSnapshot", "cluster_rows", "observer_rows"]

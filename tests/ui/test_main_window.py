@@ -1,0 +1,185 @@
+"""The console window against a real embedded orchestrator under Xvfb (no mocks of Qt, GL or gRPC)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from scythe_desktop.engine.actions import Focus
+from tests.ui.conftest import NearestClusterDeploys, running_qthreads
+
+pytestmark = pytest.mark.gl
+
+
+def observer_ids(window: Any) -> set[int]:
+    rows = window.observers_dock.model.records
+    return set() if rows is None else {int(i) for i in rows["observer_id"]}
+
+
+def test_window_opens_and_streams_nodes_clusters_and_observers(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=NearestClusterDeploys())
+    qtbot.waitUntil(lambda: window.frames_applied >= 3 and len(window.globe.swarm) > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: window.snapshot is not None, timeout=30_000)
+    # The node visual draws exactly the swarm the frames built, and the status bar follows the stream.
+    assert window.globe.nodes.count == len(window.globe.swarm)
+    assert window._status_seq.text() == f"seq {window.last_seq}"
+    assert window.clusters_dock.model.rowCount() == len(window.snapshot.clusters) > 0
+    assert window.observers_dock.model.records is not None
+    assert window.connection_dock.field("state").startswith("streaming")
+    # Deltas after the keyframe keep arriving and apply.
+    seq = window.last_seq
+    qtbot.waitUntil(lambda: window.last_seq > seq, timeout=30_000)
+
+
+def test_clusters_table_sorts_by_number_and_filters(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=NearestClusterDeploys())
+    qtbot.waitUntil(lambda: window.snapshot is not None, timeout=30_000)
+    dock = window.clusters_dock
+    dock.view.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # nodeCount
+    counts = [int(dock.proxy.index(r, 1).data()) for r in range(dock.proxy.rowCount())]
+    assert counts == sorted(counts, reverse=True)
+    some_id = int(window.snapshot.clusters["id"][0])
+    dock.filter.setText("no cluster is called this")
+    assert dock.proxy.rowCount() == 0
+    assert dock.select_cluster(some_id)  # picking clears a filter that hides the pick
+    assert int(dock.selected_cluster()["id"]) == some_id
+    assert f"cluster {some_id}:" in dock.details.text()
+
+
+def test_confirming_a_proposal_deploys_an_observer_through_the_orchestrator(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=NearestClusterDeploys())
+    qtbot.waitUntil(lambda: len(window.decisions_dock.proposals) > 0 and window.frames_applied > 0, timeout=30_000)
+    before = observer_ids(window)
+    window.decisions_dock.table.selectRow(0)
+    proposal = window.decisions_dock.selected_proposal()
+    with qtbot.waitSignal(window.decisionLogged, timeout=30_000) as logged:
+        qtbot.mouseClick(window.decisions_dock.confirm_button, Qt.MouseButton.LeftButton)
+    assert logged.args[0] == "confirmed" and logged.args[1].startswith("ok"), logged.args
+    # The new observer arrives through the orchestrator's stream, and the audit trail shows the decision.
+    qtbot.waitUntil(lambda: len(observer_ids(window) - before) == 1, timeout=30_000)
+    new_id = (observer_ids(window) - before).pop()
+    assert f"observer {new_id}" in logged.args[1]
+    decision, kind, target, outcome = window.decisions_dock.history_rows()[-1][1:]
+    assert (decision, kind, target) == ("confirmed", "deploy", proposal.target) and outcome.startswith("ok")
+    # And the orchestrator itself lists it (asked through a fresh client, not the window).
+    with window.connection.embedded.client() as client:
+        listed = {o.observer_id for o in client.list_observers().observers}
+    assert new_id in listed
+
+
+def test_rejected_proposal_is_logged_and_not_sent(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=NearestClusterDeploys())
+    qtbot.waitUntil(lambda: len(window.decisions_dock.proposals) > 0, timeout=30_000)
+    window.decisions_dock.table.selectRow(0)
+    proposal = window.decisions_dock.selected_proposal()
+    before = observer_ids(window)
+    window.reject_action.trigger()  # the Ctrl+Backspace action
+    assert window.decisions_dock.history_rows()[-1][1:3] == ("rejected", "deploy")
+    assert proposal not in window.decisions_dock.proposals
+    # Later snapshots do not bring the rejected action back.
+    generation = window.snapshot.generation
+    qtbot.waitUntil(lambda: window.snapshot.generation > generation + 1, timeout=30_000)
+    assert proposal.action not in {p.action for p in window.decisions_dock.proposals}
+    assert observer_ids(window) == before
+
+
+def test_automate_mode_never_exceeds_its_guardrails(make_window: Any, qtbot: Any) -> None:
+    from scythe_desktop.ui.automate import AutomateLimits
+
+    cost = 2.0
+    window = make_window(policy=NearestClusterDeploys(cost_per_hour=cost, low_confidence_first=True))
+    qtbot.waitUntil(lambda: window.observers_dock.model.records is not None and window.snapshot is not None,
+                    timeout=30_000)
+    with window.connection.embedded.client() as client:
+        start_spend = client.world_info().spend_per_hour
+    budget = start_spend + 2.5 * cost  # room for two deploys, not three
+    window.decisions_dock.set_limits(AutomateLimits(budget_per_hour=budget, max_deploys_per_minute=5,
+                                                    min_confidence=0.5))
+    sent: list[Any] = []
+    window.actionSent.connect(lambda decision, proposal: sent.append((decision, proposal)))
+    window.automate_action.trigger()
+    assert window.decisions_dock.automate.isChecked()
+
+    def automated() -> list[tuple[str, ...]]:
+        return [r for r in window.decisions_dock.history_rows() if r[1] == "automated"]
+
+    qtbot.waitUntil(lambda: len(automated()) >= 2, timeout=60_000)
+    qtbot.waitUntil(lambda: "budget_per_hour" in window.decisions_dock.automate_status.text(), timeout=60_000)
+    generation = window.snapshot.generation
+    qtbot.waitUntil(lambda: window.snapshot.generation >= generation + 2, timeout=30_000)
+    assert len(automated()) == 2
+    assert all(r[4].startswith("ok") for r in automated())
+    with window.connection.embedded.client() as client:
+        spend = client.world_info().spend_per_hour
+    assert spend <= budget
+    # Exactly those two went out, and the low-confidence proposal (always ranked first) never did.
+    assert [d for d, _ in sent] == ["automated", "automated"]
+    assert all(p.confidence >= 0.5 for _, p in sent)
+
+
+def test_automate_respects_the_deploy_rate(make_window: Any, qtbot: Any) -> None:
+    from scythe_desktop.ui.automate import AutomateLimits
+
+    window = make_window(policy=NearestClusterDeploys(cost_per_hour=0.5))
+    qtbot.waitUntil(lambda: window.snapshot is not None and window.observers_dock.model.records is not None,
+                    timeout=30_000)
+    window.decisions_dock.set_limits(AutomateLimits(budget_per_hour=1e6, max_deploys_per_minute=1,
+                                                    min_confidence=0.0))
+    window.decisions_dock.automate.setChecked(True)
+    qtbot.waitUntil(lambda: "max_deploys_per_minute" in window.decisions_dock.automate_status.text(),
+                    timeout=60_000)
+    sent = [r for r in window.decisions_dock.history_rows() if r[1] == "automated"]
+    assert len(sent) == 1
+
+
+def test_a_refused_action_is_shown_and_the_console_keeps_streaming(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=None)
+    qtbot.waitUntil(lambda: bool(observer_ids(window)) or window.frames_applied > 2, timeout=30_000)
+    oid = min(observer_ids(window)) if observer_ids(window) else 0
+    with qtbot.waitSignal(window.decisionLogged, timeout=30_000) as logged:
+        window.request_action(Focus(oid, 987_654))  # no such cluster (or no such observer)
+    assert logged.args[1].startswith("refused:"), logged.args
+    assert "refused" in window.statusBar().currentMessage()
+    seq = window.last_seq
+    qtbot.waitUntil(lambda: window.last_seq > seq, timeout=30_000)
+
+
+def test_picking_a_cluster_on_the_globe_selects_it(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=None)
+    qtbot.waitUntil(lambda: window.snapshot is not None and window.frames_applied > 0, timeout=30_000)
+    row = window.snapshot.clusters[np.argmax(window.snapshot.clusters["node_count"])]
+    window.fly_to(float(row["lon"]), float(row["lat"]))
+    from scythe_desktop.core.layout import lonlat_to_unit
+
+    centre = lonlat_to_unit(float(row["lon"]), float(row["lat"]))[None, :]
+    x, y = window.scene.world_to_canvas(window.globe.nodes, centre)[0]
+    window.pick_at(float(x) + 2.0, float(y) - 1.0)
+    assert int(window.clusters_dock.selected_cluster()["id"]) == int(row["id"])
+    # The selected cluster becomes the observers dock's focus and relocation target.
+    assert window.observers_dock.lon.value() == pytest.approx(float(row["lon"]), abs=0.01)
+
+
+def test_settings_persist_automate_limits_and_overlay(make_window: Any, qtbot: Any) -> None:
+    from scythe_desktop.ui.automate import AutomateLimits
+
+    window = make_window(policy=None, start=False)
+    window.decisions_dock.set_limits(AutomateLimits(budget_per_hour=12.5, max_deploys_per_minute=3,
+                                                    min_confidence=0.7))
+    window.grid_action.setChecked(False)
+    window.close()
+    again = make_window(policy=None, start=False)
+    limits = again.decisions_dock.limits()
+    assert (limits.budget_per_hour, limits.max_deploys_per_minute, limits.min_confidence) == (12.5, 3, 0.7)
+    assert not again.grid_action.isChecked()
+
+
+def test_closing_the_window_stops_every_worker(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=NearestClusterDeploys())
+    qtbot.waitUntil(lambda: window.frames_applied > 0 and window.snapshot is not None, timeout=30_000)
+    assert running_qthreads()  # stream, insight and action threads are up
+    window.close()
+    assert running_qthreads() == []
+    assert window.connection.embedded is None  # the embedded orchestrator was stopped too
