@@ -11,7 +11,7 @@ This module knows nothing of observers, nodes buffers or fields.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
 
@@ -28,6 +28,10 @@ class ClusterState(IntEnum):
     QUIET = 1
     ACTIVATING = 2
     GHOST = 3
+
+
+# Plain ints for the hot path (IntEnum attribute access costs microseconds).
+ACTIVE, QUIET, ACTIVATING, GHOST = (int(s) for s in ClusterState)
 
 
 #: The public cluster table (one record per tracked cluster); ``belief`` is P(active, quiet, activating,
@@ -72,11 +76,9 @@ _COLUMNS: Final = (
     "state",
     "activation_left",
     "silence",
-    "coherence",
     "spread_km",
     "region_occlusion",
     "node_seed",
-    "b",
     "mu",
     "var",
     "agreement",
@@ -91,7 +93,8 @@ _COLUMNS: Final = (
 
 @dataclass
 class ClusterArrays:
-    """Column arrays of equal length n (xyz and b are (n, 3) and (n, 4))."""
+    """Column arrays of equal length n; ``xyz`` is (n, 3) and the state belief ``b`` is stored
+    transposed, (4, n) (see :class:`scythe_desktop.engine.belief.BeliefModel`)."""
 
     id: NDArray[np.int64]
     lon: NDArray[np.float64]
@@ -102,7 +105,6 @@ class ClusterArrays:
     state: NDArray[np.int64]
     activation_left: NDArray[np.int64]
     silence: NDArray[np.float64]
-    coherence: NDArray[np.float64]
     spread_km: NDArray[np.float64]
     region_occlusion: NDArray[np.float64]
     node_seed: NDArray[np.int64]
@@ -123,17 +125,19 @@ class ClusterArrays:
     def select(self, keep: NDArray[np.bool_] | NDArray[np.int64]) -> None:
         for name in _COLUMNS:
             setattr(self, name, getattr(self, name)[keep])
+        self.b = self.b[:, keep]
 
     def extend(self, other: ClusterArrays) -> None:
         for name in _COLUMNS:
             setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+        self.b = np.concatenate([self.b, other.b], axis=1)
 
     def columns(self) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name) for name in _COLUMNS}
+        return {name: getattr(self, name) for name in (*_COLUMNS, "b")}
 
     @classmethod
     def from_columns(cls, cols: dict[str, np.ndarray]) -> ClusterArrays:
-        return cls(**{name: np.array(cols[name]) for name in _COLUMNS})
+        return cls(**{name: np.array(cols[name]) for name in (*_COLUMNS, "b")})
 
     def threat(self) -> NDArray[np.float64]:
         return STATE_THREAT[self.state]
@@ -145,7 +149,7 @@ class ClusterArrays:
         t["lat"] = self.lat
         t["node_count"] = self.node_count
         t["silence_pressure"] = self.silence
-        t["coherence"] = self.coherence
+        t["coherence"] = coherence(self)
         t["entropy"] = self.entropy
         t["asn"] = self.asn
         t["state"] = self.state
@@ -155,33 +159,68 @@ class ClusterArrays:
         t["coverage_deficit"] = 1.0 - self.coverage
         t["detected"] = self.detected
         t["confidence"] = self.confidence
-        t["belief"] = self.b
+        t["belief"] = self.b.T
         t["believed_count"] = np.exp(self.mu)
         t["spread_km"] = self.spread_km
         t["threat"] = self.threat()
         return t
 
 
-@dataclass
-class ClusterEvents:
-    """Cluster ids touched by one tick of dynamics, by kind (each an int64 array)."""
+_NONE: Final = np.zeros(0, dtype=np.int64)
+_NONE.flags.writeable = False
+EVENT_KINDS: Final = (
+    "quiet",
+    "activating",
+    "active",
+    "cascade",
+    "vanished",
+    "shifted",
+    "resized",
+    "spawned",
+    "dropped",
+)
 
-    quiet: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    activating: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    active: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    cascade: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    vanished: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    shifted: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    resized: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    spawned: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    dropped: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+
+class ClusterEvents:
+    """Cluster ids touched by one tick of dynamics, by kind (each an int64 array, empty when none)."""
+
+    __slots__ = EVENT_KINDS
+
+    def __init__(self) -> None:
+        for kind in EVENT_KINDS:
+            setattr(self, kind, _NONE)
+
+    quiet: NDArray[np.int64]
+    activating: NDArray[np.int64]
+    active: NDArray[np.int64]
+    cascade: NDArray[np.int64]
+    vanished: NDArray[np.int64]
+    shifted: NDArray[np.int64]
+    resized: NDArray[np.int64]
+    spawned: NDArray[np.int64]
+    dropped: NDArray[np.int64]
 
     def kinds(self) -> dict[str, NDArray[np.int64]]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: getattr(self, k) for k in EVENT_KINDS}
 
     def state_changed(self) -> NDArray[np.int64]:
         """Clusters whose node intensity/threat level changed."""
         return np.concatenate([self.quiet, self.activating, self.active, self.cascade])
+
+
+class DynamicsTables:
+    """A scenario's dynamics rates arranged for table lookups by state (built once per world)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        d = scenario.dynamics
+        self.p_change = np.array([d.p_quiet, d.p_activate, 0.0, 0.0])  # active->quiet, quiet->activating
+        self.p_vanish = np.array([0.0, d.p_vanish, 0.0, 0.0])
+        self.silence = STATE_SILENCE * d.silence_rate
+        self.keep = 1.0 - d.silence_rate
+        # Inverse CDF of the Poisson number of spawns per tick, drawn from one uniform.
+        k = np.arange(12)
+        pmf = np.exp(-d.spawn_rate) * d.spawn_rate**k / np.cumprod(np.concatenate([[1.0], k[1:]]))
+        self.spawn_cdf = np.cumsum(pmf).tolist()
 
 
 def _region_point(
@@ -221,10 +260,10 @@ def new_clusters(
         scale = spec.min_total_nodes / sizes.sum()
         sizes = np.clip(np.ceil(sizes * scale), spec.size_min, spec.size_max).astype(np.int64)
     if initial:
-        state = np.where(rng.random(k) < 0.7, ClusterState.ACTIVE, ClusterState.QUIET).astype(np.int64)
+        state = np.where(rng.random(k) < 0.7, ACTIVE, QUIET).astype(np.int64)
     else:
-        state = np.full(k, ClusterState.ACTIVATING, dtype=np.int64)
-    b = np.tile(np.array([0.3, 0.3, 0.3, 0.1]), (k, 1))
+        state = np.full(k, ACTIVATING, dtype=np.int64)
+    b = np.tile(np.array([[0.3], [0.3], [0.3], [0.1]]), (1, k))
     return ClusterArrays(
         id=np.arange(first_id, first_id + k, dtype=np.int64),
         lon=lon,
@@ -233,9 +272,8 @@ def new_clusters(
         node_count=sizes,
         asn=np.asarray(spec.asns, dtype=np.int64)[rng.integers(0, len(spec.asns), k)],
         state=state,
-        activation_left=np.where(state == ClusterState.ACTIVATING, scenario.dynamics.activation_ticks, 0),
+        activation_left=np.where(state == ACTIVATING, scenario.dynamics.activation_ticks, -1),
         silence=STATE_SILENCE[state].copy(),
-        coherence=STATE_COHERENCE[state].copy(),
         spread_km=rng.uniform(spec.spread_km_min, spec.spread_km_max, k),
         region_occlusion=occl,
         node_seed=rng.integers(0, 2**62, k, dtype=np.int64),
@@ -252,92 +290,73 @@ def new_clusters(
     )
 
 
-def advance(c: ClusterArrays, scenario: Scenario, rng: np.random.Generator, next_id: int) -> tuple[ClusterEvents, int]:
+def advance(
+    c: ClusterArrays, scenario: Scenario, tables: DynamicsTables, rng: np.random.Generator, next_id: int
+) -> tuple[ClusterEvents, int]:
     """One tick of ground-truth dynamics in place; returns the events and the next free cluster id.
 
-    Spawned clusters are appended at the end; dropped ghosts are removed (rows re-packed).
+    Spawned clusters are appended at the end; dropped ghosts are removed (rows re-packed). The common
+    tick with no event costs a couple of dozen small array operations.
     """
     d = scenario.dynamics
     ev = ClusterEvents()
     n = len(c)
-    u = rng.random((4, n))
+    u = rng.random(4 * n + 1)
     st = c.state
-    live = st != ClusterState.GHOST
 
-    to_quiet = (st == ClusterState.ACTIVE) & (u[0] < d.p_quiet)
-    quiet = st == ClusterState.QUIET
-    to_activating = quiet & (u[0] < d.p_activate)
-    to_ghost = quiet & ~to_activating & (u[1] < d.p_vanish)
-    activating = st == ClusterState.ACTIVATING
-    c.activation_left[activating] -= 1
-    to_active = activating & (c.activation_left <= 0)
-
-    st[to_quiet] = ClusterState.QUIET
-    st[to_activating] = ClusterState.ACTIVATING
-    c.activation_left[to_activating] = d.activation_ticks
-    st[to_active] = ClusterState.ACTIVE
-    st[to_ghost] = ClusterState.GHOST
-    if to_quiet.any():
-        ev.quiet = c.id[to_quiet]
+    # activation_left counts down for everyone; it reaches exactly 0 only for activating clusters.
+    c.activation_left -= 1
+    to_active = c.activation_left == 0
+    change = u[:n] < tables.p_change[st]
+    vanish = (u[n : 2 * n] < tables.p_vanish[st]) & ~change
     if to_active.any():
+        st[to_active] = ACTIVE
         ev.active = c.id[to_active]
-    if to_ghost.any():
-        ev.vanished = c.id[to_ghost]
-        c.node_count[to_ghost] = 0
+    if change.any():
+        to_quiet = change & (st == ACTIVE) & ~to_active
+        to_activating = change & (st == QUIET)
+        st[to_quiet] = QUIET
+        st[to_activating] = ACTIVATING
+        c.activation_left[to_activating] = d.activation_ticks
+        if to_quiet.any():
+            ev.quiet = c.id[to_quiet]
+        if to_activating.any():
+            ev.activating = c.id[to_activating]
+            _cascade(c, d.cascade_radius_km, d.p_cascade, d.activation_ticks, to_activating, rng, ev)
+    if vanish.any():
+        st[vanish] = GHOST
+        c.node_count[vanish] = 0
+        ev.vanished = c.id[vanish]
 
-    # Activation cascade: each cluster that starts activating may light up quiet neighbours.
-    if to_activating.any():
-        ev.activating = c.id[to_activating]
-        src = np.flatnonzero(to_activating)
-        dist = great_circle_km(c.lon[src, None], c.lat[src, None], c.lon[None, :], c.lat[None, :])
-        near = (dist <= d.cascade_radius_km).any(axis=0) & (st == ClusterState.QUIET)
-        hit = near & (rng.random(n) < d.p_cascade)
-        if hit.any():
-            st[hit] = ClusterState.ACTIVATING
-            c.activation_left[hit] = d.activation_ticks
-            ev.cascade = c.id[hit]
-
-    # ASN shift: the cluster is re-homed to another AS and its centroid moves.
-    shift = live & ~to_ghost & (u[2] < d.p_asn_shift)
+    shift = u[2 * n : 3 * n] < d.p_asn_shift
     if shift.any():
-        k = int(shift.sum())
-        asns = np.asarray(scenario.clusters.asns, dtype=np.int64)
-        step = rng.integers(1, max(2, len(asns)), k)
-        idx = (np.searchsorted(np.sort(asns), c.asn[shift]) + step) % len(asns)
-        c.asn[shift] = np.sort(asns)[idx]
-        bearing = rng.uniform(0.0, 360.0, k)
-        lon, lat = destination(c.lon[shift], c.lat[shift], bearing, d.asn_shift_km)
-        c.lon[shift], c.lat[shift] = lon, lat
-        c.xyz[shift] = unit_vectors(lon, lat).reshape(k, 3)
-        ev.shifted = c.id[shift]
-
-    # Resize: a live cluster gains or loses a fraction of its nodes.
-    resize = (st != ClusterState.GHOST) & (u[3] < d.p_resize)
+        shift &= st != GHOST
+        _shift(c, scenario, shift, rng, ev)
+    resize = u[3 * n : 4 * n] < d.p_resize
     if resize.any():
-        k = int(resize.sum())
-        sign = np.where(rng.random(k) < 0.5, -1.0, 1.0)
-        spec = scenario.clusters
-        old = c.node_count[resize]
-        new = np.clip(np.rint(old * (1.0 + sign * d.resize_fraction)), spec.size_min, spec.size_max)
-        new = np.where(new == old, np.clip(old + sign.astype(np.int64), spec.size_min, spec.size_max), new)
-        c.node_count[resize] = new.astype(np.int64)
-        ev.resized = c.id[resize]
+        resize &= st != GHOST
+        _resize(c, scenario, resize, rng, ev)
 
-    # Slow variables relax toward their state's level.
-    rate = d.silence_rate
-    c.silence += rate * (STATE_SILENCE[st] - c.silence)
-    c.coherence += rate * (STATE_COHERENCE[st] - c.coherence)
+    # Silence pressure relaxes toward its state's level (coherence is derived on demand).
+    c.silence *= tables.keep
+    c.silence += tables.silence[st]
 
-    # Ghosts fade; the faded ones leave the table.
-    ghost = st == ClusterState.GHOST
-    c.confidence[ghost] *= d.ghost_decay
-    drop = ghost & (c.confidence < d.ghost_min_confidence)
-    if drop.any():
-        ev.dropped = c.id[drop]
-        c.select(~drop)
+    ghost = st == GHOST
+    if ghost.any():
+        c.confidence[ghost] *= d.ghost_decay
+        drop = ghost & (c.confidence < d.ghost_min_confidence)
+        if drop.any():
+            ev.dropped = c.id[drop]
+            c.select(~drop)
 
-    spawn = int(rng.poisson(d.spawn_rate)) if d.spawn_rate > 0 else 0
-    spawn = min(spawn, scenario.clusters.max_count - int((c.state != ClusterState.GHOST).sum()))
+    spawn = 0
+    u_spawn = float(u[-1])
+    for p in tables.spawn_cdf:
+        if u_spawn < p:
+            break
+        spawn += 1
+    if spawn:
+        spawn = min(spawn, scenario.clusters.max_count - int(np.count_nonzero(c.state != GHOST)))
     if spawn > 0:
         fresh = new_clusters(scenario, rng, next_id, spawn, initial=False)
         c.extend(fresh)
@@ -346,13 +365,80 @@ def advance(c: ClusterArrays, scenario: Scenario, rng: np.random.Generator, next
     return ev, next_id
 
 
+def _cascade(
+    c: ClusterArrays,
+    radius_km: float,
+    p: float,
+    ticks: int,
+    sources: NDArray[np.bool_],
+    rng: np.random.Generator,
+    ev: ClusterEvents,
+) -> None:
+    """Each cluster that starts activating may light up quiet neighbours within the cascade radius."""
+    src = np.flatnonzero(sources)
+    dist = great_circle_km(c.lon[src, None], c.lat[src, None], c.lon[None, :], c.lat[None, :])
+    near = (dist <= radius_km).any(axis=0) & (c.state == QUIET)
+    hit = near & (rng.random(len(c)) < p)
+    if hit.any():
+        c.state[hit] = ACTIVATING
+        c.activation_left[hit] = ticks
+        ev.cascade = c.id[hit]
+
+
+def _shift(
+    c: ClusterArrays, scenario: Scenario, shift: NDArray[np.bool_], rng: np.random.Generator, ev: ClusterEvents
+) -> None:
+    """ASN shift: the cluster is re-homed to another AS and its centroid moves."""
+    k = int(shift.sum())
+    if k == 0:
+        return
+    asns = np.sort(np.asarray(scenario.clusters.asns, dtype=np.int64))
+    step = rng.integers(1, max(2, len(asns)), k)
+    idx = (np.searchsorted(asns, c.asn[shift]) + step) % len(asns)
+    c.asn[shift] = asns[idx]
+    bearing = rng.uniform(0.0, 360.0, k)
+    lon, lat = destination(c.lon[shift], c.lat[shift], bearing, scenario.dynamics.asn_shift_km)
+    c.lon[shift], c.lat[shift] = lon, lat
+    c.xyz[shift] = unit_vectors(lon, lat).reshape(k, 3)
+    ev.shifted = c.id[shift]
+
+
+def _resize(
+    c: ClusterArrays, scenario: Scenario, resize: NDArray[np.bool_], rng: np.random.Generator, ev: ClusterEvents
+) -> None:
+    """A live cluster gains or loses a fraction of its nodes (at least one)."""
+    k = int(resize.sum())
+    if k == 0:
+        return
+    spec, frac = scenario.clusters, scenario.dynamics.resize_fraction
+    sign = np.where(rng.random(k) < 0.5, -1, 1)
+    old = c.node_count[resize]
+    lo, hi = spec.size_min, spec.size_max
+    new = np.minimum(np.maximum(np.rint(old * (1.0 + sign * frac)).astype(np.int64), lo), hi)
+    new = np.where(new == old, np.minimum(np.maximum(old + sign, lo), hi), new)
+    c.node_count[resize] = new
+    ev.resized = c.id[resize]
+
+
+def coherence(c: ClusterArrays) -> NDArray[np.float64]:
+    """How coordinated a cluster's nodes are, in [0, 1]: high when active, falling with silence."""
+    return np.where(c.state == GHOST, 0.0, STATE_COHERENCE[c.state] * (1.0 - 0.5 * c.silence))
+
+
 __all__ = [
+    "ACTIVATING",
+    "ACTIVE",
     "CLUSTER_DTYPE",
+    "EVENT_KINDS",
+    "GHOST",
+    "QUIET",
     "STATE_INTENSITY",
     "STATE_THREAT",
     "ClusterArrays",
     "ClusterEvents",
     "ClusterState",
+    "DynamicsTables",
     "advance",
+    "coherence",
     "new_clusters",
 ]

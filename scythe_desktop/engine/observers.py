@@ -45,9 +45,9 @@ MAX_DETECTION: Final = 0.99
 
 def footprint(cos_angle: NDArray[np.float64], radius_km: NDArray[np.float64]) -> NDArray[np.float64]:
     """Coverage weight in [0, 1] from the dot product of unit vectors and the coverage radius."""
-    d = EARTH_RADIUS_KM * np.arccos(np.clip(cos_angle, -1.0, 1.0))
+    d = EARTH_RADIUS_KM * np.arccos(np.minimum(np.maximum(cos_angle, -1.0), 1.0))
     z = (d - radius_km) / (EDGE_WIDTH * radius_km)
-    return 1.0 / (1.0 + np.exp(np.clip(z, -50.0, 50.0)))
+    return 1.0 / (1.0 + np.exp(np.minimum(z, 50.0)))
 
 
 def rate_detection(scenario: Scenario, types: np.ndarray, rates: np.ndarray) -> NDArray[np.float64]:

@@ -38,10 +38,11 @@ from scythe_desktop.engine.actions import (
 )
 from scythe_desktop.engine.belief import BeliefModel
 from scythe_desktop.engine.clusters import (
+    GHOST,
     STATE_INTENSITY,
     STATE_THREAT,
     ClusterArrays,
-    ClusterState,
+    DynamicsTables,
     advance,
     new_clusters,
 )
@@ -59,6 +60,8 @@ from scythe_desktop.engine.observers import (
 from scythe_desktop.engine.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
 _FORMAT: Final = "scythe-world-v1"
+#: (observer, cluster) pairs whose base detection is below this are not sampled.
+PAIR_CUTOFF: Final = 1e-7
 _NO_IDS: Final = np.zeros(0, dtype=np.int64)
 
 
@@ -99,6 +102,8 @@ class World:
         self._obs = np.zeros(0, dtype=OBSERVER_DTYPE)
         self._next_observer_id = 0
         self._version = 0
+        self._cl_version = 0
+        self._count_version = 0
         self._cache: dict[str, Any] = {}
         self._store: NodeStore | None = None
         self._store_tick = -1
@@ -121,6 +126,9 @@ class World:
         self._acc = s.belief.report_accuracy
         self._acc_mid = s.belief.report_accuracy + (1.0 - s.belief.report_accuracy) / 2.0
         self._prec_scale = 1.0 / (s.belief.count_noise**2)
+        self._neg_vis3 = -self._vis[:3]
+        self._tick_hours = s.tick_hours
+        self._tables = DynamicsTables(s)
 
     # ===================================================================================== views
 
@@ -265,7 +273,7 @@ class World:
 
     def _geometry(self) -> dict[str, Any]:
         """Per-(observer, cluster) quantities that change only with actions or cluster moves."""
-        key = (self._version, self._cl_version())
+        key = (self._version, self._cl_version)
         g = self._cache.get("geometry")
         if g is not None and g["key"] == key:
             return g
@@ -275,53 +283,88 @@ class World:
         reach = footprint(oxyz @ cl.xyz.T, obs["coverage_radius_km"][:, None])
         rate_ratio = obs["sampling_rate"] / self._type_base_rate[types]
         focus = focus_multipliers(obs["focus_cluster"], cl.id, s.belief.focus_gain, s.belief.focus_penalty)
+        w = s.belief.occlusion_weight
         g = {
             "key": key,
             "reach": reach,
             "base": reach * rate_detection(s, types, obs["sampling_rate"])[:, None] * focus,
+            "clip": bool((obs["focus_cluster"] >= 0).any()),
             "load_weight": rate_ratio / self._type_capacity[types],
             "rate_ratio": rate_ratio,
+            "count_precision": rate_ratio * self._prec_scale,
             "oxyz": oxyz,
+            # Detection is scaled by 1 − w·occlusion with occlusion = 1 − (1 − region)(1 − silence/2),
+            # i.e. by occl_a + occl_b · silence.
+            "occl_a": 1.0 - w * cl.region_occlusion,
+            "occl_b": -0.5 * w * (1.0 - cl.region_occlusion),
         }
         self._cache["geometry"] = g
         return g
 
-    def _cl_version(self) -> int:
-        return int(self._cache.get("cl_version", 0))
-
     def _bump_clusters(self) -> None:
-        self._cache["cl_version"] = self._cl_version() + 1
+        self._cl_version += 1
 
     def _occlusion(self) -> NDArray[np.float64]:
         cl = self._cl
         return 1.0 - (1.0 - cl.region_occlusion) * (1.0 - 0.5 * cl.silence)
 
-    def _detection(self) -> NDArray[np.float64]:
-        """(O, C) detection probabilities now (before the cluster's own visibility); updates ``load``."""
+    def _loaded(self) -> tuple[dict[str, Any], NDArray[np.float64]]:
+        """Geometry and the load-limited base detection (O, C); refreshes each observer's ``load`` and
+        the sparse list of (observer, cluster) pairs that can see each other at all."""
         g = self._geometry()
-        load = (g["reach"] @ self._cl.node_count) * g["load_weight"]
-        self._obs["load"] = load
-        occl = 1.0 - self.scenario.belief.occlusion_weight * self._occlusion()
-        pd = g["base"] * load_factor(load)[:, None] * occl
-        return np.minimum(pd, MAX_DETECTION, out=pd)
+        key = (g["key"], self._count_version)
+        if self._cache.get("load_key") != key:
+            cl = self._cl
+            n = len(cl)
+            load = (g["reach"] @ cl.node_count) * g["load_weight"]
+            self._obs["load"] = load
+            base = g["base"] * load_factor(load)[:, None]
+            # Pairs below the cutoff are dropped from the per-tick sampling: their detection chance
+            # and their "saw nothing" evidence are both below 1e-7.
+            idx = np.flatnonzero(base > PAIR_CUTOFF)
+            pc = idx % n
+            po = idx // n
+            self._cache.update(
+                base_loaded=base,
+                log_count=np.log(np.maximum(cl.node_count, 1)),
+                load_key=key,
+                pairs={
+                    "c": pc,
+                    "base": base.ravel()[idx],
+                    "occl_a": g["occl_a"][pc],
+                    "occl_b": g["occl_b"][pc],
+                    "precision": g["count_precision"][po],
+                    "state_index": (np.arange(3)[:, None] * n + pc).ravel(),
+                },
+            )
+        return g, self._cache["base_loaded"]
+
+    def _detection(self) -> NDArray[np.float64]:
+        """(O, C) detection probabilities now (before the cluster's own visibility)."""
+        g, base = self._loaded()
+        pd = base * (g["occl_a"] + g["occl_b"] * self._cl.silence)
+        if g["clip"]:
+            np.minimum(pd, MAX_DETECTION, out=pd)
+        return pd
 
     # ==================================================================================== stepping
 
     def step(self, actions: tuple[Action, ...] | list[Action] = ()) -> StepResult:
         """Apply ``actions``, advance one tick, observe, update the belief, emit nodes and delta."""
-        results = [self.apply(a) for a in actions]
+        results = [self.apply(a) for a in actions] if actions else []
         before = self._entropy_total
-        ev, self._next_cluster_id = advance(self._cl, self.scenario, self._rng_dyn, self._next_cluster_id)
+        ev, self._next_cluster_id = advance(self._cl, self.scenario, self._tables, self._rng_dyn, self._next_cluster_id)
         if ev.spawned.size or ev.dropped.size or ev.shifted.size:
-            self._bump_clusters()
-        if ev.dropped.size and self._obs.shape[0]:
-            gone = np.isin(self._obs["focus_cluster"], ev.dropped)
-            if gone.any():
-                self._obs["focus_cluster"][gone] = -1
-                self._version += 1
+            self._cl_version += 1
+            if ev.dropped.size and self._obs.shape[0]:
+                gone = np.isin(self._obs["focus_cluster"], ev.dropped)
+                if gone.any():
+                    self._obs["focus_cluster"][gone] = -1
+                    self._version += 1
+        if ev.resized.size or ev.vanished.size or ev.spawned.size or ev.dropped.size:
+            self._count_version += 1
         detections, coverage_mean = self._observe()
         self.tick += 1
-        self._cache.pop("predicted", None)
 
         if self.emit_nodes:
             delta = self._emit(ev)
@@ -332,89 +375,81 @@ class World:
         else:
             nodes, delta, emitted = _EMPTY_NODES, _EMPTY_DELTA, False
 
-        cost_h = self.budget_used_per_hour
-        cost_tick = cost_h * self.scenario.tick_hours
-        drop = before - self._entropy_total
+        cost_h = float(self._obs["cost_per_hour"].sum())
+        cost_tick = cost_h * self._tick_hours
+        total = self._entropy_total
+        drop = before - total
         w = self.scenario.reward
+        n = len(self._cl)
         info = {
-            "entropy_total": self._entropy_total,
-            "entropy_mean": self._entropy_total / max(1, len(self._cl)),
+            "entropy_total": total,
+            "entropy_mean": total / max(1, n),
             "entropy_drop": drop,
             "cost_per_hour": cost_h,
             "cost_tick": cost_tick,
             "coverage_mean": coverage_mean,
             "detections": float(detections),
-            "clusters": float(len(self._cl)),
-            "ghosts": float(np.count_nonzero(self._cl.state == ClusterState.GHOST)),
+            "clusters": float(n),
+            "ghosts": float(np.count_nonzero(self._cl.state == GHOST)),
             "observers": float(self._obs.shape[0]),
-            "nodes_true": float(self._cl.node_count.sum()),
             "reward": w.information_gain * drop - w.cost * cost_tick + w.coverage * coverage_mean,
         }
-        return StepResult(
-            tick=self.tick,
-            nodes=nodes,
-            delta=delta,
-            action_results=results,
-            entropy_total=self._entropy_total,
-            info=info,
-            events=ev.kinds(),
-            nodes_emitted=emitted,
-        )
+        return StepResult(self.tick, nodes, delta, results, total, info, ev.kinds(), emitted)
 
     def _observe(self) -> tuple[int, float]:
-        """Predict the belief one tick, sample every observer's outcome, apply Bayes' rule."""
-        cl, model = self._cl, self._model
+        """Predict the belief one tick, sample every observer's outcome, apply Bayes' rule.
+
+        Works on the sparse (observer, cluster) pairs that can see each other, so a tick costs
+        O(pairs + clusters) array work.
+        """
+        cl, model, rng = self._cl, self._model, self._rng_obs
         n = len(cl)
-        model.predict(cl.b, cl.var)
-        o = self._obs.shape[0]
-        noise = self._rng_obs.standard_normal(n)
-        if o == 0 or n == 0:
-            cl.detected[:] = False
-            cl.coverage[:] = 0.0
+        bt = model.predict(cl.b, cl.var)
+        noise = rng.standard_normal(n)
+        if self._obs.shape[0] == 0 or n == 0:
+            cl.b = bt
+            cl.detected = np.zeros(n, dtype=bool)
+            cl.coverage = np.zeros(n)
             self._refresh_entropy()
             return 0, 0.0
-        pd = self._detection()
-        u = self._rng_obs.random((2, o, n))
+        g, _ = self._loaded()
+        pairs = self._cache["pairs"]
+        pc = pairs["c"]
+        pd = pairs["base"] * (pairs["occl_a"] + pairs["occl_b"] * cl.silence[pc])
+        if g["clip"]:
+            np.minimum(pd, MAX_DETECTION, out=pd)
         state = cl.state
-        seen = u[0] < pd * self._vis[state]
+        seen = rng.random(pc.size) < pd * self._vis[state][pc]
+        hit = np.flatnonzero(seen)
+        cidx = pc[hit]
         # Report the true state with probability acc, else one of the two other live states.
-        wrong = (u[1] >= self._acc).astype(np.int64) + (u[1] >= self._acc_mid)
-        miss = np.log1p(-pd[:, :, None] * self._vis)  # (O, C, 4)
-        miss[seen] = 0.0
-        flat = np.flatnonzero(seen)
-        cidx = flat % n
-        reports = (state[cidx] + wrong.ravel()[flat]) % 3
-        counts = np.bincount(cidx * 3 + reports, minlength=3 * n).reshape(n, 3)
-        model.update(cl.b, miss.sum(axis=0), counts)
+        u = rng.random(hit.size)
+        reports = (state[cidx] + (u >= self._acc) + (u >= self._acc_mid)) % 3
+        counts = np.bincount(reports * n + cidx, minlength=3 * n).reshape(3, n)
+        # Silent observers' evidence Σ log(1 − p·v_s), per live state s and cluster: (3, C).
+        silent = np.where(seen, 0.0, pd)
+        miss_log = np.bincount(
+            pairs["state_index"], weights=np.log(1.0 + self._neg_vis3[:, None] * silent).ravel(), minlength=3 * n
+        ).reshape(3, n)
+        cl.b = model.update(bt, miss_log, counts)
+        precision = np.bincount(cidx, weights=pairs["precision"][hit], minlength=n)
+        model.update_count(cl.mu, cl.var, precision, self._cache["log_count"], noise)
 
-        g = self._geometry()
-        precision = np.bincount(cidx, weights=g["rate_ratio"][flat // n], minlength=n) * self._prec_scale
-        hit = precision > 0
-        if hit.any():
-            truth = np.log(np.maximum(cl.node_count[hit], 1))
-            z = truth + noise[hit] / np.sqrt(precision[hit])
-            mu, var = cl.mu[hit], cl.var[hit]
-            model.update_count(mu, var, precision[hit], z)
-            cl.mu[hit], cl.var[hit] = mu, var
-
-        total = counts.sum(axis=1)
-        cl.detected = total > 0
-        multi = total >= 2
-        if multi.any():
-            now = counts[multi].max(axis=1) / total[multi]
-            cl.agreement[multi] = 0.8 * cl.agreement[multi] + 0.2 * now
-        if cl.detected.any():
-            det = cl.detected
-            major = counts[det].argmax(axis=1)
-            prev = cl.majority[det]
+        total = counts.sum(axis=0)
+        det = total > 0
+        cl.detected = det
+        if hit.size:
+            agree = 0.8 * cl.agreement + 0.2 * counts.max(axis=0) / np.maximum(total, 1)
+            cl.agreement = np.where(total >= 2, agree, cl.agreement)
+            major = counts.argmax(axis=0)
+            prev = cl.majority
             changed = (prev >= 0) & (major != prev)
-            cl.volatility[det] = 0.9 * cl.volatility[det] + 0.1 * changed
-            cl.majority[det] = major
-            live_seen = det & (state != ClusterState.GHOST)
-            cl.confidence[live_seen] = 1.0
-        cl.coverage = 1.0 - np.exp(np.log1p(-pd).sum(axis=0))
+            cl.volatility = np.where(det, 0.9 * cl.volatility + 0.1 * changed, cl.volatility)
+            cl.majority = np.where(det, major, prev)
+            cl.confidence[det] = 1.0  # only live clusters can be seen
+        cl.coverage = 1.0 - np.exp(np.bincount(pc, weights=np.log(1.0 - pd), minlength=n))
         self._refresh_entropy()
-        return flat.size, float(cl.coverage.mean())
+        return hit.size, float(cl.coverage.sum()) / n
 
     def _refresh_entropy(self) -> None:
         self._cl.entropy = self._model.entropy(self._cl.b, self._cl.var)
@@ -424,12 +459,12 @@ class World:
 
     def _predicted(self) -> dict[str, Any]:
         """Next tick's prior and the existing observers' miss probabilities (cached per tick/version)."""
-        key = (self._version, self._cl_version(), self.tick)
+        key = (self._version, self._cl_version, self._count_version, self.tick)
         p = self._cache.get("predicted")
         if p is not None and p["key"] == key:
             return p
         cl, model = self._cl, self._model
-        b = cl.b @ model.transition
+        b = (model.transition_t @ cl.b).T
         var = cl.var + model.count_q
         vbar = b @ self._vis
         if self._obs.shape[0]:
@@ -523,7 +558,7 @@ class World:
     def _materialise(self) -> None:
         """Build the node buffer from the cluster table (a keyframe: ids equal rows)."""
         cl = self._cl
-        live = np.flatnonzero(cl.state != ClusterState.GHOST)
+        live = np.flatnonzero(cl.state != GHOST)
         metas = [
             node_meta(
                 np.random.default_rng(int(cl.node_seed[i])),
@@ -749,6 +784,8 @@ class World:
         w._obs = np.array(z["observers"])
         w._next_observer_id = int(meta["next_observer_id"])
         w._version = 0
+        w._cl_version = 0
+        w._count_version = 0
         w._cache = {}
         w._store_tick = int(meta["store_tick"])
         w._store = (

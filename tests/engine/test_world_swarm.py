@@ -12,8 +12,7 @@ from scythe_desktop.engine.world import World
 def test_client_swarm_matches_world_bit_exactly_through_spawns_vanishes_and_resizes() -> None:
     world = World("tutorial", seed=3)
     world.apply(Deploy(-70.0, 40.0))
-    first = world.step()
-    swarm = NodeSwarm(first.nodes)
+    swarm = NodeSwarm(world.nodes)  # the keyframe a client starts from: ids equal rows
     seen: set[str] = set()
     for _ in range(400):
         res = world.step()
@@ -36,3 +35,13 @@ def test_node_cluster_rows_follow_swap_removes() -> None:
     assert dict(zip(ids.tolist(), counts.tolist(), strict=True)) == dict(
         zip(live["id"].tolist(), live["node_count"].tolist(), strict=True)
     )
+
+
+def test_rekey_lets_a_late_client_start_from_a_keyframe_mid_run() -> None:
+    world = World("tutorial", seed=4)
+    for _ in range(150):
+        world.step()
+    swarm = NodeSwarm(world.rekey())
+    for _ in range(150):
+        swarm.apply_delta(world.step().delta)
+    assert np.array_equal(swarm.nodes, world.nodes)
