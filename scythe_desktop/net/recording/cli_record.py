@@ -1,0 +1,93 @@
+"""``scythe record --source grpc://HOST:PORT|embedded --out FILE --duration 10m``: record a live stream.
+
+Everything the console would receive goes into the file: world info at the start, then every frame
+(keyframes, deltas, edges, grids, fields, observers) stamped with the wall clock (Unix ns) when it
+arrived. The client streams on the main thread and hands frames to a
+:class:`~scythe_desktop.net.recording.writer.RecordingWorker`, so the disk never slows the stream.
+It stops after ``--duration`` or on Ctrl-C and closes the file cleanly either way. ``embedded``
+starts an orchestrator in this process (``--scenario``, ``--seed``); a remote source needs a refresh
+token (``--token-file``) and, unless it is on loopback, a CA certificate (``--ca``) for TLS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+from scythe_desktop.net.recording.defaults import FLUSH_INTERVAL_S, KEYFRAME_INTERVAL_S
+from scythe_desktop.net.recording.durations import duration_arg
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, help="grpc://HOST:PORT, or embedded (an in-process orchestrator)")
+    parser.add_argument("--out", type=Path, required=True, help="recording to write (.mcap); must not exist")
+    parser.add_argument("--duration", type=duration_arg, required=True, help="how long to record: 90s, 30m, 1h")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--token-file", type=Path, help="refresh token for a remote source")
+    parser.add_argument("--ca", type=Path, help="CA certificate for TLS to a remote source")
+    parser.add_argument("--scenario", default="regional", help="scenario of an embedded source")
+    parser.add_argument("--seed", type=int, default=0, help="seed of an embedded source")
+    parser.add_argument("--keyframe-interval", type=float, default=KEYFRAME_INTERVAL_S,
+                        help="seconds between seek checkpoints when the stream sends no keyframe")
+    parser.add_argument("--flush-interval", type=float, default=FLUSH_INTERVAL_S,
+                        help="wall seconds between flushes: the most a crash can lose")
+    parser.add_argument("--progress-lines", action="store_true", help="print one line per flush to stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    import grpc
+
+    from scythe_desktop.net.client import OrchestratorClient, OrchestratorError
+    from scythe_desktop.net.recording.writer import Recorder, RecordingWorker
+
+    embedded = None
+    if args.source == "embedded":
+        from scythe_desktop.net.server import start_embedded
+
+        embedded = start_embedded(args.scenario, args.seed)
+        client = embedded.client()
+    elif args.source.startswith("grpc://"):
+        target = args.source.removeprefix("grpc://")
+        token = args.token_file.read_text().strip() if args.token_file else None
+        creds = (grpc.ssl_channel_credentials(args.ca.read_bytes()) if args.ca
+                 else grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP))
+        client = OrchestratorClient(target, creds, refresh_token=token)
+    else:
+        print(f"scythe record: --source must be grpc://HOST:PORT or embedded, got {args.source!r}", file=sys.stderr)
+        return 2
+
+    def report(count: int, log_ns: int) -> None:
+        print(f"flushed messages={count} log_s={log_ns / 1e9:.3f}", flush=True)
+
+    try:
+        recorder = Recorder(args.out, metadata={"source": args.source}, keyframe_interval_s=args.keyframe_interval,
+                            flush_interval_s=args.flush_interval, overwrite=args.overwrite,
+                            on_flush=report if args.progress_lines else None)
+    except (OSError, ValueError) as exc:
+        print(f"scythe record: cannot write {args.out}: {exc}", file=sys.stderr)
+        client.close()
+        return 2
+    worker = RecordingWorker(recorder)
+    timer = threading.Timer(args.duration, client.cancel)
+    status = 0
+    try:
+        worker.submit(recorder.write_world_info, client.world_info(), time.time_ns())
+        timer.start()
+        for frame in client.frames():
+            worker.write_frame(frame, time.time_ns())
+    except OrchestratorError as exc:
+        print(f"scythe record: {args.source}: {exc}", file=sys.stderr)
+        status = 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        timer.cancel()
+        client.close()
+        worker.close()
+        if embedded is not None:
+            embedded.stop()
+    print(f"wrote {args.out}: {recorder.message_count} messages", file=sys.stderr)
+    return status

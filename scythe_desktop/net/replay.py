@@ -1,0 +1,253 @@
+"""``ReplaySource``: a recording played like a live orchestrator, with pause, step, seek, speed and loop.
+
+The source yields :class:`~scythe_desktop.net.recording.timeline.ReplayEvent` objects whose ``frame``
+is the very :class:`~scythe_desktop.net.wire.WireFrame` the live client's ``frames()`` yields, so the
+console decodes and applies replayed frames with the same code as live ones; ``message`` carries the
+recorded world info, proposals, decisions and metrics. Run :meth:`ReplaySource.events` in one worker
+thread; every control method (:meth:`pause`, :meth:`resume`, :meth:`step`, :meth:`seek`,
+:meth:`set_speed`, :meth:`set_loop`, :meth:`stop`) is thread-safe and takes effect at once, even while
+the worker waits for the next event's time. A seek restores the exact state at the target (nearest
+keyframe or checkpoint at or before it, then the frames up to it, flagged ``catch_up``) and bumps
+``generation``: a consumer drops events of an older generation it may still hold. Decisions are
+:attr:`ReplaySource.bookmarks` for the timeline. This module knows recordings and threads, not Qt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final
+
+from scythe_desktop.net.recording import schemas
+from scythe_desktop.net.recording.reader import Recording, RecordingError
+from scythe_desktop.net.recording.timeline import ReplayEvent, Timeline, decode_event
+
+MIN_SPEED: Final = 0.25
+MAX_SPEED: Final = 16.0
+_NS: Final = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Bookmark:
+    """A decision on the timeline: when (log time), who decided what, and the outcome."""
+
+    log_time_ns: int
+    offset_s: float  # from the start of the recording
+    label: str
+    outcome: str
+    who: str
+
+
+def _bookmark(event: ReplayEvent, start_ns: int) -> Bookmark:
+    d: Any = event.message
+    what = f"{d.proposal.kind} {d.proposal.target}".strip() or d.request_id
+    return Bookmark(event.log_time_ns, (event.log_time_ns - start_ns) / _NS, what, d.outcome, d.who)
+
+
+class ReplaySource:
+    """Plays one recording; see the module docstring. Raises :class:`RecordingError` for a bad file.
+
+    ``paced=False`` delivers events as fast as the consumer takes them (tests, export); pause, step
+    and seek still apply. ``start_paused`` waits for :meth:`resume` or :meth:`step` before the first
+    event after the initial state.
+    """
+
+    def __init__(self, path: str | Path, *, speed: float = 1.0, loop: bool = False, paced: bool = True,
+                 start_paused: bool = False) -> None:
+        self.path = Path(path)
+        self._recording = Recording(self.path)
+        self.start_ns = self._recording.start_ns
+        self.end_ns = self._recording.end_ns
+        self.metadata = dict(self._recording.metadata)
+        try:
+            self.bookmarks: list[Bookmark] = [
+                _bookmark(decode_event(m, self.path), self.start_ns)
+                for m in self._recording.messages([schemas.TOPIC_DECISIONS])
+            ]
+        except RecordingError:
+            self._recording.close()
+            raise
+        self._check_speed(speed)
+        self._cond = threading.Condition()
+        self._speed = speed
+        self._loop = loop
+        self._paced = paced
+        self._paused = start_paused
+        self._steps = 0
+        self._stopped = False
+        self._seek_to: int | None = self.start_ns
+        self._generation = 0
+        self._position_ns = self.start_ns
+        self._log_anchor_ns = self.start_ns
+        self._wall_anchor = time.monotonic()
+
+    # ------------------------------------------------------------------------------------ properties
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end_ns - self.start_ns) / _NS
+
+    @property
+    def position_s(self) -> float:
+        """Log time of the last delivered event, in seconds from the start."""
+        with self._cond:
+            return (self._position_ns - self.start_ns) / _NS
+
+    @property
+    def paused(self) -> bool:
+        with self._cond:
+            return self._paused
+
+    @property
+    def speed(self) -> float:
+        with self._cond:
+            return self._speed
+
+    @property
+    def generation(self) -> int:
+        with self._cond:
+            return self._generation
+
+    # -------------------------------------------------------------------------------------- controls
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._steps = 0
+            self._reanchor(self._position_ns)
+            self._cond.notify_all()
+
+    def step(self) -> None:
+        """While paused: deliver the events up to and including the next node frame (keyframe or delta)."""
+        with self._cond:
+            self._steps += 1
+            self._cond.notify_all()
+
+    def seek(self, offset_s: float) -> None:
+        """Jump to ``offset_s`` seconds from the start (clamped to the recording); keeps paused/playing."""
+        if offset_s != offset_s:  # NaN
+            raise ValueError("seek offset must be a number, got nan")
+        target = self.start_ns + int(max(0.0, offset_s) * _NS)
+        with self._cond:
+            self._seek_to = min(target, self.end_ns)
+            self._cond.notify_all()
+
+    def set_speed(self, speed: float) -> None:
+        """Playback rate, ``MIN_SPEED``..``MAX_SPEED`` (1.0 is real time)."""
+        self._check_speed(speed)
+        with self._cond:
+            self._reanchor(self._position_ns)
+            self._speed = speed
+            self._cond.notify_all()
+
+    def set_loop(self, loop: bool) -> None:
+        with self._cond:
+            self._loop = loop
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        """End :meth:`events` (from any thread) and close the file once it has returned."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    # ----------------------------------------------------------------------------------------- events
+
+    def events(self, *, hold_at_end: bool = False) -> Iterator[ReplayEvent]:
+        """The recording's events, paced by log time and the controls, until :meth:`stop` or the end.
+
+        With ``hold_at_end`` (what a console wants) the end pauses instead of returning, so a seek or
+        :meth:`resume` (which restarts from the start) can go on; with loop on, the end restarts.
+        """
+        timeline = Timeline(self._recording)
+        it: Iterator[ReplayEvent] = iter(())
+        generation = 0
+        try:
+            while True:
+                with self._cond:
+                    if self._stopped:
+                        return
+                    if self._seek_to is not None:
+                        target, self._seek_to = self._seek_to, None
+                        self._generation += 1
+                        generation = self._generation
+                        self._position_ns = target
+                        self._reanchor(target)
+                        # The very start needs no catch-up: play it paced like everything else.
+                        it = timeline.play(None if target == self.start_ns else target)
+                event = next(it, None)
+                if event is None:
+                    if not self._at_end(hold_at_end):
+                        return
+                    continue
+                if not event.catch_up and not self._wait_turn(event):
+                    continue  # a seek or stop came while waiting: this event is superseded
+                with self._cond:
+                    self._position_ns = max(self._position_ns, event.log_time_ns)
+                yield replace(event, generation=generation)
+        finally:
+            with self._cond:
+                self._stopped = True
+            self._recording.close()
+
+    def close(self) -> None:
+        """Stop, and close the file if :meth:`events` never ran."""
+        self.stop()
+        self._recording.close()
+
+    # -------------------------------------------------------------------------------------- internals
+
+    @staticmethod
+    def _check_speed(speed: float) -> None:
+        if not MIN_SPEED <= speed <= MAX_SPEED:
+            raise ValueError(f"speed must be in [{MIN_SPEED}, {MAX_SPEED}], got {speed!r}")
+
+    def _reanchor(self, log_ns: int) -> None:
+        self._log_anchor_ns = log_ns
+        self._wall_anchor = time.monotonic()
+
+    def _at_end(self, hold: bool) -> bool:
+        """At the end of the recording: restart (loop), wait for a control (hold), or finish (False)."""
+        with self._cond:
+            if self._loop:
+                if self._seek_to is None:
+                    self._seek_to = self.start_ns
+                return True
+            if not hold:
+                return False
+            self._paused = True
+            while not self._stopped and self._seek_to is None and self._paused:
+                self._cond.wait()
+            if self._seek_to is None and not self._stopped:
+                self._seek_to = self.start_ns  # resume at the end plays again from the start
+            return True
+
+    def _wait_turn(self, event: ReplayEvent) -> bool:
+        """Block until ``event`` is due; False when a seek or stop makes it moot."""
+        with self._cond:
+            while True:
+                if self._stopped or self._seek_to is not None:
+                    return False
+                if self._paused:
+                    if self._steps > 0:
+                        if event.is_node_frame:
+                            self._steps -= 1
+                        self._reanchor(event.log_time_ns)
+                        return True
+                    self._cond.wait()
+                    continue
+                if not self._paced:
+                    return True
+                due = self._wall_anchor + (event.log_time_ns - self._log_anchor_ns) / _NS / self._speed
+                delay = due - time.monotonic()
+                if delay <= 0:
+                    return True
+                self._cond.wait(delay)
