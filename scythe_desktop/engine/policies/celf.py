@@ -69,16 +69,9 @@ def lazy_greedy(
     compute them vectorised. ``max_picks`` caps the number of picks (e.g. free observer slots).
     """
     cost = np.asarray(costs, dtype=np.float64)
-    gains = (
-        initial_gains
-        if initial_gains is not None
-        else np.array([oracle.marginal(j) for j in range(len(cost))])
-    )
+    gains = initial_gains if initial_gains is not None else np.array([oracle.marginal(j) for j in range(len(cost))])
     # Heap of (-key, j, round the key was computed in); round = number of picks made at that time.
-    heap = [
-        (-_key(float(g), float(c), cost_benefit), j, 0)
-        for j, (g, c) in enumerate(zip(gains, cost, strict=True))
-    ]
+    heap = [(-_key(float(g), float(c), cost_benefit), j, 0) for j, (g, c) in enumerate(zip(gains, cost, strict=True))]
     heapq.heapify(heap)
     picks: list[int] = []
     remaining = float(budget)
@@ -123,4 +116,10 @@ def celf(
 def celf_coverage(instance: CoverageInstance) -> tuple[list[int], float]:
     """CELF on a static coverage instance: ``(sites, covered weight)``."""
     first = CoverageOracle(instance).all_marginals()
-    return celf(lambda: CoverageOracle(instance), instance.costs, instance.budget, initial_gains=first)
+    return celf(
+        lambda: CoverageOracle(instance),
+        instance.costs,
+        instance.budget,
+        initial_gains=first,
+        max_picks=instance.max_sites,
+    )

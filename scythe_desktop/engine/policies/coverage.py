@@ -28,6 +28,7 @@ class CoverageInstance:
     budget: float
     site_lonlat: NDArray[np.float64]  # (n_sites, 2) degrees, for display and the world bridge
     cluster_lonlat: NDArray[np.float64]  # (n_clusters, 2)
+    max_sites: int | None = None  # cardinality cap (free observer slots); None: only the budget limits
 
     def __post_init__(self) -> None:
         n_sites, n_clusters = self.covers.shape
@@ -41,6 +42,8 @@ class CoverageInstance:
             raise ValueError("costs must be > 0")
         if not np.isfinite(self.budget) or self.budget < 0:
             raise ValueError(f"budget must be a finite number >= 0, got {self.budget}")
+        if self.max_sites is not None and self.max_sites < 0:
+            raise ValueError(f"max_sites must be >= 0 or None, got {self.max_sites}")
 
     @property
     def n_sites(self) -> int:
@@ -65,7 +68,8 @@ class CoverageInstance:
     def feasible(self, sites: list[int] | NDArray[np.intp]) -> bool:
         idx = np.asarray(sites, dtype=np.intp)
         unique = np.unique(idx).size == idx.size
-        return unique and self.cost(idx) <= self.budget + 1e-9
+        within_cap = self.max_sites is None or idx.size <= self.max_sites
+        return unique and within_cap and self.cost(idx) <= self.budget + 1e-9
 
 
 def great_circle_km(a_lonlat: NDArray[np.float64], b_lonlat: NDArray[np.float64]) -> NDArray[np.float64]:

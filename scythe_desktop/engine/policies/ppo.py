@@ -1,0 +1,129 @@
+"""``ppo``: a trained MaskablePPO network behind the same Policy interface as the baselines.
+
+Loads either a full training checkpoint (``.zip`` from ``scythe train``) or a policy-only file (``.pt``,
+what ships in ``resources/policies/`` — a few MB, no optimizer state). Each decision encodes the world with the
+same :class:`~scythe_desktop.engine.rl.spaces.ObservationEncoder` and joint mask as the env, so the network
+can only pick valid actions; proposals are the masked actions ranked by the network's probability, which is
+their confidence. ``decide`` takes the most probable action (deterministic) and waits when that is the no-op.
+Known weakness: it only knows the scenarios it was trained on; out of distribution it is still safe (the
+mask) but not necessarily good.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scythe_desktop.engine.actions import Action
+from scythe_desktop.engine.policies.base import Policy
+from scythe_desktop.engine.proposals import Proposal, make_proposal
+from scythe_desktop.engine.rl.spaces import (
+    ActionCodec,
+    EnvConfig,
+    ObservationEncoder,
+    StepView,
+    WorldView,
+    cluster_slots,
+)
+
+if TYPE_CHECKING:
+    from scythe_desktop.engine.world import World
+
+#: The policy that ships with the app, and its card.
+SHIPPED_POLICY: Final = Path(__file__).resolve().parents[3] / "resources" / "policies" / "ppo_regional.pt"
+DEFAULT_EPISODE_TICKS: Final = 200
+
+
+def card_path(policy_path: Path) -> Path:
+    return policy_path.with_suffix(".json")
+
+
+def load_network(path: Path) -> Any:
+    """The MaskablePPO actor-critic network from a ``.pt`` policy file or a ``.zip`` checkpoint (CPU)."""
+    import torch
+
+    torch.set_num_threads(1)  # one decision is tiny; extra threads only contend with the GUI and workers
+    if not path.exists():
+        raise FileNotFoundError(f"policy file not found: {path}")
+    if path.suffix == ".zip":
+        from sb3_contrib import MaskablePPO
+
+        return MaskablePPO.load(path, device="cpu").policy
+    from sb3_contrib.common.maskable.policies import MaskableMultiInputActorCriticPolicy
+
+    return MaskableMultiInputActorCriticPolicy.load(str(path), device="cpu")
+
+
+class PPOPolicy(Policy):
+    """A trained network. ``path`` defaults to the shipped policy; its JSON card (if any) gives the layout."""
+
+    name: ClassVar[str] = "ppo"
+
+    def __init__(self, path: str | Path | None = None, episode_ticks: int = DEFAULT_EPISODE_TICKS) -> None:
+        self.path = Path(path) if path is not None else SHIPPED_POLICY
+        self.network = load_network(self.path)
+        self.network.set_training_mode(False)
+        card = card_path(self.path)
+        self.card: dict[str, Any] = json.loads(card.read_text()) if card.exists() else {}
+        self.config = EnvConfig(**self.card.get("env_config", {}))
+        self.episode_ticks = episode_ticks
+        self._codec: ActionCodec | None = None
+        self._encoder: ObservationEncoder | None = None
+
+    def reset(self, world: World, seed: int | None = None) -> None:
+        self._codec = ActionCodec(world.scenario, self.config)
+        self._encoder = ObservationEncoder(self._codec)
+        n = self.network.action_space.n
+        if self._codec.n_actions != n:
+            raise ValueError(
+                f"policy {self.path} has {n} actions but the layout {self.config} has {self._codec.n_actions}"
+            )
+
+    def probabilities(self, world: World) -> tuple[NDArray[np.float64], WorldView, NDArray[np.intp]]:
+        """The network's action probabilities (masked, summing to 1), the view and cluster slots used."""
+        import torch
+
+        if self._codec is None or self._codec.scenario is not world.scenario:
+            self.reset(world)
+        assert self._codec is not None and self._encoder is not None
+        view = WorldView.of(world)
+        slots = cluster_slots(view, self.config.cluster_slots)
+        mask = self._codec.mask(view, slots)
+        step = StepView(slots, min(world.tick / self.episode_ticks, 1.0))
+        obs = self._encoder.encode(view, step)
+        with torch.no_grad():
+            tensor, _ = self.network.obs_to_tensor(obs)
+            dist = self.network.get_distribution(tensor, action_masks=mask[None, :])
+            probs = dist.distribution.probs[0].numpy().astype(np.float64)
+        probs[~mask] = 0.0
+        return probs, view, slots
+
+    def propose(self, world: World, limit: int = 5) -> list[Proposal]:
+        probs, view, slots = self.probabilities(world)
+        assert self._codec is not None
+        out: list[Proposal] = []
+        for idx in np.argsort(-probs, kind="stable"):
+            if len(out) >= limit or probs[idx] <= 0.0:
+                break
+            action = self._codec.decode(int(idx), view, slots)
+            if action is None:
+                continue  # the no-op is not something to show an operator
+            gain = world.expected_information_gain(action)
+            out.append(make_proposal(world, action, gain, float(probs[idx]), self.name, view.clusters))
+        return out
+
+    def decide(self, world: World, max_actions: int = 1) -> list[Action]:
+        """The most probable action (none if that is the no-op), then the next ones up to ``max_actions``."""
+        probs, view, slots = self.probabilities(world)
+        assert self._codec is not None
+        actions: list[Action] = []
+        for idx in np.argsort(-probs, kind="stable")[:max_actions]:
+            action = self._codec.decode(int(idx), view, slots) if probs[idx] > 0 else None
+            if action is None:
+                break
+            actions.append(action)
+        return actions

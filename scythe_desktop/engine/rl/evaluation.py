@@ -1,0 +1,145 @@
+"""Evaluate policies over whole episodes and summarise them as a table (mean ± 95% CI per metric).
+
+Every policy — PPO and each baseline — runs through :func:`run_episode` on the same worlds (same scenario,
+same seeds, same episode length, same number of actions per tick), so the numbers compare like with like.
+Metrics per episode: entropy reduction (nats), information gain (nats of entropy removed by observation, as
+reported by the world), clusters detected, cost ($ spent), information gain per dollar, and constraint
+violations (actions the world refused — must be 0 for every policy, since each proposes only valid actions).
+This module knows nothing of the CLI; it returns plain records and formats them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from scythe_desktop.engine.policies.base import Policy
+from scythe_desktop.engine.rl.stats import MeanCI, mean_ci95
+from scythe_desktop.engine.scenario import Scenario
+
+METRICS: tuple[str, ...] = (
+    "entropy_reduction",
+    "information_gain",
+    "clusters_detected",
+    "cost",
+    "information_gain_per_dollar",
+    "violations",
+)
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    policy: str
+    seed: int
+    ticks: int
+    entropy_reduction: float
+    information_gain: float
+    clusters_detected: int
+    cost: float
+    information_gain_per_dollar: float
+    violations: int
+    actions: int
+    decide_seconds: float  # total time spent inside policy.decide
+
+
+def run_episode(
+    policy: Policy,
+    scenario: Scenario,
+    seed: int,
+    ticks: int,
+    actions_per_tick: int = 1,
+) -> EpisodeResult:
+    """One episode of ``ticks`` world ticks with ``policy`` deciding before each tick."""
+    import time
+
+    from scythe_desktop.engine.rl.episode import EpisodeMeter, make_world
+
+    world = make_world(scenario, seed)
+    policy.reset(world, seed)
+    meter = EpisodeMeter(world)
+    decide_s = 0.0
+    for _ in range(ticks):
+        t0 = time.perf_counter()
+        actions = policy.decide(world, max_actions=actions_per_tick)
+        decide_s += time.perf_counter() - t0
+        meter.step(world, actions)
+    m = meter.summary(world)
+    return EpisodeResult(
+        policy=policy.name,
+        seed=seed,
+        ticks=ticks,
+        entropy_reduction=m.entropy_reduction,
+        information_gain=m.information_gain,
+        clusters_detected=m.clusters_detected,
+        cost=m.cost,
+        information_gain_per_dollar=m.information_gain / m.cost if m.cost > 0 else math.nan,
+        violations=m.violations,
+        actions=m.actions,
+        decide_seconds=decide_s,
+    )
+
+
+def evaluate(
+    make_policy: Callable[[], Policy],
+    scenario: Scenario,
+    seeds: Iterable[int],
+    episodes_per_seed: int = 1,
+    ticks: int = 200,
+    actions_per_tick: int = 1,
+    on_episode: Callable[[EpisodeResult], None] | None = None,
+) -> list[EpisodeResult]:
+    """Episodes for every seed (episode ``k`` of seed ``s`` uses world seed ``s * 1000 + k``)."""
+    results = []
+    for s in seeds:
+        for k in range(episodes_per_seed):
+            r = run_episode(make_policy(), scenario, s * 1000 + k, ticks, actions_per_tick)
+            results.append(r)
+            if on_episode is not None:
+                on_episode(r)
+    return results
+
+
+def summarise(results: Sequence[EpisodeResult]) -> dict[str, dict[str, MeanCI]]:
+    """policy name -> metric -> mean ± CI, in the order policies first appear."""
+    table: dict[str, dict[str, MeanCI]] = {}
+    for name in dict.fromkeys(r.policy for r in results):
+        rows = [r for r in results if r.policy == name]
+        table[name] = {
+            m: mean_ci95([float(getattr(r, m)) for r in rows if math.isfinite(getattr(r, m))]) for m in METRICS
+        }
+    return table
+
+
+def format_table(summary: dict[str, dict[str, MeanCI]]) -> str:
+    """A fixed-width text table: one row per policy, ``mean ± ci`` per metric."""
+    headers = ["policy", *METRICS]
+    rows = [[name, *(str(stats[m]) for m in METRICS)] for name, stats in summary.items()]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def to_csv(results: Sequence[EpisodeResult]) -> str:
+    """Raw per-episode records as CSV (one row per episode)."""
+    buf = io.StringIO()
+    fields = list(EpisodeResult.__dataclass_fields__)
+    writer = csv.DictWriter(buf, fieldnames=fields)
+    writer.writeheader()
+    for r in results:
+        writer.writerow(asdict(r))
+    return buf.getvalue()
+
+
+def to_json(results: Sequence[EpisodeResult]) -> str:
+    """Summary (mean, ci95, n per metric and policy) plus the raw episodes, as one JSON document."""
+    summary = {
+        name: {m: {"mean": c.mean, "ci95": c.half_width, "n": c.n} for m, c in stats.items()}
+        for name, stats in summarise(results).items()
+    }
+    return json.dumps({"summary": summary, "episodes": [asdict(r) for r in results]}, indent=2)
