@@ -3,7 +3,7 @@ rebuilds a clean indexed file with the same messages, and bad files give one cle
 
 from __future__ import annotations
 
-import io
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,7 +19,6 @@ from mcap.reader import NonSeekingReader, make_reader
 
 from scythe_desktop.cli import main
 from scythe_desktop.core import frames as core_frames
-from scythe_desktop.core.layout import NODE_DTYPE
 from scythe_desktop.engine.actions import Deploy
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
@@ -146,7 +145,7 @@ def test_kill_9_during_simulate_keeps_every_flushed_message_and_repair_makes_a_c
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
 
-    with pytest.raises(TruncatedRecording, match="not cleanly closed.*scythe recording repair"):
+    with pytest.raises(TruncatedRecording, match=r"not cleanly closed.*scythe recording repair"):
         Recording(path)
     found = recover(path)
     assert len(found.messages) >= flushed > 0
@@ -179,3 +178,100 @@ def test_kill_9_during_simulate_keeps_every_flushed_message_and_repair_makes_a_c
         # The stream's log times never decrease, so log-time order (file order on ties) is file order.
         clean = [(m.topic, m.log_time_ns, m.sequence, m.data) for m in rec.messages()]
     assert clean == [(found.channels[cid][0].topic, m.log_time, m.sequence, m.data) for cid, m in found.messages]
+
+
+# --------------------------------------------------------------------------------------- bad input
+
+
+def test_bad_files_each_get_a_clear_error_naming_the_file(tmp_path: Path) -> None:
+    not_mcap = tmp_path / "notes.txt"
+    not_mcap.write_text("hello, not a recording\n" * 10)
+    with pytest.raises(RecordingError, match=rf"{not_mcap}: not an MCAP recording"):
+        Recording(not_mcap)
+    with pytest.raises(RecordingError, match="cannot open"):
+        Recording(tmp_path / "missing.mcap")
+
+    good = tmp_path / "good.mcap"
+    _write_all_channels(good)
+    data = good.read_bytes()
+    cut = tmp_path / "cut.mcap"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(TruncatedRecording, match=rf"{cut}: recording was not cleanly closed"):
+        ReplaySource(cut)
+
+    # An MCAP file from some other tool: no SCYTHE metadata.
+    from mcap.writer import Writer
+
+    foreign = tmp_path / "foreign.mcap"
+    with open(foreign, "wb") as f:
+        w = Writer(f)
+        w.start()
+        sid = w.register_schema("other.Thing", "protobuf", b"")
+        w.add_message(w.register_channel("/other", "protobuf", sid), 1, b"x", 1)
+        w.finish()
+    with pytest.raises(RecordingError, match="not a SCYTHE recording"):
+        Recording(foreign)
+
+    future = tmp_path / "future.mcap"
+    with Recorder(future, metadata={"format": "99"}):
+        pass
+    with pytest.raises(RecordingError, match="recording format 99 is newer than this build reads"):
+        Recording(future)
+
+    unknown_schema = tmp_path / "schema.mcap"
+    with open(unknown_schema, "wb") as f:
+        w = Writer(f)
+        w.start()
+        w.add_metadata(schemas.METADATA_NAME, {"format": "1"})
+        sid = w.register_schema("scythe.v9.Frame", "protobuf", b"")
+        w.add_message(w.register_channel(schemas.TOPIC_DELTAS, "protobuf", sid), 1, b"x", 1)
+        w.finish()
+    with pytest.raises(RecordingError, match=r"topic /scythe/frames/deltas has unknown schema scythe\.v9\.Frame"):
+        Recording(unknown_schema)
+    assert main(["recording", "check", str(not_mcap)]) == 2
+
+
+@pytest.fixture(scope="module")
+def small_recording(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("fuzz") / "small.mcap"
+    sim = Simulation("tutorial", 1, None, keyframe_every=5)
+    with Recorder(path, chunk_size=4096, keyframe_interval_s=0.4) as rec:
+        for ev in sim.run(12):
+            record_event(rec, ev)
+    return path.read_bytes()
+
+
+def _read_everything(path: Path) -> None:
+    """Every way the app reads a file; only RecordingError may come out."""
+    with contextlib.suppress(RecordingError):
+        inspect(path)
+        with Recording(path) as rec:
+            for _ in rec.messages():
+                pass
+        source = ReplaySource(path, paced=False)
+        for _ in source.events():
+            pass
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=2048))
+def test_random_bytes_give_only_recording_errors(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "random.mcap"
+    path.write_bytes(data)
+    _read_everything(path)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_mutated_recordings_give_only_recording_errors(tmp_path: Path, small_recording: bytes, data: st.DataObject
+                                                       ) -> None:
+    buf = bytearray(small_recording)
+    for _ in range(data.draw(st.integers(1, 8), label="mutations")):
+        i = data.draw(st.integers(0, len(buf) - 1), label="offset")
+        buf[i] = data.draw(st.integers(0, 255), label="byte")
+    cut = data.draw(st.integers(len(buf) // 2, len(buf)), label="length")
+    path = tmp_path / "mutated.mcap"
+    path.write_bytes(bytes(buf[:cut]))
+    _read_everything(path)
+    with contextlib.suppress(RecordingError):
+        repair(path, tmp_path / "out.mcap", overwrite=True)
