@@ -16,6 +16,11 @@ from scythe_desktop import __version__
 # name -> (module, one-line help). The module provides ``add_arguments(parser)`` and ``run(args) -> int``.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("scythe_desktop.bench.cli", "run a benchmark and print one JSON object"),
+    "train": ("scythe_desktop.engine.rl.cli_train", "train a MaskablePPO observer policy"),
+    "evaluate": ("scythe_desktop.engine.rl.cli_evaluate", "compare policies over seeded episodes (mean ± 95% CI)"),
+    "simulate": ("scythe_desktop.net.recording.cli_simulate", "run a scenario and policy headless into a recording"),
+    "record": ("scythe_desktop.net.recording.cli_record", "record a live orchestrator's stream to a file"),
+    "recording": ("scythe_desktop.net.recording.cli_recording", "check or repair a recording file"),
 }
 
 
