@@ -17,8 +17,8 @@ from scythe_desktop.render.backend import use_render_backend
 
 #: Seconds screenshot mode waits for the first keyframe before giving up.
 SCREENSHOT_TIMEOUT_S = 120.0
-#: Pixel size of the globe image screenshot mode writes, whatever the window layout.
-SCREENSHOT_SIZE = (1280, 800)
+#: Window size in screenshot mode (logical pixels).
+SCREENSHOT_SIZE = (1600, 1000)
 ORGANIZATION = "SCYTHE"
 APPLICATION = "SCYTHE Desktop"
 
@@ -86,6 +86,7 @@ def _screenshot(app: object, window: object, path: Path, frames: int) -> int:
     timeout = QTimer()
     timeout.setSingleShot(True)
     timeout.timeout.connect(loop.quit)
+    window.resize(*SCREENSHOT_SIZE)
     window.show()
     window.start()
     timeout.start(int(SCREENSHOT_TIMEOUT_S * 1000))
@@ -96,7 +97,10 @@ def _screenshot(app: object, window: object, path: Path, frames: int) -> int:
                   f"{SCREENSHOT_TIMEOUT_S:.0f} s (is the source streaming?)", file=sys.stderr)
             return 1
         path.parent.mkdir(parents=True, exist_ok=True)
-        window.scene.screenshot(str(path), size=SCREENSHOT_SIZE)
+        # The whole console (globe canvas and docks); QOpenGLWidget content is included by grab().
+        if not window.grab().save(str(path), "PNG"):
+            print(f"scythe: --screenshot: cannot write {path}", file=sys.stderr)
+            return 1
         print(f"scythe: wrote {path} after {applied} frames (last seq {window.last_seq})")
         return 0
     finally:

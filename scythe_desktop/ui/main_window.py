@@ -321,7 +321,7 @@ class MainWindow(QMainWindow):
         self.frames_applied += 1
         self._status_seq.setText(f"seq {batch.last_seq}")
         latency_ms = (time.monotonic() - batch.received_at) * 1000.0 if batch.received_at else float("nan")
-        self._status_latency.setText(f"latency {latency_ms:.0f} ms")
+        self._status_latency.setText(f"latency {latency_ms:.1f} ms")
         self.scene.canvas.update()
         self.framesApplied.emit(batch.last_seq)
 
