@@ -1,0 +1,268 @@
+"""Replay: the same frames as live, seeks that restore the exact node buffer, and thread-safe controls."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scythe_desktop.cli import main
+from scythe_desktop.core import frames as core_frames
+from scythe_desktop.core.swarm import NodeSwarm
+from scythe_desktop.net.client import OrchestratorClient
+from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
+from scythe_desktop.net.recording import schemas
+from scythe_desktop.net.recording.reader import Recording
+from scythe_desktop.net.recording.simulate import Simulation, make_policy, record_event
+from scythe_desktop.net.recording.timeline import ReplayEvent, Timeline
+from scythe_desktop.net.recording.writer import Recorder, RecordingWorker
+from scythe_desktop.net.replay import ReplaySource
+from scythe_desktop.net.wire import WireFrame
+
+NS = 1_000_000_000
+TICKS = 240  # 48 s of log time at 5 Hz: keyframes every 10 s, checkpoints in between
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[int, WireFrame]]]:
+    """A greedy run of the tutorial world recorded to a file, and the live frames it produced."""
+    path = tmp_path_factory.mktemp("replay") / "run.mcap"
+    sim = Simulation("tutorial", 7, make_policy("greedy"), keyframe_every=50, decide_every=10)
+    live: list[tuple[int, WireFrame]] = []
+    with Recorder(path, keyframe_interval_s=2.0, chunk_size=64 * 1024) as rec:
+        for ev in sim.run(TICKS):
+            record_event(rec, ev)
+            if ev.frame is not None:
+                live.append((ev.log_time_ns, ev.frame))
+    return path, live
+
+
+def _apply(swarm: NodeSwarm, frames: Iterable[WireFrame]) -> NodeSwarm:
+    for f in frames:
+        if f.kind == pb.KEYFRAME:
+            swarm.load_keyframe(core_frames.decode(f.payload).data)
+        elif f.kind == pb.DELTA:
+            swarm.apply_delta(core_frames.decode(f.payload).data)
+    return swarm
+
+
+def _nodes_at(live: list[tuple[int, WireFrame]], t_ns: int) -> np.ndarray:
+    """The node buffer after every live frame logged at or before ``t_ns``."""
+    return _apply(NodeSwarm(), (f for t, f in live if t <= t_ns)).nodes.copy()
+
+
+def test_replay_from_the_start_yields_exactly_the_live_frames(simulated: tuple[Path, list]) -> None:
+    path, live = simulated
+    with Recording(path) as rec:
+        replayed = [(e.log_time_ns, e.frame) for e in Timeline(rec).play() if e.frame is not None]
+    assert replayed == live
+    # And the node state at every keyframe equals the live state, byte for byte.
+    swarm = NodeSwarm()
+    for (_, f), (_, g) in zip(replayed, live, strict=True):
+        _apply(swarm, [f])
+        if f.kind == pb.KEYFRAME:
+            assert swarm.nodes.tobytes() == core_frames.decode(g.payload).data.tobytes()
+
+
+def test_seek_lands_on_the_nearest_seek_point_and_restores_the_full_replay_buffer(simulated: tuple[Path, list]) -> None:
+    path, live = simulated
+    rng = np.random.default_rng(11)
+    with Recording(path) as rec:
+        start = rec.start_ns
+        checkpoints = [m.log_time_ns for m in rec.messages([schemas.TOPIC_CHECKPOINTS])]
+        keyframes = [m.log_time_ns for m in rec.messages([schemas.TOPIC_KEYFRAMES])]
+        assert len(checkpoints) >= 10 and len(keyframes) >= 4
+        seek_points = sorted(checkpoints + keyframes)
+        targets = [*checkpoints[:3], *keyframes[1:3], *(start + int(x) for x in rng.integers(0, TICKS * NS // 5, 12))]
+        for t in targets:
+            events = list(_catch_up(Timeline(rec).play(t)))
+            node_events = [e for e in events if e.is_node_frame]
+            anchor = node_events[0]
+            assert anchor.frame is not None and anchor.frame.kind == pb.KEYFRAME
+            # The nearest seek point at or before t, so at most 2 s of deltas follow it.
+            assert anchor.log_time_ns == max(p for p in seek_points if p <= t), t
+            assert all(e.log_time_ns <= t for e in events)
+            seeked = _apply(NodeSwarm(), (e.frame for e in node_events if e.frame is not None))
+            assert seeked.nodes.tobytes() == _nodes_at(live, t).tobytes(), f"seek to {t - start} ns"
+
+
+def _catch_up(events: Iterator[ReplayEvent]) -> Iterator[ReplayEvent]:
+    for e in events:
+        if not e.catch_up:
+            return
+        yield e
+
+
+def test_playing_on_from_a_checkpoint_keeps_the_buffer_equal_to_live(simulated: tuple[Path, list]) -> None:
+    """After a checkpoint the deltas are rewritten into its id space; the rows stay identical to live."""
+    path, live = simulated
+    with Recording(path) as rec:
+        cp = [m.log_time_ns for m in rec.messages([schemas.TOPIC_CHECKPOINTS])][1]
+        swarm, live_swarm = NodeSwarm(), NodeSwarm()
+        pending = iter(live)
+        checked = rewritten = 0
+        for e in Timeline(rec).play(cp):
+            if e.frame is None:
+                continue
+            _apply(swarm, [e.frame])
+            if e.frame.kind == pb.DELTA and not e.catch_up:
+                while (nxt := next(pending))[1].seq != e.frame.seq:
+                    _apply(live_swarm, [nxt[1]])
+                _apply(live_swarm, [nxt[1]])
+                assert swarm.nodes.tobytes() == live_swarm.nodes.tobytes()
+                checked += 1
+                rewritten += e.frame.payload != nxt[1].payload
+        assert checked > 100 and rewritten > 0  # ids were translated, and it mattered
+
+
+# ----------------------------------------------------------------------------------- the source
+
+
+class _Consumer:
+    """Runs ``source.events()`` on a worker thread, as the console's QThread would, into a queue."""
+
+    def __init__(self, source: ReplaySource, **kwargs: bool) -> None:
+        self.source = source
+        self.queue: queue.Queue[ReplayEvent | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, kwargs=kwargs, daemon=True)
+        self.thread.start()
+
+    def _run(self, **kwargs: bool) -> None:
+        try:
+            for e in self.source.events(**kwargs):
+                self.queue.put(e)
+        finally:
+            self.queue.put(None)
+
+    def until(self, predicate: object) -> list[ReplayEvent]:
+        out = []
+        while True:
+            e = self.queue.get(timeout=30)
+            assert e is not None, "replay ended early"
+            out.append(e)
+            if callable(predicate) and predicate(e):
+                return out
+
+    def finish(self) -> list[ReplayEvent]:
+        self.source.stop()
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive()
+        out = []
+        while (e := self.queue.get(timeout=30)) is not None:
+            out.append(e)
+        return out
+
+
+def test_paused_source_steps_one_node_frame_at_a_time(simulated: tuple[Path, list]) -> None:
+    path, live = simulated
+    source = ReplaySource(path, start_paused=True, paced=False)
+    consumer = _Consumer(source)
+    node_seqs = [f.seq for _, f in live if f.kind in (pb.KEYFRAME, pb.DELTA)]
+    got: list[int] = []
+    for _ in range(3):
+        source.step()
+        batch = consumer.until(lambda e: e.is_node_frame)
+        got.append(batch[-1].frame.seq)  # type: ignore[union-attr]
+        assert sum(e.is_node_frame for e in batch) == 1
+    # Paused with no step pending, the worker delivers nothing more before it is stopped.
+    assert consumer.finish() == []
+    assert got == node_seqs[:3]
+
+
+def test_seek_while_paused_delivers_the_state_at_the_target_with_a_new_generation(simulated: tuple[Path, list]) -> None:
+    path, live = simulated
+    source = ReplaySource(path, start_paused=True, paced=False)
+    consumer = _Consumer(source)
+    source.step()
+    first = consumer.until(lambda e: e.is_node_frame)
+    target_s = 23.3
+    source.seek(target_s)
+    t_ns = source.start_ns + int(target_s * NS)
+    state = consumer.until(
+        lambda e: (
+            e.is_node_frame
+            and e.log_time_ns == max(t for t, f in live if t <= t_ns and f.kind in (pb.KEYFRAME, pb.DELTA))
+        )
+    )
+    seeked = _apply(NodeSwarm(), (e.frame for e in state if e.frame is not None))
+    assert seeked.nodes.tobytes() == _nodes_at(live, t_ns).tobytes()
+    # The rest of the state (e.g. metrics logged after that delta but before the target) follows; then,
+    # still paused, nothing.
+    state += consumer.finish()
+    assert {e.generation for e in state} == {first[0].generation + 1}
+    assert all(e.catch_up and e.log_time_ns <= t_ns for e in state)
+    assert source.position_s == pytest.approx(target_s, abs=0.21)
+
+
+def test_loop_restarts_from_the_first_keyframe_and_speed_is_bounded(simulated: tuple[Path, list]) -> None:
+    path, live = simulated
+    source = ReplaySource(path, paced=False, loop=True)
+    with pytest.raises(ValueError, match="speed must be in"):
+        source.set_speed(32.0)
+    source.set_speed(16.0)
+    consumer = _Consumer(source)
+    events = consumer.until(lambda e: e.generation == 2 and e.is_node_frame)
+    first_pass = [e.frame for e in events if e.generation == 1 and e.frame is not None]
+    assert [(f.seq, f.payload) for f in first_pass] == [(f.seq, f.payload) for _, f in live]
+    assert events[-1].frame == live[0][1]
+    consumer.finish()
+
+
+def test_paced_playback_keeps_log_time_order_and_ends(simulated: tuple[Path, list]) -> None:
+    path, live = simulated
+    source = ReplaySource(path, speed=16.0)
+    source.seek(source.duration_s - 1.5)  # ~0.1 s of wall time at 16x
+    events = list(source.events())
+    times = [e.log_time_ns for e in events]
+    assert times == sorted(times) and times[-1] == live[-1][0]
+
+
+def test_decisions_are_bookmarks_and_proposals_replay(simulated: tuple[Path, list]) -> None:
+    path, _ = simulated
+    source = ReplaySource(path, paced=False)
+    assert source.bookmarks and all(b.who == "policy:greedy" and b.label for b in source.bookmarks)
+    assert [b.offset_s for b in source.bookmarks] == sorted(b.offset_s for b in source.bookmarks)
+    topics = {e.topic for e in source.events()}
+    assert {schemas.TOPIC_PROPOSALS, schemas.TOPIC_DECISIONS, schemas.TOPIC_METRICS, schemas.TOPIC_WORLD_INFO} <= topics
+
+
+# -------------------------------------------------------------------------------------- live
+
+
+def test_recording_a_live_stream_replays_the_frames_the_client_received(
+    client: OrchestratorClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "live.mcap"
+    worker = RecordingWorker(Recorder(path, keyframe_interval_s=0.2))
+    received: list[WireFrame] = []
+    log_ns = 0
+    for frame in client.frames():
+        log_ns += 50_000_000  # one tick at 20 Hz; the file keeps the times it is given
+        worker.write_frame(frame, log_ns)
+        received.append(frame)
+        if len(received) >= 60:
+            client.cancel()
+    worker.close()
+    with Recording(path) as rec:
+        assert rec.message_counts[schemas.TOPIC_CHECKPOINTS] > 0
+        replayed = [e.frame for e in Timeline(rec).play() if e.frame is not None]
+        assert replayed == received
+        seek_to = rec.start_ns + (rec.end_ns - rec.start_ns) * 2 // 3
+        state = [e.frame for e in _catch_up(Timeline(rec).play(seek_to)) if e.frame is not None]
+    timed = list(zip(range(50_000_000, log_ns + 1, 50_000_000), received, strict=True))
+    assert _apply(NodeSwarm(), state).nodes.tobytes() == _nodes_at(timed, seek_to).tobytes()
+
+
+def test_scythe_record_writes_a_clean_recording_of_an_embedded_orchestrator(tmp_path: Path) -> None:
+    out = tmp_path / "rec.mcap"
+    assert (
+        main(["record", "--source", "embedded", "--scenario", "tutorial", "--duration", "1.5s", "--out", str(out)]) == 0
+    )
+    with Recording(out) as rec:
+        assert rec.metadata["source"] == "embedded"
+        assert rec.message_counts[schemas.TOPIC_KEYFRAMES] >= 1
+        assert rec.message_counts[schemas.TOPIC_WORLD_INFO] == 1
