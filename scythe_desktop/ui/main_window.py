@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self._observers = observer_rows([])
         self._started = False
         self._closed = False
+        self._world_info_received = False
 
         self.scene.canvas.events.draw.connect(self._count_draw)
         self.scene.canvas.events.mouse_press.connect(self._on_mouse_press)
@@ -327,6 +328,8 @@ class MainWindow(QMainWindow):
 
     def _on_state(self, state: str, detail: str) -> None:
         self._status_state.setText(state)
+        if state == "streaming" and not self._world_info_received:
+            self.calls.submit(("world_info", None), self._action_client.world_info)  # it failed while down
         self.connection_dock.set_field("state", f"{state} {detail}".strip())
         if state == "reconnecting" and detail:
             self.notify(f"connection lost ({detail}); reconnecting…")
@@ -458,6 +461,7 @@ class MainWindow(QMainWindow):
             self.notify(f"world info unavailable: {outcome.error}")
             return
         info = outcome.result
+        self._world_info_received = True
         regions = tuple(RegionBox(r.name, r.lon_min, r.lon_max, r.lat_min, r.lat_max) for r in info.regions)
         self._guard = AutomateGuard(self.decisions_dock.limits(), regions)
         self.decisions_dock.set_region_names([r.name for r in regions], self._stored_regions)

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import grpc
+from google.protobuf.message import DecodeError
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from scythe_desktop.core.frames import FrameError, FrameKind
@@ -132,6 +134,10 @@ class StreamWorker(QObject):
             except OrchestratorError as exc:
                 self.problem.emit(f"stream refused: {exc}")
                 self.stateChanged.emit(ConnectionState.RECONNECTING.value, str(exc))
+            except grpc.RpcError as exc:  # e.g. the token refresh itself was refused
+                text = f"{exc.code().name}: {exc.details()}"
+                self.problem.emit(f"stream refused: {text}")
+                self.stateChanged.emit(ConnectionState.RECONNECTING.value, text)
             finally:
                 resume_from = client.last_seq
                 with self._client_lock:
@@ -151,7 +157,7 @@ class StreamWorker(QObject):
                 decoded = decode_core(frame.payload)
                 kind = FrameKind(decoded.kind)
                 notify = self.mailbox.put(kind, frame.seq, decoded.data, base_seq=frame.base_seq)
-        except (FrameError, ValueError) as exc:  # protobuf's DecodeError is a ValueError too
+        except (FrameError, DecodeError) as exc:
             self.problem.emit(f"malformed frame seq {frame.seq} dropped: {exc}")
             if frame.kind in (pb.KEYFRAME, pb.DELTA):
                 self.mailbox.reset_chain()
