@@ -16,6 +16,10 @@ from scythe_desktop import __version__
 # name -> (module, one-line help). The module provides ``add_arguments(parser)`` and ``run(args) -> int``.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("scythe_desktop.bench.cli", "run a benchmark and print one JSON object"),
+    "serve": ("scythe_desktop.net.serve_cli", "run the reference orchestrator (gRPC scythe.v1)"),
+    "certs": ("scythe_desktop.net.certs_cli", "make a local CA, server and client certificates for TLS/mTLS"),
+    "audit": ("scythe_desktop.net.audit_cli", "print or filter an orchestrator audit log"),
+    "observer": ("scythe_desktop.net.observer_cli", "run one observer process (process backend)"),
     "train": ("scythe_desktop.engine.rl.cli_train", "train a MaskablePPO observer policy"),
     "evaluate": ("scythe_desktop.engine.rl.cli_evaluate", "compare policies over seeded episodes (mean ± 95% CI)"),
     "simulate": ("scythe_desktop.net.recording.cli_simulate", "run a scenario and policy headless into a recording"),

@@ -1,0 +1,115 @@
+"""Guardrails checked by the orchestrator at the point of action, before the world is touched.
+
+Five guardrails: ``max_instances`` (live observers after a deploy), ``allowed_regions`` and
+``forbidden_regions`` (where a deploy or relocation may land), ``latency_zones`` (the target's region
+must be in an allowed zone, and the observer type's latency within that zone's maximum) and
+``budget_per_hour`` (total cost per hour of live observers after the action). A refusal names the
+guardrail and the numbers that broke it. No client, policy or retry reaches the world without
+passing :func:`check`. This module knows the scenario's geography, not gRPC or the simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scythe_desktop.engine.scenario import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Guardrails:
+    max_instances: int
+    budget_per_hour: float
+    allowed_regions: tuple[str, ...] = ()
+    forbidden_regions: tuple[str, ...] = ()
+    latency_zones: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> Guardrails:
+        c = scenario.constraints
+        return cls(
+            c.max_instances,
+            c.budget_per_hour,
+            tuple(c.allowed_regions),
+            tuple(c.forbidden_regions),
+            tuple(z.name for z in scenario.latency_zones),
+        )
+
+    def validated(self, scenario: Scenario) -> Guardrails:
+        """Self, or ValueError naming an unknown region or zone name or a negative limit."""
+        regions = [r.name for r in scenario.regions]
+        zones = [z.name for z in scenario.latency_zones]
+        for what, names, known in (
+            ("allowed_regions", self.allowed_regions, regions),
+            ("forbidden_regions", self.forbidden_regions, regions),
+            ("latency_zones", self.latency_zones, zones),
+        ):
+            for n in names:
+                if n not in known:
+                    raise ValueError(f"{what}: unknown name {n!r}; known: {', '.join(known)}")
+        if not self.budget_per_hour >= 0.0:  # also refuses NaN
+            raise ValueError(f"budget_per_hour must be a number >= 0, got {self.budget_per_hour!r}")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    guardrail: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"guardrail {self.guardrail}: {self.reason}"
+
+
+def check(
+    rails: Guardrails,
+    scenario: Scenario,
+    *,
+    live_instances: int,
+    spend_per_hour: float,
+    added_instances: int = 0,
+    added_cost_per_hour: float = 0.0,
+    target: tuple[float, float] | None = None,
+    latency_ms: float | None = None,
+) -> Refusal | None:
+    """The first guardrail the proposed change breaks, or None when it may go ahead."""
+    if added_instances and live_instances + added_instances > rails.max_instances:
+        return Refusal(
+            "max_instances", f"{live_instances} observers are live and at most {rails.max_instances} are allowed"
+        )
+    if target is not None:
+        lon, lat = target
+        index = scenario.region_of(lon, lat)
+        region = scenario.regions[index] if index >= 0 else None
+        name = region.name if region else None
+        where = f"({lon:g}, {lat:g})"
+        if rails.allowed_regions and name not in rails.allowed_regions:
+            return Refusal(
+                "allowed_regions",
+                f"{where} is in {_describe(name)}, not in the allowed regions {', '.join(rails.allowed_regions)}",
+            )
+        if name is not None and name in rails.forbidden_regions:
+            return Refusal("forbidden_regions", f"{where} is in the forbidden region {name!r}")
+        if rails.latency_zones and region is not None:
+            if region.latency_zone not in rails.latency_zones:
+                return Refusal(
+                    "latency_zones",
+                    f"{where} is in latency zone {region.latency_zone!r}, not in {', '.join(rails.latency_zones)}",
+                )
+            zone_max = next(z.max_latency_ms for z in scenario.latency_zones if z.name == region.latency_zone)
+            if latency_ms is not None and latency_ms > zone_max:
+                return Refusal(
+                    "latency_zones",
+                    f"observer latency {latency_ms:g} ms exceeds {zone_max:g} ms "
+                    f"allowed in zone {region.latency_zone!r}",
+                )
+    if added_cost_per_hour > 0 and spend_per_hour + added_cost_per_hour > rails.budget_per_hour + 1e-9:
+        return Refusal(
+            "budget_per_hour",
+            f"spend would be {spend_per_hour + added_cost_per_hour:.2f}/h, over "
+            f"the budget of {rails.budget_per_hour:.2f}/h",
+        )
+    return None
+
+
+def _describe(region: str | None) -> str:
+    return f"region {region!r}" if region else "no named region"

@@ -1,0 +1,250 @@
+"""Assemble and run a ``scythe.v1`` orchestrator: world host, hub, auth, health, reflection, backends.
+
+:class:`Orchestrator` is what ``scythe serve`` runs; :func:`start_embedded` is what the desktop app
+runs in-process: the same server on an ephemeral loopback port with local credentials, handed back
+with a refresh token so the app reaches it through :class:`~scythe_desktop.net.client.OrchestratorClient`
+exactly like a remote one. Credentials: TLS (optionally mTLS) when certificates are given; local
+credentials on loopback otherwise; a non-loopback address without TLS is refused. The thread pool is
+sized for ``max_subscribers`` streams plus headroom for unary calls, and bounded, so a stream over
+the limit fails fast with RESOURCE_EXHAUSTED instead of hanging.
+"""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+import logging
+import threading
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from scythe_desktop.engine.scenario import Scenario, load_scenario
+from scythe_desktop.net import auth, wire
+from scythe_desktop.net.audit import AuditLog
+from scythe_desktop.net.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
+from scythe_desktop.net.dispatch import ActionDesk
+from scythe_desktop.net.hub import FrameHub
+from scythe_desktop.net.service import (
+    SERVICE_NAMES,
+    AuthService,
+    ObserverAgentService,
+    OrchestratorService,
+    generic_handlers,
+)
+from scythe_desktop.net.store import StateStore
+from scythe_desktop.net.world_host import WorldHost
+
+if TYPE_CHECKING:
+    from scythe_desktop.net.client import OrchestratorClient
+
+log = logging.getLogger(__name__)
+
+UNARY_HEADROOM: Final = 16
+#: Requests are small; anything near this is malformed. (Responses keep gRPC's 4 MiB default.)
+MAX_REQUEST_BYTES: Final = 1024 * 1024
+SERVER_OPTIONS: Final = (
+    ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
+    ("grpc.keepalive_time_ms", 20_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    # Clients ping every 10 s; the default minimum (5 min) would answer them with GOAWAY.
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
+    ("grpc.http2.max_pings_without_data", 0),
+)
+
+
+@dataclass
+class ServerConfig:
+    scenario: str | Scenario = "regional"
+    seed: int = 0
+    host: str = "127.0.0.1"
+    port: int = 0
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    client_ca: Path | None = None
+    auth_secret: str | None = None
+    auth_key_file: Path | None = None
+    audit_path: Path | None = None
+    state_dir: Path | None = None
+    backend: str = "simulated"
+    plan_dir: Path | None = None
+    tick_hz: float = 5.0
+    keyframe_every: int = 50
+    max_subscribers: int = 64
+    chunk_size: int = wire.DEFAULT_CHUNK_SIZE
+    access_ttl_s: float = auth.ACCESS_TTL_S
+    observer_connect_args: tuple[str, ...] = field(default=())
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Orchestrator:
+    """A running orchestrator server. ``start()`` binds and returns the port; ``stop()`` shuts down."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = c = config
+        if (c.tls_cert is None) != (c.tls_key is None):
+            raise ValueError("--tls-cert and --tls-key go together")
+        if c.client_ca is not None and c.tls_cert is None:
+            raise ValueError("--client-ca (mTLS) needs --tls-cert and --tls-key")
+        if c.tls_cert is None and not is_loopback(c.host):
+            raise ValueError(f"refusing to serve {c.host} without TLS: give --tls-cert/--tls-key, or bind 127.0.0.1")
+        if c.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {c.backend!r}")
+        self.scenario = c.scenario if isinstance(c.scenario, Scenario) else load_scenario(c.scenario)
+        self.authority = auth.TokenAuthority(
+            auth.load_secret(c.auth_secret, c.auth_key_file), access_ttl_s=c.access_ttl_s
+        )
+        self.store: StateStore | None = None
+        if c.state_dir is not None:
+            c.state_dir.mkdir(parents=True, exist_ok=True)
+            self.store = StateStore(c.state_dir / "orchestrator.sqlite")
+        self.audit = AuditLog(c.audit_path) if c.audit_path is not None else None
+        self.hub = FrameHub(max_subscribers=c.max_subscribers, chunk_size=c.chunk_size)
+        self.host = WorldHost(
+            self.scenario, c.seed, self.hub, store=self.store, tick_hz=c.tick_hz, keyframe_every=c.keyframe_every
+        )
+        self._server: grpc.Server | None = None
+        self._health = health.HealthServicer()
+        self.backend: Backend = SimulatedBackend()
+        self.port = 0
+        self._stopped = threading.Event()
+
+    @property
+    def target(self) -> str:
+        host = "127.0.0.1" if self.config.host in ("0.0.0.0", "::", "") else self.config.host
+        return f"{host}:{self.port}"
+
+    def _credentials(self) -> grpc.ServerCredentials:
+        c = self.config
+        if c.tls_cert is not None and c.tls_key is not None:
+            root = c.client_ca.read_bytes() if c.client_ca is not None else None
+            return grpc.ssl_server_credentials(
+                [(c.tls_key.read_bytes(), c.tls_cert.read_bytes())],
+                root_certificates=root,
+                require_client_auth=root is not None,
+            )
+        return grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+
+    def _make_backend(self) -> Backend:
+        c = self.config
+        if c.backend == "process":
+            return ProcessBackend(
+                self.target,
+                lambda subject: self.authority.issue(subject, auth.OBSERVER, kind="refresh"),
+                connect_args=c.observer_connect_args,
+                on_lost=lambda _oid, _why: self.host.mark_observers_changed(),
+            )
+        if c.backend in ("docker-plan", "terraform-plan"):
+            return PlanBackend(c.backend, c.plan_dir or Path("scythe-plans"), self.target)
+        return SimulatedBackend()
+
+    def start(self) -> int:
+        c = self.config
+        workers = c.max_subscribers + UNARY_HEADROOM
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scythe-rpc"),
+            interceptors=[auth.AuthInterceptor(self.authority)],
+            options=list(SERVER_OPTIONS),
+            maximum_concurrent_rpcs=workers,
+        )
+        self.port = server.add_secure_port(f"{c.host}:{c.port}", self._credentials())
+        if self.port == 0:
+            raise OSError(f"could not bind {c.host}:{c.port}")
+        self.backend = self._make_backend()
+        self.host.observer_status = self.backend.status
+        self.host.backend_name = self.backend.name
+        desk = ActionDesk(self.host, self.backend, self.store, self.audit)
+        service = OrchestratorService(self.host, self.hub, desk, self.authority)
+        server.add_generic_rpc_handlers(
+            generic_handlers(service, AuthService(self.authority), ObserverAgentService(self.backend, self.authority))
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        self.host.start()
+        server.start()
+        for name in ("", *SERVICE_NAMES):
+            self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._server = server
+        log.info(
+            "orchestrator serving %s on %s (%s)",
+            self.scenario.name,
+            self.target,
+            "TLS" if c.tls_cert else "local credentials",
+        )
+        return self.port
+
+    def stop(self, grace: float | None = 1.0) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self._health.enter_graceful_shutdown()
+        self.hub.close()  # ends every stream generator; gRPC's stop() would not run them to the end
+        if self._server is not None:
+            self._server.stop(grace).wait()
+        self.backend.close()
+        self.host.stop()
+        if self.store is not None:
+            self.store.close()
+        if self.audit is not None:
+            self.audit.close()
+
+    def wait(self) -> None:
+        if self._server is not None:
+            self._server.wait_for_termination()
+
+    def issue_refresh_token(self, subject: str, role: str) -> str:
+        return self.authority.issue(subject, role, kind="refresh")
+
+
+@dataclass
+class EmbeddedOrchestrator:
+    """What :func:`start_embedded` returns: connect with ``OrchestratorClient(h.target, h.credentials,
+    refresh_token=h.token)`` or simply ``h.client()``."""
+
+    orchestrator: Orchestrator
+    target: str
+    credentials: grpc.ChannelCredentials
+    token: str  # a refresh token (role admin) for the local user; keep it out of logs
+
+    def client(self, **kwargs: object) -> OrchestratorClient:
+        from scythe_desktop.net.client import OrchestratorClient
+
+        return OrchestratorClient(self.target, self.credentials, refresh_token=self.token, **kwargs)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self.orchestrator.stop()
+
+
+def start_embedded(
+    scenario: str | Scenario = "regional",
+    seed: int = 0,
+    *,
+    state_dir: Path | None = None,
+    tick_hz: float = 5.0,
+    **config: Any,
+) -> EmbeddedOrchestrator:
+    """Start an orchestrator in this process on an ephemeral loopback port with local credentials."""
+    orch = Orchestrator(
+        ServerConfig(
+            scenario=scenario, seed=seed, host="127.0.0.1", port=0, state_dir=state_dir, tick_hz=tick_hz, **config
+        )
+    )
+    orch.start()
+    token = orch.issue_refresh_token(f"local-{getpass.getuser()}", auth.ADMIN)
+    return EmbeddedOrchestrator(
+        orch, orch.target, grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP), token
+    )

@@ -1,0 +1,162 @@
+"""What an orchestrator must remember across a crash, in one SQLite database (WAL, synchronous=FULL).
+
+* ``meta``: scenario, seed, tick, the world checkpoint blob (``World.to_bytes``, which holds the
+  observers) and ``seq_reserved``. Sequence numbers are handed out in reserved blocks: the end of a
+  block is committed before any seq in it is used, and a restarted server starts after the last
+  reserved block, so no seq is ever issued twice even after ``kill -9``.
+* ``idempotency``: the outcome of each action request, keyed by (subject, request_id), with a
+  fingerprint of its parameters. The window is bounded: outcomes older than ``window_s`` and all but
+  the newest ``window_requests`` are pruned.
+* ``agents``: observers run by an out-of-process backend (pid, identity subject, last heartbeat).
+
+This module stores bytes and small records; it knows nothing of gRPC or how the world works.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+SEQ_BLOCK: Final = 1000
+IDEMPOTENCY_WINDOW_S: Final = 24 * 3600.0
+IDEMPOTENCY_WINDOW_REQUESTS: Final = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    subject TEXT NOT NULL, request_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    code INTEGER NOT NULL, message TEXT NOT NULL, reply BLOB NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (subject, request_id));
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created);
+CREATE TABLE IF NOT EXISTS agents (
+    observer_id INTEGER PRIMARY KEY, backend TEXT NOT NULL, subject TEXT NOT NULL, pid INTEGER,
+    status TEXT NOT NULL, last_heartbeat REAL NOT NULL, load REAL NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOutcome:
+    fingerprint: str
+    code: int  # grpc.StatusCode value[0]; 0 = OK
+    message: str
+    reply: bytes  # serialized ActionReply when code == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    observer_id: int
+    backend: str
+    subject: str
+    pid: int | None
+    status: str
+    last_heartbeat: float
+    load: float
+
+
+class StateStore:
+    """Thread-safe; every write is its own committed transaction."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        window_s: float = IDEMPOTENCY_WINDOW_S,
+        window_requests: int = IDEMPOTENCY_WINDOW_REQUESTS,
+    ) -> None:
+        self.path = Path(path)
+        self.window_s = window_s
+        self.window_requests = window_requests
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._seq_reserved = int(self._get("seq_reserved") or 0)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ----------------------------------------------------------------------------------------- meta
+
+    def _get(self, key: str) -> bytes | str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def get_meta(self, key: str) -> bytes | str | None:
+        with self._lock:
+            return self._get(key)
+
+    def put_meta(self, **values: bytes | str | int | float) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(k, v if isinstance(v, bytes) else str(v)) for k, v in values.items()],
+            )
+            self._db.execute("COMMIT")
+
+    @property
+    def first_free_seq(self) -> int:
+        """The first seq a (re)started server may use: everything below it may have been sent."""
+        return self._seq_reserved + 1
+
+    def reserve_seq(self, seq: int) -> None:
+        """Make sure ``seq`` lies inside a durably reserved block before it is published."""
+        if seq <= self._seq_reserved:
+            return
+        upto = seq + SEQ_BLOCK
+        self.put_meta(seq_reserved=upto)
+        self._seq_reserved = upto
+
+    # ---------------------------------------------------------------------------------- idempotency
+
+    def outcome(self, subject: str, request_id: str) -> StoredOutcome | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT fingerprint, code, message, reply FROM idempotency WHERE subject = ? AND request_id = ?",
+                (subject, request_id),
+            ).fetchone()
+        return None if row is None else StoredOutcome(row[0], int(row[1]), row[2], bytes(row[3]))
+
+    def remember(self, subject: str, request_id: str, outcome: StoredOutcome, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (subject, request_id, outcome.fingerprint, outcome.code, outcome.message, outcome.reply, now),
+            )
+            self._db.execute("DELETE FROM idempotency WHERE created < ?", (now - self.window_s,))
+            self._db.execute(
+                "DELETE FROM idempotency WHERE rowid NOT IN "
+                "(SELECT rowid FROM idempotency ORDER BY created DESC LIMIT ?)",
+                (self.window_requests,),
+            )
+            self._db.execute("COMMIT")
+
+    # --------------------------------------------------------------------------------------- agents
+
+    def put_agent(self, agent: Agent) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO agents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    agent.observer_id,
+                    agent.backend,
+                    agent.subject,
+                    agent.pid,
+                    agent.status,
+                    agent.last_heartbeat,
+                    agent.load,
+                ),
+            )
+
+    def agents(self) -> list[Agent]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM agents ORDER BY observer_id").fetchall()
+        return [Agent(int(r[0]), r[1], r[2], r[3], r[4], float(r[5]), float(r[6])) for r in rows]
