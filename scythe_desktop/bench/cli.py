@@ -11,6 +11,7 @@ import sys
 BENCHMARKS: dict[str, str] = {
     "codec": "scythe_desktop.bench.codec",
     "render": "scythe_desktop.bench.render",
+    "replay": "scythe_desktop.bench.replay",
 }
 
 
