@@ -21,6 +21,8 @@ from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.rl.stats import MeanCI, mean_ci95
 from scythe_desktop.engine.scenario import Scenario
 
+EPISODE_SEED_STRIDE = 1_000_003  # keeps the episodes of neighbouring seeds apart
+
 METRICS: tuple[str, ...] = (
     "entropy_reduction",
     "information_gain",
@@ -92,11 +94,11 @@ def evaluate(
     actions_per_tick: int = 1,
     on_episode: Callable[[EpisodeResult], None] | None = None,
 ) -> list[EpisodeResult]:
-    """Episodes for every seed (episode ``k`` of seed ``s`` uses world seed ``s * 1000 + k``)."""
+    """Episodes for every seed (episode ``k`` of seed ``s`` uses world seed ``s + EPISODE_SEED_STRIDE * k``)."""
     results = []
     for s in seeds:
         for k in range(episodes_per_seed):
-            r = run_episode(make_policy(), scenario, s * 1000 + k, ticks, actions_per_tick)
+            r = run_episode(make_policy(), scenario, s + EPISODE_SEED_STRIDE * k, ticks, actions_per_tick)
             results.append(r)
             if on_episode is not None:
                 on_episode(r)

@@ -1,0 +1,48 @@
+"""``scythe train``: train a MaskablePPO observer policy from the command line (see :mod:`.training`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", default="regional", help="scenario name or TOML path (default: regional)")
+    parser.add_argument("--timesteps", type=int, default=200_000, help="total env steps over all envs")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the model and the environments")
+    parser.add_argument("--out", type=Path, default=Path("runs/ppo"), help="output directory")
+    parser.add_argument("--envs", type=int, default=2, help="vectorised environments (default 2: both cores)")
+    parser.add_argument("--in-process", action="store_true", help="keep the envs in this process (debugging)")
+    parser.add_argument("--checkpoint-every", type=int, default=20_000, help="env steps between checkpoints")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from scythe_desktop.engine.rl.training import CARD, POLICY_FILE, TrainConfig, tensorboard_available, train
+    from scythe_desktop.engine.scenario import ScenarioError, load_scenario
+
+    try:
+        load_scenario(args.scenario)  # fail fast, before any process starts
+        cfg = TrainConfig(
+            scenario=args.scenario,
+            timesteps=args.timesteps,
+            seed=args.seed,
+            out_dir=args.out,
+            n_envs=args.envs,
+            subprocess_envs=not args.in_process,
+            checkpoint_every=args.checkpoint_every,
+            resume=args.resume,
+            progress_bar=not args.no_progress,
+        )
+    except (ScenarioError, ValueError) as exc:
+        print(f"scythe train: {exc}", file=sys.stderr)
+        return 2
+    if not tensorboard_available():
+        print("scythe train: tensorboard is not installed; training without TensorBoard logs", file=sys.stderr)
+    final = train(cfg)
+    print(f"model (resumable):   {final}")
+    print(f"policy (to ship):    {final.parent / POLICY_FILE}")
+    print(f"card:                {final.parent / CARD}")
+    return 0

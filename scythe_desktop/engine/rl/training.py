@@ -1,0 +1,195 @@
+"""Train a MaskablePPO observer policy on :class:`~scythe_desktop.engine.env.ObserverEnv`.
+
+What a practitioner expects from ``scythe train``: vectorised environments (one process per core), periodic
+checkpoints, resuming from the newest checkpoint, a progress bar, TensorBoard logs when tensorboard is
+installed (it is optional: nothing here needs it), and a JSON card beside the final model saying how it was
+made. Reproducibility: the model seed and the environment seeds both come from ``seed``; on one machine the
+same command gives bit-identical weights. This module knows nothing of the CLI or of the evaluation table.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import platform
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scythe_desktop.engine.rl.spaces import EnvConfig
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env import VecEnv
+
+FINAL_MODEL = "policy.zip"  # full MaskablePPO (with optimizer state): what --resume and SB3 tools load
+POLICY_FILE = "policy.pt"  # the network only (a few MB): what ships and what PPOPolicy loads by default
+CARD = "policy.json"  # the card beside policy.pt
+CHECKPOINT_PREFIX = "ppo"
+DEFAULT_EPISODE_TICKS = 200  # ObserverEnv's default
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. ``timesteps`` counts environment steps over all vectorised envs together."""
+
+    scenario: str = "regional"
+    timesteps: int = 200_000
+    seed: int = 0
+    out_dir: Path = Path("runs/ppo")
+    n_envs: int = 2
+    subprocess_envs: bool = True  # one process per env (both cores); False keeps them in this process
+    checkpoint_every: int = 20_000  # total env steps between checkpoints
+    resume: bool = False
+    progress_bar: bool = True
+    n_steps: int = 512  # rollout length per env
+    batch_size: int = 256
+    n_epochs: int = 5
+    learning_rate: float = 3e-4
+    gamma: float = 0.99
+    ent_coef: float = 0.01
+    net_arch: tuple[int, ...] = (256, 256)
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.timesteps < 1:
+            raise ValueError(f"timesteps must be >= 1, got {self.timesteps}")
+        if self.n_envs < 1:
+            raise ValueError(f"n_envs must be >= 1, got {self.n_envs}")
+        if self.checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+
+
+def tensorboard_available() -> bool:
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+def latest_checkpoint(out_dir: Path) -> Path | None:
+    """The checkpoint with the most steps under ``out_dir/checkpoints`` (None if there is none)."""
+    pattern = re.compile(rf"{CHECKPOINT_PREFIX}_(\d+)_steps\.zip$")
+    best: tuple[int, Path] | None = None
+    for path in (out_dir / "checkpoints").glob(f"{CHECKPOINT_PREFIX}_*_steps.zip"):
+        m = pattern.search(path.name)
+        if m and (best is None or int(m.group(1)) > best[0]):
+            best = (int(m.group(1)), path)
+    return best[1] if best else None
+
+
+def library_versions() -> dict[str, str]:
+    import gymnasium
+    import numpy
+    import sb3_contrib
+    import stable_baselines3
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "torch": torch.__version__,
+        "gymnasium": gymnasium.__version__,
+        "stable_baselines3": stable_baselines3.__version__,
+        "sb3_contrib": sb3_contrib.__version__,
+    }
+
+
+def env_config(cfg: TrainConfig) -> EnvConfig:
+    """The observation/action layout the run trains on (the card records it so loaders rebuild it)."""
+    config = cfg.env_kwargs.get("config")
+    return config if isinstance(config, EnvConfig) else EnvConfig()
+
+
+def export_policy(model_zip: Path, dest: Path, card: dict[str, Any]) -> Path:
+    """Write the network of a ``.zip`` checkpoint as a policy-only file ``dest`` (``.pt``) plus its card
+    (``dest`` with ``.json``): what ``resources/policies/`` holds."""
+    from sb3_contrib import MaskablePPO
+
+    model = MaskablePPO.load(model_zip, device="cpu")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    model.policy.save(str(dest))
+    full = {"timesteps": int(model.num_timesteps), **card, "library_versions": library_versions()}
+    full.setdefault("env_config", asdict(EnvConfig()))
+    dest.with_suffix(".json").write_text(json.dumps(full, indent=2) + "\n")
+    return dest
+
+
+def make_vec_env(cfg: TrainConfig) -> VecEnv:
+    """``cfg.n_envs`` seeded, Monitor-wrapped ObserverEnvs (seeds ``seed .. seed + n_envs - 1``)."""
+    from stable_baselines3.common.env_util import make_vec_env as sb3_make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    from scythe_desktop.engine.env import ObserverEnv
+
+    kwargs = {"scenario": cfg.scenario, **cfg.env_kwargs}
+    use_subproc = cfg.subprocess_envs and cfg.n_envs > 1
+    return sb3_make_vec_env(
+        ObserverEnv,
+        n_envs=cfg.n_envs,
+        seed=cfg.seed,
+        env_kwargs=kwargs,
+        vec_env_cls=SubprocVecEnv if use_subproc else DummyVecEnv,
+        vec_env_kwargs={"start_method": "forkserver"} if use_subproc else None,
+    )
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Run (or resume) training; returns the path of the final model zip (``out_dir/policy.zip``)."""
+    import torch
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.callbacks import CheckpointCallback
+
+    torch.set_num_threads(1)  # two threads per process halve throughput on a 2-core machine
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    env = make_vec_env(cfg)
+    tb_dir = str(out / "tensorboard") if tensorboard_available() else None
+    try:
+        start = latest_checkpoint(out) if cfg.resume else None
+        if start is not None:
+            model = MaskablePPO.load(start, env=env, device="cpu", tensorboard_log=tb_dir)
+        else:
+            model = MaskablePPO(
+                "MultiInputPolicy",
+                env,
+                n_steps=cfg.n_steps,
+                batch_size=cfg.batch_size,
+                n_epochs=cfg.n_epochs,
+                learning_rate=cfg.learning_rate,
+                gamma=cfg.gamma,
+                ent_coef=cfg.ent_coef,
+                policy_kwargs={"net_arch": list(cfg.net_arch)},
+                seed=cfg.seed,
+                device="cpu",
+                tensorboard_log=tb_dir,
+                verbose=0,
+            )
+        remaining = max(cfg.timesteps - model.num_timesteps, 0)
+        checkpoints = CheckpointCallback(
+            save_freq=max(cfg.checkpoint_every // cfg.n_envs, 1),
+            save_path=str(out / "checkpoints"),
+            name_prefix=CHECKPOINT_PREFIX,
+        )
+        if remaining > 0:
+            model.learn(
+                remaining,
+                callback=checkpoints,
+                reset_num_timesteps=start is None,
+                progress_bar=cfg.progress_bar,
+            )
+        final = out / FINAL_MODEL
+        model.save(final)
+        model.policy.save(str(out / POLICY_FILE))
+        card = {
+            "scenario": cfg.scenario,
+            "timesteps": int(model.num_timesteps),
+            "seed": cfg.seed,
+            "algorithm": "sb3_contrib.MaskablePPO",
+            "resumed_from": str(start) if start else None,
+            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
+            "library_versions": library_versions(),
+            "env_config": asdict(env_config(cfg)),
+            "episode_ticks": int(cfg.env_kwargs.get("episode_ticks", DEFAULT_EPISODE_TICKS)),
+        }
+        (out / CARD).write_text(json.dumps(card, indent=2) + "\n")
+        return final
+    finally:
+        env.close()

@@ -1,0 +1,72 @@
+"""``scythe evaluate`` as a user runs it: a table with CIs on stdout, raw rows as CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scythe_desktop.engine.rl.cli_evaluate import parse_seeds
+from scythe_desktop.engine.rl.stats import mean_ci95
+
+
+def test_evaluate_prints_a_table_and_writes_csv_and_json(tmp_path: Path) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "scythe_desktop",
+        "evaluate",
+        "--policy",
+        "greedy,random,static-grid",
+        "--scenario",
+        "tutorial",
+        "--seeds",
+        "3..5",
+        "--ticks",
+        "15",
+        "--no-progress",
+        "--csv",
+        str(tmp_path / "e.csv"),
+        "--json",
+        str(tmp_path / "e.json"),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "information_gain_per_dollar" in lines[1] and "violations" in lines[1]
+    assert [ln.split()[0] for ln in lines[3:]] == ["greedy", "random", "static-grid"]
+    assert all("±" in ln for ln in lines[3:])
+    rows = list(csv.DictReader((tmp_path / "e.csv").open()))
+    assert len(rows) == 9 and {r["seed"] for r in rows} == {"3", "4", "5"}
+    assert all(r["violations"] == "0" for r in rows)
+    summary = json.loads((tmp_path / "e.json").read_text())["summary"]
+    assert summary["greedy"]["violations"]["mean"] == 0
+    assert summary["random"]["cost"]["n"] == 3
+
+
+def test_evaluate_rejects_an_unknown_policy_by_name() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "scythe_desktop", "evaluate", "--policy", "oracle"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "oracle" in done.stderr
+
+
+def test_seed_ranges_parse_inclusively_and_bad_ones_are_named() -> None:
+    assert parse_seeds("3..5") == [3, 4, 5]
+    assert parse_seeds("1,7") == [1, 7]
+    with pytest.raises(Exception, match="--seeds"):
+        parse_seeds("9..2")
+
+
+def test_confidence_interval_matches_the_t_distribution() -> None:
+    ci = mean_ci95([1.0, 2.0, 3.0, 4.0])
+    assert ci.mean == 2.5
+    assert ci.half_width == pytest.approx(3.182446 * (1.2909944 / 2.0), rel=1e-5)
+    assert mean_ci95([5.0]).half_width == 0.0
