@@ -9,21 +9,29 @@ thread; every control method (:meth:`pause`, :meth:`resume`, :meth:`step`, :meth
 the worker waits for the next event's time. A seek restores the exact state at the target (nearest
 keyframe or checkpoint at or before it, then the frames up to it, flagged ``catch_up``) and bumps
 ``generation``: a consumer drops events of an older generation it may still hold. Decisions are
-:attr:`ReplaySource.bookmarks` for the timeline. This module knows recordings and threads, not Qt.
+:attr:`ReplaySource.bookmarks` for the timeline. :class:`ReplayClient` puts the read side of
+``OrchestratorClient`` (``frames``, ``world_info``, ``list_observers``, ``cancel``, ``close``,
+``last_seq``) over a source, so a console built on the live client replays with no second code path;
+its actions are refused (a recording is read-only). This module knows recordings and threads, not Qt.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
+import grpc
+
+from scythe_desktop.net.client import ConnectionState, OrchestratorError
+from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.net.recording import schemas
 from scythe_desktop.net.recording.reader import Recording, RecordingError
 from scythe_desktop.net.recording.timeline import ReplayEvent, Timeline, decode_event
+from scythe_desktop.net.wire import WireFrame
 
 MIN_SPEED: Final = 0.25
 MAX_SPEED: Final = 16.0
@@ -55,8 +63,15 @@ class ReplaySource:
     event after the initial state.
     """
 
-    def __init__(self, path: str | Path, *, speed: float = 1.0, loop: bool = False, paced: bool = True,
-                 start_paused: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        speed: float = 1.0,
+        loop: bool = False,
+        paced: bool = True,
+        start_paused: bool = False,
+    ) -> None:
         self.path = Path(path)
         self._recording = Recording(self.path)
         self.start_ns = self._recording.start_ns
@@ -67,6 +82,12 @@ class ReplaySource:
                 _bookmark(decode_event(m, self.path), self.start_ns)
                 for m in self._recording.messages([schemas.TOPIC_DECISIONS])
             ]
+            first_info = next(self._recording.messages([schemas.TOPIC_WORLD_INFO]), None)
+            self._world_info: Any = None if first_info is None else decode_event(first_info, self.path).message
+            first_observers = next(self._recording.messages([schemas.TOPIC_OBSERVERS]), None)
+            self._observers: WireFrame | None = (
+                None if first_observers is None else decode_event(first_observers, self.path).frame
+            )
         except RecordingError:
             self._recording.close()
             raise
@@ -110,6 +131,20 @@ class ReplaySource:
     def generation(self) -> int:
         with self._cond:
             return self._generation
+
+    @property
+    def world_info(self) -> pb.WorldInfo | None:
+        """The latest recorded world info delivered so far (the file's first one before that)."""
+        with self._cond:
+            info: pb.WorldInfo | None = self._world_info
+            return info
+
+    @property
+    def observers(self) -> pb.ObserverList | None:
+        """The latest recorded observer list delivered so far (the file's first one before that)."""
+        with self._cond:
+            frame = self._observers
+        return None if frame is None else pb.ObserverList.FromString(frame.payload)
 
     # -------------------------------------------------------------------------------------- controls
 
@@ -192,6 +227,10 @@ class ReplaySource:
                     continue  # a seek or stop came while waiting: this event is superseded
                 with self._cond:
                     self._position_ns = max(self._position_ns, event.log_time_ns)
+                    if event.topic == schemas.TOPIC_WORLD_INFO:
+                        self._world_info = event.message
+                    elif event.topic == schemas.TOPIC_OBSERVERS:
+                        self._observers = event.frame
                 yield replace(event, generation=generation)
         finally:
             with self._cond:
@@ -251,3 +290,94 @@ class ReplaySource:
                 if delay <= 0:
                     return True
                 self._cond.wait(delay)
+
+
+class ReplayClient:
+    """The read side of :class:`~scythe_desktop.net.client.OrchestratorClient` over a :class:`ReplaySource`.
+
+    :meth:`frames` yields the recorded frames (what the live client yields) under the source's
+    controls, holding at the end until :meth:`cancel`; other recorded events go to ``on_event`` (on
+    the streaming thread), so proposals and decisions can fill a read-only decisions dock. Several
+    clients may share one source (the console makes one for its stream thread and one for calls), but
+    only one may stream. Actions raise :class:`OrchestratorError` (FAILED_PRECONDITION).
+    """
+
+    def __init__(
+        self,
+        source: ReplaySource,
+        *,
+        on_state: Callable[[ConnectionState, str], None] | None = None,
+        on_event: Callable[[ReplayEvent], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.target = f"replay:{source.path}"
+        self.last_seq = 0
+        self._on_state = on_state
+        self._on_event = on_event
+        self._cancelled = threading.Event()
+        self._streaming = False
+
+    @property
+    def subject(self) -> str:
+        return "replay"
+
+    def frames(self, *, resume_from_seq: int | None = None, kinds: Iterable[int] = ()) -> Iterator[WireFrame]:
+        """Every recorded frame, paced and controlled by the source; ``resume_from_seq`` is ignored (a
+        replay is positioned by :meth:`ReplaySource.seek`)."""
+        wanted = frozenset(kinds)
+        if self._cancelled.is_set():
+            return
+        self._streaming = True
+        if self._cancelled.is_set():  # cancel() ran between the check and the flag
+            return
+        self._state(ConnectionState.STREAMING, self.target)
+        try:
+            for event in self.source.events(hold_at_end=True):
+                frame = event.frame
+                if frame is None:
+                    if self._on_event is not None:
+                        self._on_event(event)
+                    continue
+                if wanted and frame.kind not in wanted:
+                    continue
+                self.last_seq = frame.seq
+                yield frame
+        finally:
+            self._state(ConnectionState.CLOSED, "replay stopped")
+
+    def world_info(self) -> pb.WorldInfo:
+        info = self.source.world_info
+        if info is None:
+            raise OrchestratorError(grpc.StatusCode.NOT_FOUND, f"{self.source.path} holds no world info")
+        return info
+
+    def list_observers(self) -> pb.ObserverList:
+        return self.source.observers or pb.ObserverList()
+
+    def cancel(self) -> None:
+        """End :meth:`frames` (from any thread); like the live client, it cannot stream again. Only the
+        client that streams stops the shared source."""
+        self._cancelled.set()
+        if self._streaming:
+            self.source.stop()
+
+    def close(self) -> None:
+        self.cancel()
+
+    def __enter__(self) -> ReplayClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> pb.ActionReply:
+        raise OrchestratorError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"{self.source.path} is a recording: replay is read-only, no action is sent",
+        )
+
+    deploy = relocate = increase_sampling = focus = decommission = set_guardrails = _refuse
+
+    def _state(self, state: ConnectionState, detail: str) -> None:
+        if self._on_state is not None:
+            self._on_state(state, detail)

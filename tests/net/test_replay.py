@@ -13,14 +13,14 @@ import pytest
 from scythe_desktop.cli import main
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.core.swarm import NodeSwarm
-from scythe_desktop.net.client import OrchestratorClient
+from scythe_desktop.net.client import ConnectionState, OrchestratorClient, OrchestratorError
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.net.recording import schemas
 from scythe_desktop.net.recording.reader import Recording
 from scythe_desktop.net.recording.simulate import Simulation, make_policy, record_event
 from scythe_desktop.net.recording.timeline import ReplayEvent, Timeline
 from scythe_desktop.net.recording.writer import Recorder, RecordingWorker
-from scythe_desktop.net.replay import ReplaySource
+from scythe_desktop.net.replay import ReplayClient, ReplaySource
 from scythe_desktop.net.wire import WireFrame
 
 NS = 1_000_000_000
@@ -102,9 +102,12 @@ def test_playing_on_from_a_checkpoint_keeps_the_buffer_equal_to_live(simulated: 
     path, live = simulated
     with Recording(path) as rec:
         # A checkpoint taken after removals, where the stream's ids are no longer the rows.
-        cp = next(m.log_time_ns for m in rec.messages([schemas.TOPIC_CHECKPOINTS])
-                  if (ids := np.frombuffer(schemas.Checkpoint.FromString(m.data).ids, "<u4")).size
-                  and (ids != np.arange(ids.size)).any())
+        cp = next(
+            m.log_time_ns
+            for m in rec.messages([schemas.TOPIC_CHECKPOINTS])
+            if (ids := np.frombuffer(schemas.Checkpoint.FromString(m.data).ids, "<u4")).size
+            and (ids != np.arange(ids.size)).any()
+        )
         swarm, live_swarm = NodeSwarm(), NodeSwarm()
         pending = iter(live)
         checked = rewritten = 0
@@ -269,3 +272,34 @@ def test_scythe_record_writes_a_clean_recording_of_an_embedded_orchestrator(tmp_
         assert rec.metadata["source"] == "embedded"
         assert rec.message_counts[schemas.TOPIC_KEYFRAMES] >= 1
         assert rec.message_counts[schemas.TOPIC_WORLD_INFO] == 1
+
+
+def test_replay_client_streams_the_live_frames_holds_at_the_end_and_refuses_actions(
+    simulated: tuple[Path, list],
+) -> None:
+    path, live = simulated
+    source = ReplaySource(path, paced=False)
+    states: list[ConnectionState] = []
+    others: queue.Queue[ReplayEvent] = queue.Queue()
+    client = ReplayClient(source, on_state=lambda s, _d: states.append(s), on_event=others.put)
+    frames: queue.Queue[WireFrame | None] = queue.Queue()
+
+    def stream() -> None:
+        for f in client.frames():
+            frames.put(f)
+        frames.put(None)
+
+    thread = threading.Thread(target=stream, daemon=True)
+    thread.start()
+    got = [frames.get(timeout=30) for _ in live]
+    assert got == [f for _, f in live] and client.last_seq == live[-1][1].seq
+    assert frames.empty()  # held at the end, not finished
+    client.cancel()
+    thread.join(timeout=30)
+    assert frames.get(timeout=30) is None and states == [ConnectionState.STREAMING, ConnectionState.CLOSED]
+    topics = {others.get_nowait().topic for _ in range(others.qsize())}
+    assert {schemas.TOPIC_PROPOSALS, schemas.TOPIC_DECISIONS, schemas.TOPIC_WORLD_INFO} <= topics
+    assert client.world_info().scenario == "tutorial"
+    assert len(client.list_observers().observers) > 0
+    with pytest.raises(OrchestratorError, match="replay is read-only"):
+        client.deploy(10.0, 20.0)
