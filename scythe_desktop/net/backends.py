@@ -79,6 +79,7 @@ class _Agent:
     last_heartbeat: float = 0.0
     load: float = 0.0
     stopping: bool = False
+    heartbeats: int = 0
     started: float = field(default_factory=time.time)
 
 
@@ -102,7 +103,7 @@ class ProcessBackend:
         self._heartbeat_s = heartbeat_s
         self._on_lost = on_lost
         self._agents: dict[int, _Agent] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._stop = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="observer-watchdog", daemon=True)
         self._watchdog.start()
@@ -151,6 +152,7 @@ class ProcessBackend:
                 return
             agent.stopping = True
             agent.status = "stopped"
+            self._lock.notify_all()
         try:
             agent.process.wait(timeout=3 * self._heartbeat_s)  # it exits at its next heartbeat reply
         except subprocess.TimeoutExpired:
@@ -167,6 +169,8 @@ class ProcessBackend:
                 agent.status = "running"
             agent.last_heartbeat = time.time()
             agent.load = load
+            agent.heartbeats += 1
+            self._lock.notify_all()
             return agent.stopping, self._heartbeat_s
 
     def status(self, observer_id: int) -> tuple[str, float, float]:
@@ -175,6 +179,16 @@ class ProcessBackend:
             if agent is None:
                 return "lost", 0.0, 0.0
             return agent.status, agent.last_heartbeat, agent.load
+
+    def wait_for(self, observer_id: int, status: str, timeout: float, *, heartbeats: int = 0) -> bool:
+        """Block until the observer has ``status`` and at least ``heartbeats`` heartbeats; False on timeout."""
+
+        def reached() -> bool:
+            agent = self._agents.get(observer_id)
+            return agent is not None and agent.status == status and agent.heartbeats >= heartbeats
+
+        with self._lock:
+            return self._lock.wait_for(reached, timeout)
 
     def pid(self, observer_id: int) -> int | None:
         with self._lock:
@@ -196,6 +210,8 @@ class ProcessBackend:
                         lost.append((oid, f"no heartbeat for {now - agent.last_heartbeat:.1f} s"))
                 for oid, _ in lost:
                     self._agents[oid].status = "lost"
+                if lost:
+                    self._lock.notify_all()
             for oid, why in lost:
                 log.warning("observer %d lost: %s", oid, why)
                 if self._on_lost is not None:

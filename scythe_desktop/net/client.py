@@ -94,7 +94,14 @@ class ClusterGraph:
 class _Tokens:
     """Holds the refresh token and the current access token; refreshes ahead of expiry. Thread-safe."""
 
-    def __init__(self, auth: pb_grpc.AuthStub, refresh_token: str | None, margin_s: float, timeout_s: float):
+    def __init__(
+        self,
+        auth: pb_grpc.AuthStub,
+        refresh_token: str | None,
+        margin_s: float,
+        timeout_s: float,
+        clock: Callable[[], float],
+    ):
         self._auth = auth
         self._refresh = refresh_token
         self._margin_s = margin_s
@@ -102,14 +109,16 @@ class _Tokens:
         self._lock = threading.Lock()
         self._access: str | None = None
         self._expires = 0.0
+        self._clock = clock
         self.subject = ""
         self.role = ""
+        self.refreshes = 0
 
     def metadata(self, *, force_refresh: bool = False) -> tuple[tuple[str, str], ...]:
         if self._refresh is None:
             return ()
         with self._lock:
-            if force_refresh or self._access is None or time.time() > self._expires - self._margin_s:
+            if force_refresh or self._access is None or self._clock() > self._expires - self._margin_s:
                 reply = self._auth.Refresh(
                     pb.RefreshRequest(),
                     metadata=(("authorization", f"Bearer {self._refresh}"),),
@@ -119,7 +128,8 @@ class _Tokens:
                 self.subject, self.role = reply.subject, reply.role
                 # Refresh a fifth of the lifetime early (at least margin_s), so a slow call never carries
                 # a token that expires on the way.
-                lifetime = max(0.0, reply.expires_at_unix - time.time())
+                lifetime = max(0.0, reply.expires_at_unix - self._clock())
+                self.refreshes += 1
                 self._margin_s = max(self._margin_s, 0.2 * lifetime)
             return (("authorization", f"Bearer {self._access}"),)
 
@@ -146,12 +156,13 @@ class OrchestratorClient:
         refresh_margin_s: float = 30.0,
         seed: int | None = None,
         options: Iterable[tuple[str, Any]] = (),
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.target = target
         self._channel = grpc.secure_channel(target, channel_credentials, options=list(CHANNEL_OPTIONS) + list(options))
         self._stub = pb_grpc.OrchestratorStub(self._channel)
         self._agent = pb_grpc.ObserverAgentStub(self._channel)
-        self._tokens = _Tokens(pb_grpc.AuthStub(self._channel), refresh_token, refresh_margin_s, timeout_s)
+        self._tokens = _Tokens(pb_grpc.AuthStub(self._channel), refresh_token, refresh_margin_s, timeout_s, clock)
         self._on_state = on_state
         self._backoff = backoff
         self._timeout_s = timeout_s
@@ -186,7 +197,13 @@ class OrchestratorClient:
 
     @property
     def subject(self) -> str:
+        """The identity the server knows this client by (after the first call)."""
         return self._tokens.subject
+
+    @property
+    def token_refreshes(self) -> int:
+        """How many access tokens this client has fetched so far."""
+        return self._tokens.refreshes
 
     def _set_state(self, state: ConnectionState, detail: str = "") -> None:
         if state is not self._state:
