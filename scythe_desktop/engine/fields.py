@@ -6,7 +6,7 @@ an image of the globe. Volumes are ``float32 (S, S, S)`` indexed ``[z, y, x]`` o
 ``[−EXTENT, EXTENT]³`` of globe coordinates (Earth radius 1). Two volume models:
 
 * ``gaussian``: scatter-add of node weights into voxels (``torch.bincount``) then a separable Gaussian
-  blur (three ``conv1d`` passes);
+  blur (one banded matrix product per axis);
 * ``rf``: an RF propagation picture, Σ power / (d² + d₀²) over nodes, evaluated on the voxel grid as an FFT
   convolution of the splatted power with the 1/(d² + d₀²) kernel, times an interference mask
   (1 − occlusion seen from the voxel's direction).
@@ -87,18 +87,26 @@ def gaussian_kernel(sigma_vox: float) -> torch.Tensor:
     return k / k.sum()
 
 
-def blur3d(grid: torch.Tensor, sigma_vox: float) -> torch.Tensor:
-    """Separable Gaussian blur of an (S, S, S) tensor: one conv1d along each axis."""
-    s = grid.shape[0]
+def blur_matrix(size: int, sigma_vox: float) -> torch.Tensor:
+    """(S, S) banded Toeplitz matrix of the truncated Gaussian (zero padding at the edges)."""
     k = gaussian_kernel(sigma_vox)
-    weight = k.view(1, 1, -1)
     r = (k.numel() - 1) // 2
-    out = grid
-    for axis in range(3):
-        moved = out.movedim(axis, -1).contiguous()
-        conv = torch.nn.functional.conv1d(moved.view(-1, 1, s), weight, padding=r)
-        out = conv.view(s, s, s).movedim(-1, axis)
-    return out.contiguous()
+    d = torch.arange(size)[None, :] - torch.arange(size)[:, None]
+    return torch.where(d.abs() <= r, k[(d + r).clamp(0, 2 * r)], torch.zeros(()))
+
+
+def blur3d(grid: torch.Tensor, sigma_vox: float) -> torch.Tensor:
+    """Separable Gaussian blur of an (S, S, S) tensor, one pass per axis.
+
+    Each pass is a matrix product with the banded blur matrix: it does ~S/(2r+1) times the arithmetic of
+    a direct convolution but runs as one BLAS call, which measured several times faster here than
+    ``conv1d`` over S² rows (that needs a transposed copy per axis as well).
+    """
+    s = grid.shape[0]
+    k = blur_matrix(s, sigma_vox)
+    out = (grid.reshape(-1, s) @ k.T).reshape(s, s, s)  # x, the last axis
+    out = torch.matmul(k, out)  # y: k @ every z-slice
+    return (k @ out.reshape(s, s * s)).reshape(s, s, s)  # z
 
 
 def volume_gaussian(xyz: NDArray[np.float32], weights: NDArray[np.float32], size: int) -> NDArray[np.float32]:

@@ -718,18 +718,23 @@ class World:
         u = self._uncertainty_at(pts)
         return float((u[0] - u[1]) / (2 * h)), float((u[2] - u[3]) / (2 * h))
 
+    def node_uncertainty(self) -> NDArray[np.float32]:
+        """Per-node weight of the gaussian volume: intensity × its cluster's entropy × confidence."""
+        nodes = self.nodes
+        assert self._store is not None
+        slot = self._slot_of()[self._store.meta["cluster"]]
+        ent = (self._cl.entropy * self._cl.confidence).astype(np.float32)
+        return nodes[:, 3] * ent[slot]
+
     def volume(self, size: int = 64, model: str = "gaussian") -> NDArray[np.float32]:
         """(S, S, S) float32 field of the node swarm ([z, y, x] over ±fields.EXTENT): ``gaussian`` is the
-        blurred density of node uncertainty (intensity × cluster entropy), ``rf`` the RF model."""
+        blurred density of :meth:`node_uncertainty`, ``rf`` the RF propagation model of node intensity."""
         if size < 2 or size > 512:
             raise ValueError(f"volume size must be in [2, 512], got {size}")
-        nodes = self.nodes
-        cluster_slot = self._slot_of()[self._store.meta["cluster"]] if self._store is not None else _NO_IDS
         if model == "gaussian":
-            ent = (self._cl.entropy * self._cl.confidence).astype(np.float32)
-            weight = nodes[:, 3] * ent[cluster_slot]
-            return fields.volume_gaussian(nodes[:, :3], weight, size)
+            return fields.volume_gaussian(self.nodes[:, :3], self.node_uncertainty(), size)
         if model == "rf":
+            nodes = self.nodes
             return fields.volume_rf(nodes[:, :3], nodes[:, 3], size, self.occlusion_grid(90, 180))
         raise ValueError(f"volume model must be 'gaussian' or 'rf', got {model!r}")
 
