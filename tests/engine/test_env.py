@@ -56,7 +56,7 @@ def _masked_episode(env: ObserverEnv, seed: int, steps: int) -> tuple[int, int]:
         mask = env.action_masks()
         valid = np.flatnonzero(mask)
         view = WorldView.of(env.world)
-        for idx in rng.choice(valid, size=min(5, valid.size), replace=False):
+        for idx in rng.choice(valid, size=min(2, valid.size), replace=False):
             action = env.codec.decode(int(idx), view, env._slots)
             if action is not None:
                 assert env.world.validate(action) is None, (idx, action)
@@ -71,7 +71,7 @@ def _masked_episode(env: ObserverEnv, seed: int, steps: int) -> tuple[int, int]:
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31 - 1))
 def test_masked_actions_are_never_refused(tutorial_env: ObserverEnv, seed: int) -> None:
-    checked, _ = _masked_episode(tutorial_env, seed, steps=100)  # 10 examples x 100 steps x ≤5 validated
+    checked, _ = _masked_episode(tutorial_env, seed, steps=1000)  # 10 examples x 1000 = 10k masked actions
     assert checked > 0
 
 

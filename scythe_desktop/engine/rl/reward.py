@@ -89,11 +89,22 @@ class RewardTracker:
         sc = world.scenario
         self.w = weights
         self.tick_hours = sc.tick_hours
-        self.zone_limit_ms = np.array([z.max_latency_ms for z in sc.latency_zones] or [np.inf])
+        # Observers outside every region have latency_zone -1: the appended +inf makes them cost nothing.
+        self.zone_limit_ms = np.array([z.max_latency_ms for z in sc.latency_zones] + [np.inf])
         self.type_latency_ms = np.array([t.latency_ms for t in sc.observer_types])
         c = world.clusters
-        self.detected_ids = np.sort(c["id"][c["detected"]])
-        self.credited_ids = np.zeros(0, dtype=np.int64)
+        # Flags indexed by cluster id (ids are small, stable and never reused): O(1) membership per step.
+        self.ever_detected = np.zeros(0, dtype=bool)
+        self.credited = np.zeros(0, dtype=bool)
+        self._flags(c)
+        self.ever_detected[c["id"][c["detected"]]] = True
+
+    def _flags(self, c: np.ndarray) -> None:
+        need = int(c["id"].max()) + 1 if len(c) else 0
+        if need > self.ever_detected.size:
+            grow = max(need, 2 * self.ever_detected.size)
+            self.ever_detected = np.concatenate([self.ever_detected, np.zeros(grow - self.ever_detected.size, bool)])
+            self.credited = np.concatenate([self.credited, np.zeros(grow - self.credited.size, bool)])
 
     def components(
         self, before: Snapshot, after: Snapshot, world: WorldView, action_spend_delta: float
@@ -101,12 +112,16 @@ class RewardTracker:
         """Weighted components of one step (see the module docstring); updates the episode memory."""
         w = self.w
         c = world.clusters
-        newly = c["detected"] & ~np.isin(c["id"], self.detected_ids)
-        self.detected_ids = np.union1d(self.detected_ids, c["id"][newly])
+        self._flags(c)
+        ids = c["id"]
+        newly = c["detected"] & ~self.ever_detected[ids]
+        self.ever_detected[ids[newly]] = True
         activating = c["state"] == ClusterState.ACTIVATING
-        caught = c["detected"] & activating & ~np.isin(c["id"], self.credited_ids)
+        was_credited = self.credited[ids]
+        caught = c["detected"] & activating & ~was_credited
         # Credit lasts while the cluster stays ACTIVATING: a later activation can be caught again.
-        self.credited_ids = np.union1d(np.intersect1d(self.credited_ids, c["id"][activating]), c["id"][caught])
+        self.credited[:] = False
+        self.credited[ids[activating & (was_credited | caught)]] = True
         o = world.observers
         latency = (
             float(np.mean(self.type_latency_ms[o["type"]] / self.zone_limit_ms[o["latency_zone"]])) if len(o) else 0.0
