@@ -21,14 +21,20 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("scythe_desktop.net.audit_cli", "print or filter an orchestrator audit log"),
     "observer": ("scythe_desktop.net.observer_cli", "run one observer process (process backend)"),
     "train": ("scythe_desktop.engine.rl.cli_train", "train a MaskablePPO observer policy"),
-    "evaluate": ("scythe_desktop.engine.rl.cli_evaluate", "compare policies over seeded episodes (mean ± 95% CI)"),
+    "evaluate": ("scythe_desktop.engine.rl.cli_evaluate", "compare policies over seeded episodes (mean ± 95%% CI)"),
     "simulate": ("scythe_desktop.net.recording.cli_simulate", "run a scenario and policy headless into a recording"),
     "record": ("scythe_desktop.net.recording.cli_record", "record a live orchestrator's stream to a file"),
     "recording": ("scythe_desktop.net.recording.cli_recording", "check or repair a recording file"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_subcommand(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if a in SUBCOMMANDS), None)
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser; only the chosen subcommand's module is imported (for its options), so a slow or
+    broken subcommand never costs the others anything."""
     parser = argparse.ArgumentParser(
         prog="scythe",
         description="SCYTHE Desktop: watch clusters on a globe and decide where observers go. "
@@ -39,16 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_app_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = _chosen_subcommand(argv)
     for name, (module, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module)
-        importlib.import_module(module).add_arguments(p)
+        if name == chosen:
+            importlib.import_module(module).add_arguments(p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     module = getattr(args, "_module", None)
     if module is None:
         from scythe_desktop.app_args import run_app

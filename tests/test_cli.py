@@ -30,3 +30,11 @@ def test_unknown_subcommand_is_a_usage_error() -> None:
     out = subprocess.run([SCYTHE, "frobnicate"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "invalid choice" in out.stderr
+
+
+def test_help_lists_every_subcommand_without_importing_them() -> None:
+    from scythe_desktop.cli import SUBCOMMANDS
+
+    out = subprocess.run([SCYTHE, "--help"], capture_output=True, text=True, timeout=60, check=True)
+    for name in SUBCOMMANDS:
+        assert name in out.stdout
