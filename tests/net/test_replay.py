@@ -303,3 +303,31 @@ def test_replay_client_streams_the_live_frames_holds_at_the_end_and_refuses_acti
     assert len(client.list_observers().observers) > 0
     with pytest.raises(OrchestratorError, match="replay is read-only"):
         client.deploy(10.0, 20.0)
+
+
+def test_a_recording_switched_on_mid_stream_starts_from_the_consoles_swarm(simulated: tuple[Path, list],
+                                                                             tmp_path: Path) -> None:
+    _, live = simulated
+    # Switch Record on just before a delta late in the second keyframe period, when ids != rows.
+    k = next(i for i, (t, f) in enumerate(live) if f.kind == pb.DELTA and t > 18 * NS)
+    console = _apply(NodeSwarm(), (f for _, f in live[:k]))
+    assert (console.ids != np.arange(len(console))).any()
+    last_node = next(f for _, f in reversed(live[:k]) if f.kind in (pb.KEYFRAME, pb.DELTA))
+    path = tmp_path / "mid.mcap"
+    worker = RecordingWorker(Recorder(path))
+    worker.write_checkpoint(console, last_node.seq, last_node.tick, live[k][0])
+    for t, f in live[k:]:
+        worker.write_frame(f, t)
+    worker.close()
+    with Recording(path) as rec:
+        swarm, live_swarm = NodeSwarm(), _apply(NodeSwarm(), (f for _, f in live[:k]))
+        rest = iter(live[k:])
+        for e in Timeline(rec).play():
+            if e.frame is None or e.frame.kind not in (pb.KEYFRAME, pb.DELTA):
+                continue
+            _apply(swarm, [e.frame])
+            if e.frame.seq != last_node.seq:  # the checkpoint itself, then each stream frame in turn
+                while (nxt := next(rest)[1]).seq != e.frame.seq:
+                    _apply(live_swarm, [nxt])
+                _apply(live_swarm, [nxt])
+            assert swarm.nodes.tobytes() == live_swarm.nodes.tobytes()

@@ -120,7 +120,9 @@ class Timeline:
         rec = self.recording
         path = rec.path
         t = rec.start_ns if at_ns is None else min(max(at_ns, rec.start_ns), rec.end_ns)
-        anchor = rec.latest(ANCHOR_TOPICS, t) if t > rec.start_ns else None
+        seeking = at_ns is not None
+        # Also at the start: a recording begun mid-stream opens with a checkpoint, not a keyframe.
+        anchor = rec.latest(ANCHOR_TOPICS, t)
         translator: IdTranslator | None = None
         if anchor is None:
             start, anchor_seq = rec.start_ns, -1
@@ -138,9 +140,9 @@ class Timeline:
             else:
                 keyframe = _wire_frame(anchor, path)
                 anchor_seq = keyframe.seq
-            yield ReplayEvent(start, schemas.TOPIC_KEYFRAMES, frame=keyframe, catch_up=True)
+            yield ReplayEvent(start, schemas.TOPIC_KEYFRAMES, frame=keyframe, catch_up=seeking)
         for m in rec.messages(PLAY_TOPICS, start_ns=start):
-            event = decode_event(m, path, catch_up=at_ns is not None and m.log_time_ns <= t)
+            event = decode_event(m, path, catch_up=seeking and m.log_time_ns <= t)
             frame = event.frame
             if frame is not None and frame.kind in NODE_KINDS:
                 if frame.seq <= anchor_seq:

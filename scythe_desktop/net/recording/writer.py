@@ -29,8 +29,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Final, cast
+from typing import Any, BinaryIO, Final, Protocol, cast
 
 import numpy as np
 from google.protobuf.message import Message
@@ -47,6 +48,26 @@ from scythe_desktop.net.wire import WireFrame
 
 _NS: Final = 1_000_000_000
 _FLOAT32: Final = 7  # foxglove.PackedElementField.NumericType.FLOAT32
+
+
+class SwarmState(Protocol):
+    """What a checkpoint stores: a :class:`NodeSwarm`, or a :class:`SwarmSnapshot` of one."""
+
+    @property
+    def nodes(self) -> np.ndarray: ...
+
+    @property
+    def ids(self) -> np.ndarray: ...
+
+    @property
+    def next_id(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmSnapshot:
+    nodes: np.ndarray
+    ids: np.ndarray
+    next_id: int
 
 
 class RecorderClosed(RuntimeError):
@@ -251,16 +272,23 @@ class Recorder:
             self._swarm_valid = False  # until the next keyframe: a checkpoint must never be wrong
             return
         if self._last_anchor_ns is not None and log_time_ns - self._last_anchor_ns >= self._keyframe_interval_ns:
-            self._write_checkpoint(frame, log_time_ns)
+            self._checkpoint(self._swarm, frame.seq, frame.tick, log_time_ns)
+            self._last_anchor_ns = log_time_ns
 
-    def _write_checkpoint(self, frame: WireFrame, log_time_ns: int) -> None:
-        nodes = self._swarm.nodes
+    def write_checkpoint(self, swarm: SwarmState, seq: int, tick: int, log_time_ns: int) -> None:
+        """The state a recording starts from when it starts mid-stream: ``swarm`` after the node frame
+        ``seq`` (the console's own swarm when Record is switched on). Replay and seeks before the
+        stream's next keyframe anchor on it; later seek points come from that keyframe on."""
+        self._checkpoint(swarm, seq, tick, log_time_ns)
+        self._maybe_flush()
+
+    def _checkpoint(self, swarm: SwarmState, seq: int, tick: int, log_time_ns: int) -> None:
+        nodes = swarm.nodes
         msg = schemas.Checkpoint(
-            seq=frame.seq, tick=frame.tick, nodes=core_frames.encode_keyframe(nodes, frame.seq),
-            ids=self._swarm.ids.astype("<u4").tobytes(), next_id=self._swarm.next_id,
+            seq=seq, tick=tick, nodes=core_frames.encode_keyframe(nodes, seq),
+            ids=swarm.ids.astype("<u4").tobytes(), next_id=swarm.next_id,
         )
-        self._add(schemas.TOPIC_CHECKPOINTS, msg.SerializeToString(), log_time_ns, frame.seq)
-        self._last_anchor_ns = log_time_ns
+        self._add(schemas.TOPIC_CHECKPOINTS, msg.SerializeToString(), log_time_ns, seq)
         self._write_pointcloud(nodes, log_time_ns)
 
     def _write_pointcloud(self, nodes: np.ndarray, log_time_ns: int) -> None:
@@ -301,6 +329,11 @@ class RecordingWorker:
 
     def write_frame(self, frame: WireFrame, log_time_ns: int) -> None:
         self.submit(self.recorder.write_frame, frame, log_time_ns)
+
+    def write_checkpoint(self, swarm: SwarmState, seq: int, tick: int, log_time_ns: int) -> None:
+        """Copy ``swarm`` now (the caller's thread goes on changing it) and queue it as the start state."""
+        snapshot = SwarmSnapshot(swarm.nodes.copy(), swarm.ids.copy(), swarm.next_id)
+        self.submit(self.recorder.write_checkpoint, snapshot, seq, tick, log_time_ns)
 
     def write_decision(self, decision: Message, log_time_ns: int) -> None:
         self.submit(self.recorder.write_decision, decision, log_time_ns)
