@@ -20,17 +20,8 @@ from numpy.typing import NDArray
 from scythe_desktop.core.layout import DELTA_DTYPE, NODE_COLUMNS, NODE_DTYPE, DeltaOp
 from scythe_desktop.engine.geo import EARTH_RADIUS_KM, tangent_frames
 
-META_DTYPE: Final = np.dtype(
-    [
-        ("cluster", "<i8"),
-        ("u", "<f8"),
-        ("v", "<f8"),
-        ("intensity", "<f4"),
-        ("threat", "<f4"),
-        ("size", "<f4"),
-        ("needs_threat", "?"),
-    ]
-)
+#: A node's fixed traits: tangent-plane offset (radians) and intensity/threat/size factors.
+META_DTYPE: Final = np.dtype([("u", "<f8"), ("v", "<f8"), ("intensity", "<f4"), ("threat", "<f4"), ("size", "<f4")])
 
 #: Intensities are kept off the range ends so float32 additive updates never round out of [0, 1].
 INTENSITY_LO: Final = 0.001
@@ -38,13 +29,10 @@ INTENSITY_HI: Final = 0.995
 THREAT_HI: Final = 1.99
 
 
-def node_meta(
-    rng: np.random.Generator, cluster_id: NDArray[np.int64], spread_km: NDArray[np.float64]
-) -> NDArray[np.void]:
-    """Metadata for new nodes, one per entry of ``cluster_id`` (with that cluster's spread)."""
-    k = cluster_id.shape[0]
+def node_meta(rng: np.random.Generator, spread_km: NDArray[np.float64]) -> NDArray[np.void]:
+    """Traits of new nodes, one per entry of ``spread_km`` (the spread of the node's cluster)."""
+    k = spread_km.shape[0]
     meta = np.zeros(k, dtype=META_DTYPE)
-    meta["cluster"] = cluster_id
     # A 2-D Gaussian blob in the tangent plane, in radians of arc.
     off = rng.standard_normal((2, k)) * (spread_km / EARTH_RADIUS_KM * 0.5)
     meta["u"] = off[0]
@@ -53,7 +41,6 @@ def node_meta(
     meta["intensity"] = 0.6 + 0.4 * f[0]
     meta["threat"] = 0.5 + 0.5 * f[1]
     meta["size"] = 0.5 + 1.5 * f[2] ** 2
-    meta["needs_threat"] = True
     return meta
 
 
@@ -88,17 +75,29 @@ def threat_values(meta: NDArray[np.void], threat_level: NDArray[np.float64]) -> 
 
 
 class NodeStore:
-    """A growable node buffer with stable ids, metadata per row, and delta emission."""
+    """A growable node buffer with stable ids, per-row traits and owning cluster, and delta emission.
 
-    def __init__(self, nodes: NDArray[np.float32], meta: NDArray[np.void]) -> None:
-        self.keyframe(nodes, meta)
+    Row-aligned arrays: the (N, 6) buffer, node ids, traits (META_DTYPE), owning cluster id, and a flag
+    for nodes added by the previous frame whose threat/size still has to be sent (an ADD carries no
+    threat, and a THREAT delta may only touch nodes that existed before its frame).
+    """
 
-    def keyframe(self, nodes: NDArray[np.float32], meta: NDArray[np.void]) -> None:
+    def __init__(self, nodes: NDArray[np.float32], meta: NDArray[np.void], cluster: NDArray[np.int64]) -> None:
+        self.keyframe(nodes, meta, cluster)
+
+    def keyframe(self, nodes: NDArray[np.float32], meta: NDArray[np.void], cluster: NDArray[np.int64]) -> None:
         """Reset to these rows; ids become rows (the keyframe rule)."""
         n = nodes.shape[0]
-        self._buf = np.array(nodes, dtype=NODE_DTYPE, order="C", copy=True).reshape(n, NODE_COLUMNS)
-        self._meta = np.array(meta, dtype=META_DTYPE, copy=True)
-        self._ids = np.arange(n, dtype=np.int64)
+        cap = n + n // 4 + 1024  # headroom so that growth rarely reallocates a million rows
+        self._buf = np.zeros((cap, NODE_COLUMNS), dtype=NODE_DTYPE)
+        self._buf[:n] = nodes
+        self._meta = np.zeros(cap, dtype=META_DTYPE)
+        self._meta[:n] = meta
+        self._cluster = np.zeros(cap, dtype=np.int64)
+        self._cluster[:n] = cluster
+        self._pending = np.zeros(cap, dtype=bool)
+        self._ids = np.zeros(cap, dtype=np.int64)
+        self._ids[:n] = np.arange(n)
         self._n = n
         self.next_id = n
 
@@ -119,13 +118,17 @@ class NodeStore:
         return self._meta[: self._n]
 
     @property
+    def cluster(self) -> NDArray[np.int64]:
+        """Owning cluster id of each row."""
+        return self._cluster[: self._n]
+
+    @property
     def ids(self) -> NDArray[np.int64]:
         return self._ids[: self._n]
 
-    def rows_of_clusters(self, cluster_ids: NDArray[np.int64]) -> NDArray[np.int64]:
-        if cluster_ids.size == 0 or self._n == 0:
-            return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(np.isin(self._meta["cluster"][: self._n], cluster_ids))
+    def pending_mask(self) -> NDArray[np.bool_]:
+        """Which rows were added by the previous frame and still lack threat and size (a view)."""
+        return self._pending[: self._n]
 
     # ------------------------------------------------------------------------------------- frames
 
@@ -138,6 +141,7 @@ class NodeStore:
         rem_rows: NDArray[np.int64],
         add_values: NDArray[np.float32],
         add_meta: NDArray[np.void],
+        add_cluster: NDArray[np.int64],
     ) -> NDArray[np.void]:
         """Build one delta frame, apply it here exactly as ``NodeSwarm.apply_delta`` would, return it.
 
@@ -162,7 +166,7 @@ class NodeStore:
         node[s] = ids[thr_rows]
         ops[s] = DeltaOp.THREAT
         self._buf[thr_rows, 4:6] = thr_values
-        self._meta["needs_threat"][thr_rows] = False
+        self._pending[: self._n] = False
 
         s = slice(n_u + n_t, n_u + n_t + n_r)
         node[s] = ids[rem_rows]
@@ -173,7 +177,7 @@ class NodeStore:
         vals[s] = add_values
         node[s] = np.arange(self.next_id, self.next_id + n_a)
         ops[s] = DeltaOp.ADD
-        self._append(add_values, add_meta)
+        self._append(add_values, add_meta, add_cluster)
         return delta
 
     def _swap_remove(self, rows: NDArray[np.int64]) -> None:
@@ -182,12 +186,11 @@ class NodeStore:
         new_n = self._n - rows.size
         holes = np.sort(rows[rows < new_n])
         fillers = np.setdiff1d(np.arange(new_n, self._n), rows, assume_unique=True)
-        self._buf[holes] = self._buf[fillers]
-        self._meta[holes] = self._meta[fillers]
-        self._ids[holes] = self._ids[fillers]
+        for a in (self._buf, self._meta, self._cluster, self._pending, self._ids):
+            a[holes] = a[fillers]
         self._n = new_n
 
-    def _append(self, values: NDArray[np.float32], meta: NDArray[np.void]) -> None:
+    def _append(self, values: NDArray[np.float32], meta: NDArray[np.void], cluster: NDArray[np.int64]) -> None:
         k = values.shape[0]
         if k == 0:
             return
@@ -196,11 +199,14 @@ class NodeStore:
             cap = max(end, 2 * self._buf.shape[0], 1024)
             self._buf = _grown(self._buf, cap)
             self._meta = _grown(self._meta, cap)
+            self._cluster = _grown(self._cluster, cap)
+            self._pending = _grown(self._pending, cap)
             self._ids = _grown(self._ids, cap)
         self._buf[start:end, :4] = values
         self._buf[start:end, 4:] = 0.0
         self._meta[start:end] = meta
-        self._meta["needs_threat"][start:end] = True
+        self._cluster[start:end] = cluster
+        self._pending[start:end] = True
         self._ids[start:end] = np.arange(self.next_id, self.next_id + k)
         self.next_id += k
         self._n = end
@@ -208,17 +214,22 @@ class NodeStore:
     # -------------------------------------------------------------------------------- persistence
 
     def state(self) -> dict[str, np.ndarray]:
+        n = self._n
         return {
             "nodes": self.nodes.copy(),
             "meta": self.meta.copy(),
+            "cluster": self.cluster.copy(),
+            "pending": self._pending[:n].copy(),
             "ids": self.ids.copy(),
             "next_id": np.array(self.next_id, dtype=np.int64),
         }
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> NodeStore:
-        store = cls(state["nodes"], state["meta"])
-        store._ids[:] = state["ids"]
+        store = cls(state["nodes"], state["meta"], state["cluster"])
+        n = len(store)
+        store._ids[:n] = state["ids"]
+        store._pending[:n] = state["pending"]
         store.next_id = int(state["next_id"])
         return store
 

@@ -42,12 +42,13 @@ from scythe_desktop.engine.clusters import (
     STATE_INTENSITY,
     STATE_THREAT,
     ClusterArrays,
+    ClusterEvents,
     DynamicsTables,
     advance,
     new_clusters,
 )
 from scythe_desktop.engine.geo import EARTH_RADIUS_KM, unit_vectors
-from scythe_desktop.engine.nodes import NodeStore, node_meta, node_values, threat_values
+from scythe_desktop.engine.nodes import META_DTYPE, NodeStore, node_meta, node_values, threat_values
 from scythe_desktop.engine.observers import (
     MAX_DETECTION,
     OBSERVER_DTYPE,
@@ -161,7 +162,7 @@ class World:
         """The cluster id owning each node row."""
         self.nodes  # noqa: B018 - materialises the store when needed
         assert self._store is not None
-        return self._store.meta["cluster"].astype(np.int32)
+        return self._store.cluster.astype(np.int32)
 
     def node_ids(self) -> NDArray[np.int64]:
         """Stable node id of each row (equal to rows right after construction or :meth:`rekey`)."""
@@ -556,83 +557,90 @@ class World:
         return slot
 
     def _materialise(self) -> None:
-        """Build the node buffer from the cluster table (a keyframe: ids equal rows)."""
+        """Build the node buffer from the cluster table (a keyframe: ids equal rows). Each cluster's
+        nodes come from its own seed, so this does not touch the world's random streams."""
         cl = self._cl
         live = np.flatnonzero(cl.state != GHOST)
+        counts = cl.node_count[live]
         metas = [
-            node_meta(
-                np.random.default_rng(int(cl.node_seed[i])),
-                np.full(int(cl.node_count[i]), cl.id[i]),
-                np.full(int(cl.node_count[i]), cl.spread_km[i]),
-            )
+            node_meta(np.random.default_rng(int(cl.node_seed[i])), np.full(int(cl.node_count[i]), cl.spread_km[i]))
             for i in live
         ]
-        meta = np.concatenate(metas) if metas else node_meta(self._rng_nodes, _NO_IDS, np.zeros(0))
-        slot = self._slot_of()[meta["cluster"]]
+        meta = np.concatenate(metas) if metas else np.zeros(0, dtype=META_DTYPE)
+        slot = np.repeat(live, counts)
         nodes = np.zeros((meta.shape[0], 6), dtype=np.float32)
         nodes[:, :4] = node_values(meta, cl.lon[slot], cl.lat[slot], STATE_INTENSITY[cl.state[slot]])
         nodes[:, 4:] = threat_values(meta, STATE_THREAT[cl.state[slot]])
-        meta["needs_threat"] = False
-        self._store = NodeStore(nodes, meta)
+        self._store = NodeStore(nodes, meta, cl.id[slot])
         self._store_tick = self.tick
 
-    def _emit(self, ev: Any) -> NDArray[np.void]:
-        """Turn this tick's cluster events plus node flicker into one delta frame (and apply it)."""
+    def _emit(self, ev: ClusterEvents) -> NDArray[np.void]:
+        """Turn this tick's cluster events plus node flicker into one delta frame (and apply it).
+
+        One O(N) pass finds the rows of every cluster an event touched; everything else is O(changed).
+        """
         store = self._store
         assert store is not None
         cl, d, rng = self._cl, self.scenario.dynamics, self._rng_nodes
         slot = self._slot_of()
         n = len(store)
-        cluster_of_row = store.meta["cluster"]
+        changed = ev.state_changed()
+        touched = np.concatenate([ev.vanished, ev.resized, changed, ev.shifted])
+        if touched.size:
+            rows = np.flatnonzero(np.isin(store.cluster, touched))
+            owner = store.cluster[rows]
+        else:
+            rows = owner = _NO_IDS
 
         # Removals: every node of a vanished cluster, and the surplus of shrunk clusters.
-        remove = [store.rows_of_clusters(ev.vanished)]
+        remove = [rows[np.isin(owner, ev.vanished)]]
         grow_ids: list[np.ndarray] = [ev.spawned]
         grow_counts: list[np.ndarray] = [cl.node_count[slot[ev.spawned]]]
-        for cid in ev.resized:
-            rows = np.flatnonzero(cluster_of_row == cid)
+        for cid in ev.resized.tolist():
+            mine = rows[owner == cid]
             want = int(cl.node_count[slot[cid]])
-            if want < rows.size:
-                remove.append(rows[want:])
-            elif want > rows.size:
+            if want < mine.size:
+                remove.append(mine[want:])
+            elif want > mine.size:
                 grow_ids.append(np.array([cid]))
-                grow_counts.append(np.array([want - rows.size]))
-        rem_rows = np.unique(np.concatenate(remove))
-        gone = np.zeros(n, dtype=bool)
-        gone[rem_rows] = True
+                grow_counts.append(np.array([want - mine.size]))
+        # Row sets are kept as masks over the buffer: O(N) bytes but no sorting or hashing.
+        keep = np.ones(n, dtype=bool)
+        for r in remove:
+            keep[r] = False
+        rem_rows = np.flatnonzero(~keep) if len(remove) > 1 or remove[0].size else _NO_IDS
 
         # Updates: all nodes of clusters that moved or changed state, plus a random flicker subset.
-        changed = ev.state_changed()
-        moved_rows = store.rows_of_clusters(np.concatenate([changed, ev.shifted]))
         k = round(d.flicker_fraction * n)
-        flicker = np.unique(rng.integers(0, n, k)) if k and n else _NO_IDS
-        upd_rows = np.union1d(moved_rows, flicker)
-        upd_rows = upd_rows[~gone[upd_rows]]
-        meta = store.meta[upd_rows]
-        s = slot[meta["cluster"]]
+        is_flicker = np.zeros(n, dtype=bool)
+        if k:
+            is_flicker[rng.integers(0, n, k)] = True
+        mark = is_flicker.copy()
+        mark[rows[np.isin(owner, np.concatenate([changed, ev.shifted]))]] = True
+        mark &= keep
+        upd_rows = np.flatnonzero(mark)
+        s = slot[store.cluster[upd_rows]]
         level = STATE_INTENSITY[cl.state[s]]
         jitter = None
-        if flicker.size:
-            is_flicker = np.isin(upd_rows, flicker)
-            noise = rng.standard_normal((3, upd_rows.size)) * is_flicker
+        if k:
+            noise = rng.standard_normal((3, upd_rows.size)) * is_flicker[upd_rows]
             jitter = noise[:2] * (cl.spread_km[s] / EARTH_RADIUS_KM * 0.05)
             level = level * (1.0 + 0.25 * noise[2])
-        target = node_values(meta, cl.lon[s], cl.lat[s], level, jitter)
+        target = node_values(store.meta[upd_rows], cl.lon[s], cl.lat[s], level, jitter)
 
-        # Threat: nodes of clusters whose state changed, and nodes added last tick.
-        thr_rows = np.union1d(store.rows_of_clusters(changed), np.flatnonzero(store.meta["needs_threat"]))
-        thr_rows = thr_rows[~gone[thr_rows]]
-        tmeta = store.meta[thr_rows]
-        thr = threat_values(tmeta, STATE_THREAT[cl.state[slot[tmeta["cluster"]]]])
+        # Threat: nodes of clusters whose state changed, and nodes added by the previous frame.
+        mark = store.pending_mask().copy()
+        mark[rows[np.isin(owner, changed)]] = True
+        mark &= keep
+        thr_rows = np.flatnonzero(mark)
+        thr = threat_values(store.meta[thr_rows], STATE_THREAT[cl.state[slot[store.cluster[thr_rows]]]])
 
         # Additions: new clusters' nodes and growth of grown clusters.
-        ids = np.concatenate(grow_ids)
-        counts = np.concatenate(grow_counts).astype(np.int64)
-        add_cluster = np.repeat(ids, counts)
+        add_cluster = np.repeat(np.concatenate(grow_ids), np.concatenate(grow_counts).astype(np.int64))
         add_slot = slot[add_cluster]
-        add_meta = node_meta(rng, add_cluster, cl.spread_km[add_slot])
+        add_meta = node_meta(rng, cl.spread_km[add_slot])
         add_vals = node_values(add_meta, cl.lon[add_slot], cl.lat[add_slot], STATE_INTENSITY[cl.state[add_slot]])
-        return store.emit(upd_rows, target, thr_rows, thr, rem_rows, add_vals, add_meta)
+        return store.emit(upd_rows, target, thr_rows, thr, rem_rows, add_vals, add_meta, add_cluster)
 
     def edges(self, k: int = 3) -> NDArray[np.void]:
         """k-nearest-neighbour links inside each cluster (EDGE_DTYPE, rows of :attr:`nodes`, src < dst).
@@ -722,7 +730,7 @@ class World:
         """Per-node weight of the gaussian volume: intensity × its cluster's entropy × confidence."""
         nodes = self.nodes
         assert self._store is not None
-        slot = self._slot_of()[self._store.meta["cluster"]]
+        slot = self._slot_of()[self._store.cluster]
         ent = (self._cl.entropy * self._cl.confidence).astype(np.float32)
         return nodes[:, 3] * ent[slot]
 
