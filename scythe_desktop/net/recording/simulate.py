@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,8 +24,7 @@ from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.net.hub import FrameHub
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
-from scythe_desktop.net.recording import schemas
-from scythe_desktop.net.recording.writer import Recorder, proposal_message
+from scythe_desktop.net.recording.writer import Recorder, decision_message
 from scythe_desktop.net.wire import WireFrame
 from scythe_desktop.net.world_host import WorldHost
 
@@ -169,11 +167,10 @@ class Simulation:
             return
         best = proposals[0]
         result, tick = host.apply(best.action)
-        decision = schemas.Decision(
-            request_id=uuid.UUID(int=host.tick).hex, who=f"policy:{best.policy}", decided_unix=time.time(), tick=tick,
-            outcome="auto-applied" if result.ok else "refused", reason=result.reason, ok=result.ok,
-            proposal=proposal_message(best), observer_id=-1 if result.observer_id is None else result.observer_id,
-            cost_per_hour=result.cost_per_hour,
+        decision = decision_message(
+            best, who=f"policy:{best.policy}", outcome="auto-applied" if result.ok else "refused",
+            reason=result.reason, ok=result.ok, request_id=uuid.UUID(int=host.tick).hex, tick=tick,
+            observer_id=result.observer_id, cost_per_hour=result.cost_per_hour,
         )
         yield SimEvent(t, decision=decision, tick=tick)
 

@@ -90,6 +90,20 @@ def proposal_message(p: EngineProposal) -> Message:
     return msg
 
 
+def decision_message(
+    proposal: EngineProposal, *, who: str, outcome: str, reason: str = "", ok: bool = True, request_id: str = "",
+    tick: int = 0, observer_id: int | None = None, cost_per_hour: float = 0.0, decided_unix: float | None = None,
+) -> Message:
+    """A ``scythe.recording.v1.Decision``: ``who`` ("operator:alice", "policy:greedy", "automate") decided
+    ``outcome`` ("confirmed", "rejected", "automated", "refused", …) on ``proposal``, when (Unix time,
+    now by default) and what came of it."""
+    return schemas.Decision(
+        request_id=request_id, who=who, decided_unix=time.time() if decided_unix is None else decided_unix,
+        tick=tick, outcome=outcome, reason=reason, ok=ok, proposal=proposal_message(proposal),
+        observer_id=-1 if observer_id is None else observer_id, cost_per_hour=cost_per_hour,
+    )
+
+
 def pointcloud_message(nodes: np.ndarray, log_time_ns: int) -> Message:
     """The (N, 6) node buffer as a ``foxglove.PointCloud``: the same bytes, described as six float32 fields."""
     cloud = schemas.PointCloud(frame_id="globe", point_stride=NODE_STRIDE, data=nodes.tobytes())
