@@ -10,8 +10,10 @@ import sys
 # name -> module providing ``run(quick: bool) -> dict[str, object]``.
 BENCHMARKS: dict[str, str] = {
     "codec": "scythe_desktop.bench.codec",
+    "net": "scythe_desktop.bench.net",
     "engine": "scythe_desktop.bench.engine",
     "render": "scythe_desktop.bench.render",
+    "ui": "scythe_desktop.bench.ui",
     "replay": "scythe_desktop.bench.replay",
     "rl": "scythe_desktop.bench.rl",
 }

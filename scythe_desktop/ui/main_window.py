@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
 
         self.last_seq = 0
         self.frames_applied = 0
+        self.frames_dropped = 0  # stale frames the mailbox dropped (latest wins)
         self.snapshot: WorldSnapshot | None = None
         self._snapshot_generation = 0
         self._draws = 0
@@ -320,6 +321,7 @@ class MainWindow(QMainWindow):
             self.globe.set_observers(self._observers, self.observers_dock.selected_observer_id())
         self.last_seq = batch.last_seq
         self.frames_applied += 1
+        self.frames_dropped += batch.dropped
         self._status_seq.setText(f"seq {batch.last_seq}")
         latency_ms = (time.monotonic() - batch.received_at) * 1000.0 if batch.received_at else float("nan")
         self._status_latency.setText(f"latency {latency_ms:.1f} ms")

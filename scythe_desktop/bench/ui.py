@@ -1,0 +1,37 @@
+"""``scythe bench ui``: the console's event-loop lag while 100k-node keyframes stream (see :mod:`.ui_lag`).
+
+Display: with a ``DISPLAY`` (a desktop, or ``xvfb-run``) the measurement runs in this process. Without one,
+a private Xvfb is started through ``pyvirtualdisplay`` (installed with pytest-xvfb) and the measurement
+runs in a child process on it — Qt keeps its X connection until the process ends, so the X server must
+outlive the Qt application, not the other way round. The JSON carries the GL renderer so software-GL
+figures are never mistaken for GPU ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+
+def run(quick: bool) -> dict[str, object]:
+    if os.environ.get("DISPLAY"):
+        from scythe_desktop.bench.ui_lag import measure_ui_lag
+
+        return measure_ui_lag(quick)
+    from pyvirtualdisplay import Display
+
+    display = Display(visible=False, size=(1920, 1200), color_depth=24)
+    display.start()
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", "scythe_desktop.bench.ui_lag", *(["--quick"] if quick else [])],
+            env={**os.environ, "DISPLAY": f":{display.display}"}, capture_output=True, text=True, check=False,
+        )
+    finally:
+        display.stop()
+    if child.returncode != 0:
+        raise RuntimeError(f"ui lag measurement failed: {child.stderr[-2000:]}")
+    result: dict[str, object] = json.loads(child.stdout.strip().splitlines()[-1])
+    return result
