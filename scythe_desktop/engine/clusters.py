@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scythe_desktop.engine.belief import N_STATES
-from scythe_desktop.engine.geo import destination, great_circle_km, unit_vectors, wrap_lon
+from scythe_desktop.engine.geo import EARTH_RADIUS_KM, destination, unit_vectors, wrap_lon
 from scythe_desktop.engine.scenario import Scenario
 
 
@@ -221,30 +221,31 @@ class DynamicsTables:
         k = np.arange(12)
         pmf = np.exp(-d.spawn_rate) * d.spawn_rate**k / np.cumprod(np.concatenate([[1.0], k[1:]]))
         self.spawn_cdf = np.cumsum(pmf).tolist()
+        regions = [scenario.region(n) for n in scenario.clusters.regions]
+        w = np.array([r.weight for r in regions])
+        w = w if w.sum() > 0 else np.ones_like(w)
+        self.region_cdf = np.cumsum(w) / w.sum()
+        self.region_lon0 = np.array([r.lon_min for r in regions])
+        self.region_span = np.array([r.lon_span for r in regions])
+        self.region_sin_lat = np.sin(np.radians(np.array([[r.lat_min for r in regions], [r.lat_max for r in regions]])))
+        self.region_occlusion = np.array([r.occlusion for r in regions])
 
 
 def _region_point(
-    scenario: Scenario, rng: np.random.Generator, k: int
+    tables: DynamicsTables, rng: np.random.Generator, k: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """k random points in the scenario's cluster regions (area-uniform in each box), and their occlusion."""
-    regions = [scenario.region(n) for n in scenario.clusters.regions]
-    w = np.array([r.weight for r in regions])
-    if w.sum() <= 0:
-        w = np.ones_like(w)
-    pick = rng.choice(len(regions), size=k, p=w / w.sum())
-    u = rng.random((2, k))
-    lon0 = np.array([r.lon_min for r in regions])[pick]
-    span = np.array([r.lon_span for r in regions])[pick]
-    s0 = np.sin(np.radians(np.array([r.lat_min for r in regions])[pick]))
-    s1 = np.sin(np.radians(np.array([r.lat_max for r in regions])[pick]))
-    lat = np.degrees(np.arcsin(s0 + u[1] * (s1 - s0)))
-    lon = wrap_lon(lon0 + u[0] * span)
-    occl = np.array([r.occlusion for r in regions])[pick]
-    return lon, lat, occl
+    u = rng.random((3, k))
+    pick = np.minimum(np.searchsorted(tables.region_cdf, u[0], side="right"), tables.region_cdf.size - 1)
+    s0, s1 = tables.region_sin_lat[0][pick], tables.region_sin_lat[1][pick]
+    lat = np.degrees(np.arcsin(s0 + u[2] * (s1 - s0)))
+    lon = wrap_lon(tables.region_lon0[pick] + u[1] * tables.region_span[pick])
+    return lon, lat, tables.region_occlusion[pick]
 
 
 def new_clusters(
     scenario: Scenario,
+    tables: DynamicsTables,
     rng: np.random.Generator,
     first_id: int,
     k: int,
@@ -253,7 +254,7 @@ def new_clusters(
 ) -> ClusterArrays:
     """k fresh clusters; initial ones start active or quiet, spawned ones start activating."""
     spec = scenario.clusters
-    lon, lat, occl = _region_point(scenario, rng, k)
+    lon, lat, occl = _region_point(tables, rng, k)
     sizes = np.exp(np.log(spec.size_median) + spec.size_sigma * rng.standard_normal(k))
     sizes = np.clip(np.rint(sizes), spec.size_min, spec.size_max).astype(np.int64)
     if initial and spec.min_total_nodes and sizes.sum() < spec.min_total_nodes:
@@ -358,7 +359,7 @@ def advance(
     if spawn:
         spawn = min(spawn, scenario.clusters.max_count - int(np.count_nonzero(c.state != GHOST)))
     if spawn > 0:
-        fresh = new_clusters(scenario, rng, next_id, spawn, initial=False)
+        fresh = new_clusters(scenario, tables, rng, next_id, spawn, initial=False)
         c.extend(fresh)
         ev.spawned = fresh.id
         next_id += spawn
@@ -376,8 +377,8 @@ def _cascade(
 ) -> None:
     """Each cluster that starts activating may light up quiet neighbours within the cascade radius."""
     src = np.flatnonzero(sources)
-    dist = great_circle_km(c.lon[src, None], c.lat[src, None], c.lon[None, :], c.lat[None, :])
-    near = (dist <= radius_km).any(axis=0) & (c.state == QUIET)
+    cos_radius = np.cos(min(radius_km / EARTH_RADIUS_KM, np.pi))
+    near = ((c.xyz[src] @ c.xyz.T) >= cos_radius).any(axis=0) & (c.state == QUIET)
     hit = near & (rng.random(len(c)) < p)
     if hit.any():
         c.state[hit] = ACTIVATING

@@ -98,7 +98,9 @@ class World:
         self._rng_dyn, self._rng_obs, self._rng_nodes = (np.random.Generator(np.random.PCG64(s)) for s in seq.spawn(3))
         self._model = BeliefModel(self.scenario)
         self._init_constants()
-        self._cl = new_clusters(self.scenario, self._rng_dyn, 0, self.scenario.clusters.count, initial=True)
+        self._cl = new_clusters(
+            self.scenario, self._tables, self._rng_dyn, 0, self.scenario.clusters.count, initial=True
+        )
         self._next_cluster_id = len(self._cl)
         self._obs = np.zeros(0, dtype=OBSERVER_DTYPE)
         self._next_observer_id = 0
@@ -128,6 +130,7 @@ class World:
         self._acc_mid = s.belief.report_accuracy + (1.0 - s.belief.report_accuracy) / 2.0
         self._prec_scale = 1.0 / (s.belief.count_noise**2)
         self._neg_vis3 = -self._vis[:3]
+        self._type_detection = np.array([t.detection for t in s.observer_types])
         self._tick_hours = s.tick_hours
         self._tables = DynamicsTables(s)
 
@@ -273,37 +276,71 @@ class World:
     # ================================================================================ detection
 
     def _geometry(self) -> dict[str, Any]:
-        """Per-(observer, cluster) quantities that change only with actions or cluster moves."""
+        """Per-(observer, cluster) quantities that change only with actions or cluster moves, including
+        the sparse list of pairs that can see each other at all."""
         key = (self._version, self._cl_version)
         g = self._cache.get("geometry")
         if g is not None and g["key"] == key:
             return g
         obs, cl, s = self._obs, self._cl, self.scenario
-        types = obs["type"].astype(np.int64)
-        oxyz = unit_vectors(obs["lon"], obs["lat"]).reshape(-1, 3)
-        reach = footprint(oxyz @ cl.xyz.T, obs["coverage_radius_km"][:, None])
-        rate_ratio = obs["sampling_rate"] / self._type_base_rate[types]
-        focus = focus_multipliers(obs["focus_cluster"], cl.id, s.belief.focus_gain, s.belief.focus_penalty)
+        n = len(cl)
+        per_obs = self._observer_constants()
+        reach = footprint(per_obs["oxyz"] @ cl.xyz.T, per_obs["radius"])
+        base = reach * per_obs["det"]
+        if per_obs["focused"]:
+            base *= focus_multipliers(obs["focus_cluster"], cl.id, s.belief.focus_gain, s.belief.focus_penalty)
+        rate_ratio = per_obs["rate_ratio"]
         w = s.belief.occlusion_weight
+        # Detection is scaled by 1 − w·occlusion with occlusion = 1 − (1 − region)(1 − silence/2),
+        # i.e. by occl_a + occl_b · silence.
+        occl_a = 1.0 - w * cl.region_occlusion
+        occl_b = -0.5 * w * (1.0 - cl.region_occlusion)
+        # Pairs below the cutoff are not sampled: their detection chance and their "saw nothing"
+        # evidence are both below 1e-7 (load only lowers detection further).
+        idx = np.flatnonzero(base > PAIR_CUTOFF)
+        pc, po = idx % max(n, 1), idx // max(n, 1)
         g = {
             "key": key,
             "reach": reach,
-            "base": reach * rate_detection(s, types, obs["sampling_rate"])[:, None] * focus,
-            "clip": bool((obs["focus_cluster"] >= 0).any()),
-            "load_weight": rate_ratio / self._type_capacity[types],
+            "base": base,
+            "clip": per_obs["focused"],
+            "load_weight": per_obs["load_weight"],
             "rate_ratio": rate_ratio,
-            "count_precision": rate_ratio * self._prec_scale,
-            "oxyz": oxyz,
-            # Detection is scaled by 1 − w·occlusion with occlusion = 1 − (1 − region)(1 − silence/2),
-            # i.e. by occl_a + occl_b · silence.
-            "occl_a": 1.0 - w * cl.region_occlusion,
-            "occl_b": -0.5 * w * (1.0 - cl.region_occlusion),
+            "oxyz": per_obs["oxyz"],
+            "occl_a": occl_a,
+            "occl_b": occl_b,
+            "pairs": {
+                "c": pc,
+                "o": po,
+                "base_geometric": base.ravel()[idx],
+                "occl_a": occl_a[pc],
+                "occl_b": occl_b[pc],
+                "precision": rate_ratio[po] * self._prec_scale,
+                "state_index": (np.arange(3)[:, None] * n + pc).ravel(),
+            },
         }
         self._cache["geometry"] = g
         return g
 
-    def _bump_clusters(self) -> None:
-        self._cl_version += 1
+    def _observer_constants(self) -> dict[str, Any]:
+        """Per-observer quantities that only actions change."""
+        c = self._cache.get("observers")
+        if c is not None and c["key"] == self._version:
+            return c
+        obs = self._obs
+        types = obs["type"].astype(np.int64)
+        rate_ratio = obs["sampling_rate"] / self._type_base_rate[types]
+        c = {
+            "key": self._version,
+            "oxyz": unit_vectors(obs["lon"], obs["lat"]).reshape(-1, 3),
+            "radius": obs["coverage_radius_km"][:, None],
+            "rate_ratio": rate_ratio,
+            "det": (1.0 - (1.0 - self._type_detection[types]) ** rate_ratio)[:, None],
+            "load_weight": rate_ratio / self._type_capacity[types],
+            "focused": bool((obs["focus_cluster"] >= 0).any()),
+        }
+        self._cache["observers"] = c
+        return c
 
     def _occlusion(self) -> NDArray[np.float64]:
         cl = self._cl
@@ -311,32 +348,20 @@ class World:
 
     def _loaded(self) -> tuple[dict[str, Any], NDArray[np.float64]]:
         """Geometry and the load-limited base detection (O, C); refreshes each observer's ``load`` and
-        the sparse list of (observer, cluster) pairs that can see each other at all."""
+        the pairs' loaded base detection."""
         g = self._geometry()
         key = (g["key"], self._count_version)
         if self._cache.get("load_key") != key:
             cl = self._cl
-            n = len(cl)
             load = (g["reach"] @ cl.node_count) * g["load_weight"]
             self._obs["load"] = load
-            base = g["base"] * load_factor(load)[:, None]
-            # Pairs below the cutoff are dropped from the per-tick sampling: their detection chance
-            # and their "saw nothing" evidence are both below 1e-7.
-            idx = np.flatnonzero(base > PAIR_CUTOFF)
-            pc = idx % n
-            po = idx // n
+            lf = load_factor(load)
+            pairs = g["pairs"]
+            pairs["base"] = pairs["base_geometric"] * lf[pairs["o"]]
             self._cache.update(
-                base_loaded=base,
+                base_loaded=g["base"] * lf[:, None],
                 log_count=np.log(np.maximum(cl.node_count, 1)),
                 load_key=key,
-                pairs={
-                    "c": pc,
-                    "base": base.ravel()[idx],
-                    "occl_a": g["occl_a"][pc],
-                    "occl_b": g["occl_b"][pc],
-                    "precision": g["count_precision"][po],
-                    "state_index": (np.arange(3)[:, None] * n + pc).ravel(),
-                },
             )
         return g, self._cache["base_loaded"]
 
@@ -414,7 +439,7 @@ class World:
             self._refresh_entropy()
             return 0, 0.0
         g, _ = self._loaded()
-        pairs = self._cache["pairs"]
+        pairs = g["pairs"]
         pc = pairs["c"]
         pd = pairs["base"] * (pairs["occl_a"] + pairs["occl_b"] * cl.silence[pc])
         if g["clip"]:
