@@ -64,6 +64,9 @@ class FrameHub:
         self._subscribers = 0
         self._closed = False
         self.skipped_to_keyframe = 0  # how many times a lagging subscriber jumped ahead
+        # Separate from _cond so that a subscriber taking a frame never wakes the other subscribers.
+        self._taken_cond = threading.Condition()
+        self._taken = 0
 
     # ------------------------------------------------------------------------------------ publishing
 
@@ -94,6 +97,11 @@ class FrameHub:
     def subscriber_count(self) -> int:
         with self._cond:
             return self._subscribers
+
+    def wait_taken(self, seq: int, timeout: float) -> bool:
+        """Block until some subscriber has taken frame ``seq`` (for producers that pace themselves)."""
+        with self._taken_cond:
+            return self._taken_cond.wait_for(lambda: self._taken >= seq, timeout)
 
     def wake(self) -> None:
         """Make waiting subscribers re-check whether they are still wanted (e.g. on RPC cancellation)."""
@@ -139,6 +147,10 @@ class FrameHub:
                         self._cond.wait(_WAIT_S)
                 assert next_seq is not None
                 next_seq += 1
+                with self._taken_cond:
+                    if item.seq > self._taken:
+                        self._taken = item.seq
+                        self._taken_cond.notify_all()
                 if not kinds or item.kind in kinds:
                     yield from item.chunks  # may block on flow control: outside the lock
         finally:
