@@ -11,7 +11,6 @@ import sys
 BENCHMARKS: dict[str, str] = {
     "codec": "scythe_desktop.bench.codec",
     "net": "scythe_desktop.bench.net",
-    "net": "scythe_desktop.bench.net",
     "engine": "scythe_desktop.bench.engine",
     "render": "scythe_desktop.bench.render",
     "ui": "scythe_desktop.bench.ui",
