@@ -81,3 +81,32 @@ def test_an_expired_access_token_is_replaced_and_the_call_retried(embedded: Embe
         c._tokens._access = embedded.orchestrator.authority.issue("x", "viewer", ttl_s=-1.0)
         assert c.world_info().scenario == "tutorial"
         assert c.token_refreshes == 2
+
+
+def test_a_reflection_only_client_calls_the_server_without_generated_code(embedded: EmbeddedOrchestrator) -> None:
+    """What a stock tool (grpcurl -plaintext on loopback) does: learn the schema by reflection, then call."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    with grpc.insecure_channel(embedded.target) as ch:
+        stub = reflection_pb2_grpc.ServerReflectionStub(ch)
+        ask = reflection_pb2.ServerReflectionRequest(file_containing_symbol="scythe.v1.Orchestrator")
+        (answer,) = stub.ServerReflectionInfo(iter([ask]))
+        pool = descriptor_pool.DescriptorPool()
+        for raw in answer.file_descriptor_response.file_descriptor_proto:
+            pool.Add(descriptor_pb2.FileDescriptorProto.FromString(raw))
+        msg = {
+            name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"scythe.v1.{name}"))
+            for name in ("RefreshRequest", "AccessToken", "WorldInfoRequest", "WorldInfo")
+        }
+        refresh = ch.unary_unary(
+            "/scythe.v1.Auth/Refresh",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=msg["AccessToken"].FromString,
+        )
+        access = refresh(msg["RefreshRequest"](), metadata=(("authorization", f"Bearer {embedded.token}"),))
+        info = ch.unary_unary(
+            "/scythe.v1.Orchestrator/GetWorldInfo",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=msg["WorldInfo"].FromString,
+        )(msg["WorldInfoRequest"](), metadata=(("authorization", f"Bearer {access.access_token}"),))
+    assert info.scenario == "tutorial" and info.guardrails.max_instances > 0

@@ -3,17 +3,20 @@ resume, cancellation and connection states."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from pathlib import Path
 
+import grpc
 import numpy as np
 
 from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.engine.world import World
 from scythe_desktop.net import client as client_mod
-from scythe_desktop.net.client import ConnectionState, OrchestratorClient
+from scythe_desktop.net.auth import OPERATOR, TokenAuthority
+from scythe_desktop.net.client import Backoff, ConnectionState, OrchestratorClient
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
-from scythe_desktop.net.server import EmbeddedOrchestrator, start_embedded
+from scythe_desktop.net.server import EmbeddedOrchestrator, Orchestrator, ServerConfig, start_embedded
 from scythe_desktop.net.wire import WireFrame
 
 
@@ -116,3 +119,36 @@ def test_cancel_from_another_thread_ends_the_stream_and_reports_states(embedded:
     assert ended.wait(5)
     assert states == [ConnectionState.CONNECTING, ConnectionState.STREAMING, ConnectionState.CLOSED]
     c.close()
+
+
+def test_an_action_sent_while_the_server_is_down_is_retried_and_acts_once(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = ServerConfig(scenario="tutorial", port=port, auth_secret="a" * 40, state_dir=tmp_path, tick_hz=10.0)
+    token = TokenAuthority(("a" * 40).encode()).issue("ops", OPERATOR, kind="refresh")
+    failed = threading.Event()
+    c = OrchestratorClient(
+        f"127.0.0.1:{port}",
+        grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP),
+        refresh_token=token,
+        backoff=Backoff(initial_s=0.05, cap_s=0.2),
+        action_attempts=200,
+    )
+    c._channel.subscribe(
+        lambda s: failed.set() if s is grpc.ChannelConnectivity.TRANSIENT_FAILURE else None, try_to_connect=True
+    )
+    replies: list[pb.ActionReply] = []
+    worker = threading.Thread(target=lambda: replies.append(c.deploy(-74.0, 40.7, request_id="while-down")))
+    worker.start()
+    assert failed.wait(30), "the first attempt should have found no server"
+    orch = Orchestrator(config)
+    orch.start()
+    try:
+        worker.join(60)
+        assert replies and replies[0].ok and not replies[0].replayed
+        assert c.deploy(-74.0, 40.7, request_id="while-down").replayed
+        assert len(c.list_observers().observers) == 1
+    finally:
+        c.close()
+        orch.stop()
