@@ -16,6 +16,7 @@ Pure functions over arrays; this module knows nothing of worlds, clusters or obs
 
 from __future__ import annotations
 
+import warnings
 from typing import Final
 
 import numpy as np
@@ -67,17 +68,26 @@ def gaussian_bumps(
 
 
 def _voxel_index(xyz: torch.Tensor, size: int) -> torch.Tensor:
+    """Linear voxel index (z-major) of each point. Computed in float32, which is exact here: voxel
+    coordinates are integers below 2^24 for any size up to 256."""
     scale = size / (2.0 * EXTENT)
-    ijk = ((xyz + EXTENT) * scale).to(torch.int64).clamp_(0, size - 1)
-    return (ijk[:, 2] * size + ijk[:, 1]) * size + ijk[:, 0]
+    q = xyz.mul(scale).add_(EXTENT * scale).floor_().clamp_(0.0, size - 1.0)
+    strides = torch.tensor([1.0, size, size * size], dtype=torch.float32)
+    return (q @ strides).to(torch.int64)
 
 
 def splat(xyz: NDArray[np.float32], weights: NDArray[np.float32], size: int) -> torch.Tensor:
-    """Scatter-add of weights into an (S, S, S) voxel grid ([z, y, x])."""
-    pts = torch.from_numpy(np.ascontiguousarray(xyz, dtype=np.float32))
-    w = torch.from_numpy(np.ascontiguousarray(weights, dtype=np.float32))
-    grid = torch.bincount(_voxel_index(pts, size), weights=w, minlength=size**3)
-    return grid.to(torch.float32).reshape(size, size, size)
+    """Scatter-add of weights into an (S, S, S) voxel grid ([z, y, x]); ``xyz`` may be a strided view
+    such as ``nodes[:, :3]`` (no copy is made)."""
+    if size > 256:
+        raise ValueError(f"splat size must be at most 256, got {size}")
+    with warnings.catch_warnings():
+        # Read-only node views are fine: nothing here writes to them.
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        pts = torch.from_numpy(np.asarray(xyz, dtype=np.float32))
+        w = torch.from_numpy(np.asarray(weights, dtype=np.float32))
+    grid = torch.zeros(size**3, dtype=torch.float32).index_add_(0, _voxel_index(pts, size), w)
+    return grid.reshape(size, size, size)
 
 
 def gaussian_kernel(sigma_vox: float) -> torch.Tensor:

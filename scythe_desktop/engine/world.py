@@ -762,8 +762,8 @@ class World:
     def volume(self, size: int = 64, model: str = "gaussian") -> NDArray[np.float32]:
         """(S, S, S) float32 field of the node swarm ([z, y, x] over ±fields.EXTENT): ``gaussian`` is the
         blurred density of :meth:`node_uncertainty`, ``rf`` the RF propagation model of node intensity."""
-        if size < 2 or size > 512:
-            raise ValueError(f"volume size must be in [2, 512], got {size}")
+        if size < 2 or size > 256:
+            raise ValueError(f"volume size must be in [2, 256], got {size}")
         if model == "gaussian":
             return fields.volume_gaussian(self.nodes[:, :3], self.node_uncertainty(), size)
         if model == "rf":
