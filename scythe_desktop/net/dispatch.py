@@ -45,6 +45,13 @@ if TYPE_CHECKING:
 
 MAX_REQUEST_ID: Final = 128
 MAX_NAME: Final = 64
+ACTION_NAMES: Final[dict[type, str]] = {
+    pb.DeployRequest: "deploy",
+    pb.RelocateRequest: "relocate",
+    pb.IncreaseSamplingRequest: "increase_sampling",
+    pb.FocusRequest: "focus",
+    pb.DecommissionRequest: "decommission",
+}
 
 
 class ActionRefused(Exception):
@@ -194,7 +201,7 @@ class ActionDesk:
             parsed = self._parse(request)
         except ActionRefused as exc:
             # Refused before any lookup; audited too, with the raw request (the id trimmed if oversized).
-            raw = _Parsed(type(request).__name__, json_format.MessageToDict(request))
+            raw = _Parsed(ACTION_NAMES.get(type(request), type(request).__name__), json_format.MessageToDict(request))
             self._audit_append(subject, request_id[:MAX_REQUEST_ID], raw, "not reached", exc.code.name, str(exc))
             raise
         fingerprint = json.dumps([parsed.name, parsed.params], sort_keys=True)

@@ -7,7 +7,6 @@
 * ``idempotency``: the outcome of each action request, keyed by (subject, request_id), with a
   fingerprint of its parameters. The window is bounded: outcomes older than ``window_s`` and all but
   the newest ``window_requests`` are pruned.
-* ``agents``: observers run by an out-of-process backend (pid, identity subject, last heartbeat).
 
 This module stores bytes and small records; it knows nothing of gRPC or how the world works.
 """
@@ -32,9 +31,6 @@ CREATE TABLE IF NOT EXISTS idempotency (
     code INTEGER NOT NULL, message TEXT NOT NULL, reply BLOB NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (subject, request_id));
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created);
-CREATE TABLE IF NOT EXISTS agents (
-    observer_id INTEGER PRIMARY KEY, backend TEXT NOT NULL, subject TEXT NOT NULL, pid INTEGER,
-    status TEXT NOT NULL, last_heartbeat REAL NOT NULL, load REAL NOT NULL);
 """
 
 
@@ -44,17 +40,6 @@ class StoredOutcome:
     code: int  # grpc.StatusCode value[0]; 0 = OK
     message: str
     reply: bytes  # serialized ActionReply when code == 0
-
-
-@dataclass(frozen=True, slots=True)
-class Agent:
-    observer_id: int
-    backend: str
-    subject: str
-    pid: int | None
-    status: str
-    last_heartbeat: float
-    load: float
 
 
 class StateStore:
@@ -138,25 +123,3 @@ class StateStore:
                 (self.window_requests,),
             )
             self._db.execute("COMMIT")
-
-    # --------------------------------------------------------------------------------------- agents
-
-    def put_agent(self, agent: Agent) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO agents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    agent.observer_id,
-                    agent.backend,
-                    agent.subject,
-                    agent.pid,
-                    agent.status,
-                    agent.last_heartbeat,
-                    agent.load,
-                ),
-            )
-
-    def agents(self) -> list[Agent]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM agents ORDER BY observer_id").fetchall()
-        return [Agent(int(r[0]), r[1], r[2], r[3], r[4], float(r[5]), float(r[6])) for r in rows]

@@ -199,3 +199,14 @@ def test_audit_cli_refuses_a_file_that_is_not_an_audit_log(tmp_path: Path, capsy
     bogus.write_bytes(b"not sqlite at all" * 100)
     assert main(["audit", str(bogus)]) == 2
     assert "not an audit log" in capsys.readouterr().err
+
+
+def test_requests_refused_as_invalid_are_audited_too(client: OrchestratorClient, tmp_path: Path) -> None:
+    _refused(lambda: client.deploy(math.nan, 40.0, request_id="bad-lon"), grpc.StatusCode.INVALID_ARGUMENT)
+    _refused(lambda: client.decommission(4242, request_id="ghost"), grpc.StatusCode.NOT_FOUND)
+    log = AuditLog(tmp_path / "audit.sqlite")
+    records = {r.request_id: r for r in log.records()}
+    log.close()
+    assert (records["bad-lon"].action, records["bad-lon"].result) == ("deploy", "INVALID_ARGUMENT")
+    assert records["bad-lon"].guardrail == "not reached" and records["bad-lon"].message.startswith("lon")
+    assert (records["ghost"].action, records["ghost"].result) == ("decommission", "NOT_FOUND")
