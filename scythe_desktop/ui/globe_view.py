@@ -72,9 +72,14 @@ class GlobeView:
         self.grids = GridLayers(root)
         self.observer_overlay = ObserverOverlay(root)
         self.proposal_overlay = ProposalOverlay(root)
+        # The cones are drawn with depth_mask=False and nothing restores it, so the next frame's clear would
+        # leave the depth buffer stale and hide the globe. The labels are drawn last (order 33) whenever
+        # the cones are: let them switch the mask back on. (Reported for render/overlays.py.)
+        self.proposal_overlay.labels.update_gl_state(depth_mask=True)
         self.coverage_km: dict[str, float] = {}  # observer type -> coverage radius, from world info
         self._observers: np.ndarray = observer_rows([])
         self._edges_data: np.ndarray | None = None
+        self._keyframe_seq = 0
         self._cluster_lonlat = np.zeros((0, 2))
         self._cluster_ids = np.zeros(0, dtype=np.int64)
         self.grid_overlay: str | None = "uncertainty"
@@ -83,11 +88,18 @@ class GlobeView:
 
     def apply(self, batch: FrameBatch) -> ApplyReport:
         report = ApplyReport()
+        edges = batch.latest.get(FrameKind.EDGES)
         if batch.keyframe is not None:
-            _, nodes = batch.keyframe
+            self._keyframe_seq, nodes = batch.keyframe
             self.swarm.load_keyframe(nodes)
             self.nodes.set_nodes(self.swarm.nodes)
             report.keyframe, report.rows, report.upload = True, len(self.swarm), "full"
+            self._edges_data = None  # edges index keyframe rows: the old ones no longer apply
+        if edges is not None and edges[0] > self._keyframe_seq:
+            # Edges are published right after their keyframe and index its rows; draw them against the
+            # swarm as it is before this batch's deltas move or remove rows.
+            self._edges_data = strongest_edges(edges[1], MAX_EDGES)
+            self._draw_edges(report)
         if batch.deltas:
             changed: list[np.ndarray] = []
             for delta in batch.deltas:
@@ -102,15 +114,6 @@ class GlobeView:
             rows = rows[rows < len(self.swarm)]
             report.upload = self.nodes.update_rows(self.swarm.nodes, rows)
             report.rows += int(rows.size)
-        edges = batch.latest.get(FrameKind.EDGES)
-        if edges is not None:
-            self._edges_data = strongest_edges(edges[1], MAX_EDGES)
-        if (edges is not None or batch.keyframe is not None) and self._edges_data is not None:
-            try:
-                self.edges.set_edges(self.swarm.nodes, self._edges_data)
-            except ValueError as exc:  # edges from another keyframe than the nodes shown
-                self.edges.visible = False
-                report.problems.append(f"edges not shown: {exc}")
         grid = batch.latest.get(FrameKind.GRID)
         if grid is not None:
             # The engine's grids put the north edge in row 0 (engine/fields.py); the draped shell wants
@@ -119,6 +122,17 @@ class GlobeView:
             if self.grid_overlay == "uncertainty" and self.grids.active is None:
                 self.grids.show("uncertainty")
         return report
+
+    def _draw_edges(self, report: ApplyReport) -> None:
+        assert self._edges_data is not None
+        edges = self._edges_data
+        n = len(self.swarm)
+        inside = (edges["src"] < n) & (edges["dst"] < n)  # rows removed since the keyframe: drop their edges
+        try:
+            self.edges.set_edges(self.swarm.nodes, edges[inside])
+        except ValueError as exc:
+            self.edges.visible = False
+            report.problems.append(f"edges not shown: {exc}")
 
     def show_grid(self, kind: str | None) -> None:
         """Drape a grid (``'uncertainty'``) or none; remembered until the first grid arrives."""
@@ -169,9 +183,9 @@ class GlobeView:
             target = self._centre_of(cid) if cid is not None else None
         t_lon, t_lat = target if target is not None else (lon, lat)
         gain = p.predicted_information_gain if np.isfinite(p.predicted_information_gain) else 0.0
-        label = f"{p.kind} +{gain:.2f} nats, {p.cost_per_hour:+.1f}/h"
+        label = f"{p.kind}, {p.cost_per_hour:+.1f}/h"  # the overlay prefixes the predicted gain
         if isinstance(action, IncreaseSampling | Decommission):
-            label = f"{p.kind} {action.observer_id}: +{gain:.2f} nats"
+            label = f"{p.kind} observer {action.observer_id}"
         return ProposalView(f"p{i}", lon, lat, radius, t_lon, t_lat, float(np.clip(p.confidence, 0.0, 1.0)),
                             float(gain), label)
 

@@ -11,32 +11,26 @@ docks say so); actions always go through the gRPC client, never through here. No
 from __future__ import annotations
 
 import math
-from typing import Protocol
 
 import numpy as np
 
+from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.proposals import Proposal
-from scythe_desktop.engine.world import World
 from scythe_desktop.net.world_host import WorldHost
 from scythe_desktop.render.lod import LodThresholds
 from scythe_desktop.ui.snapshots import WorldSnapshot, cluster_rows
 
 
-class ProposingPolicy(Protocol):
-    name: str
-
-    def propose(self, world: World, limit: int = 5) -> list[Proposal]: ...
-
-
 class EmbeddedInsight:
     """Snapshots of the embedded orchestrator's world; ``policy`` may be ``None`` (no proposals)."""
 
-    def __init__(self, host: WorldHost, policy: ProposingPolicy | None, *, limit: int = 5,
+    def __init__(self, host: WorldHost, policy: Policy | None, *, limit: int = 5,
                  thresholds: LodThresholds | None = None) -> None:
         self.host = host
         self.policy = policy
         self.limit = limit
         self.thresholds = thresholds
+        self._policy_ready = False
         self._last: tuple[int, float] | None = None  # (tick, total entropy) of the previous snapshot
 
     def snapshot(self, generation: int) -> WorldSnapshot:
@@ -45,7 +39,12 @@ class EmbeddedInsight:
             tick = int(world.tick)
             table = world.clusters
             spend = float(world.budget_used_per_hour)
-            proposals = tuple(self.policy.propose(world, limit=self.limit)) if self.policy is not None else ()
+            proposals: tuple[Proposal, ...] = ()
+            if self.policy is not None:
+                if not self._policy_ready:  # an episode starts on this world (stateful policies seed here)
+                    self.policy.reset(world, seed=self.host.seed)
+                    self._policy_ready = True
+                proposals = tuple(self.policy.propose(world, limit=self.limit))
         rows = cluster_rows(table, self.thresholds)
         return WorldSnapshot(generation, tick, rows, proposals, self._metrics(table, tick, spend))
 
@@ -66,4 +65,4 @@ class EmbeddedInsight:
         return metrics
 
 
-__all__ = ["EmbeddedInsight", "ProposingPolicy"]
+__all__ = ["EmbeddedInsight"]

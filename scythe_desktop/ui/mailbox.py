@@ -7,7 +7,8 @@ everything pending as one :class:`FrameBatch` when it gets round to it. Nothing 
 * deltas accumulate after it — they must all be applied, in order, or the swarm goes wrong — but at most
   ``max_deltas`` of them; past that the pending deltas are dropped and node frames wait for the next
   keyframe (the orchestrator sends one regularly, and on resume);
-* for every other kind (edges, fields, grids, observers) only the newest frame is kept;
+* for every other kind (edges, fields, grids, observers) only the newest frame is kept, and a keyframe
+  drops pending edges (they index the rows of the keyframe before it);
 * a delta whose ``base_seq`` is not the node frame before it breaks the chain: it is dropped and node
   frames wait for a keyframe, so a gap can never pass silently.
 
@@ -79,6 +80,8 @@ class FrameMailbox:
                 self._keyframe = (seq, data)
                 self._deltas = []
                 self._node_seq = seq
+                # Edges index the rows of the keyframe before them: pending ones are stale now.
+                self._dropped += self._latest.pop(FrameKind.EDGES, None) is not None
             elif kind == FrameKind.DELTA:
                 if self._node_seq is None or base_seq != self._node_seq:
                     self._drop_node_frames(extra=1)

@@ -1,54 +1,34 @@
 """Which policy proposes actions in the console (embedded source only; see :mod:`scythe_desktop.ui.insight`).
 
-``--policy auto`` takes the shipped PPO policy from ``resources/policies`` when the engine can load it,
-else the engine's strongest baseline; ``--policy NAME`` asks the engine's policy registry for that one;
-``--policy none`` runs without proposals. Unknown names are refused with the list of known ones. This
-module only chooses; the policies themselves live in ``scythe_desktop.engine``.
+``--policy auto`` takes the shipped PPO policy (``resources/policies``) and falls back to the engine's
+``greedy`` baseline when the network cannot be loaded (a build without the weights, say); ``--policy NAME``
+builds that policy from the engine's registry; ``--policy none`` runs without proposals. An unknown name is
+refused with the list of known ones. This module only chooses; policies live in ``scythe_desktop.engine``.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from scythe_desktop.engine.policies import POLICIES, make_policy
+from scythe_desktop.engine.policies.base import Policy
 
-from scythe_desktop.ui.insight import ProposingPolicy
-
-#: Module that provides ``make_policy(name)`` and ``POLICY_NAMES`` (the engine's policy registry).
-REGISTRY_MODULE = "scythe_desktop.engine.policies.registry"
-#: Preferred policies for ``auto``, best first.
-AUTO_ORDER = ("ppo", "celf", "greedy")
+#: Policies tried for ``auto``, best first.
+AUTO_ORDER = ("ppo", "greedy")
 
 
-def _registry() -> Any | None:
-    try:
-        return importlib.import_module(REGISTRY_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != REGISTRY_MODULE:
-            raise
-        return None
-
-
-def load_console_policy(name: str) -> ProposingPolicy | None:
+def load_console_policy(name: str) -> Policy | None:
     if name == "none":
         return None
-    registry = _registry()
     if name == "auto":
-        if registry is None:
-            return None
+        failures = []
         for candidate in AUTO_ORDER:
-            if candidate in registry.POLICY_NAMES:
-                try:
-                    policy: ProposingPolicy = registry.make_policy(candidate)
-                except (OSError, ValueError):  # e.g. the shipped PPO weights are missing: next best
-                    continue
-                return policy
-        return None
-    known = sorted(registry.POLICY_NAMES) if registry is not None else []
-    if name not in known:
-        raise ValueError(f"--policy must be 'auto', 'none' or one of {known}, got {name!r}")
-    assert registry is not None
-    chosen: ProposingPolicy = registry.make_policy(name)
-    return chosen
+            try:
+                return make_policy(candidate)
+            except (OSError, ValueError, RuntimeError) as exc:  # e.g. the shipped weights are missing
+                failures.append(f"{candidate}: {exc}")
+        raise ValueError("no policy could be loaded for --policy auto (" + "; ".join(failures) + ")")
+    if name not in POLICIES:
+        raise ValueError(f"--policy must be 'auto', 'none' or one of {sorted(POLICIES)}, got {name!r}")
+    return make_policy(name)
 
 
 __all__ = ["AUTO_ORDER", "load_console_policy"]

@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 
 import grpc
 
+from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.net.client import ConnectionState, OrchestratorClient
 from scythe_desktop.net.server import EmbeddedOrchestrator, is_loopback, start_embedded
-from scythe_desktop.ui.insight import EmbeddedInsight, ProposingPolicy
+from scythe_desktop.ui.insight import EmbeddedInsight
 
 #: Environment variable holding a refresh token for a remote orchestrator (kept off the command line,
 #: where other users could read it in the process list).
@@ -89,7 +90,7 @@ def open_source(
     *,
     scenario: str = "regional",
     seed: int = 0,
-    policy: ProposingPolicy | None = None,
+    policy: Policy | None = None,
     token: str | None = None,
     tls_ca: Path | None = None,
     embedded_options: dict[str, Any] | None = None,
@@ -104,7 +105,7 @@ def open_source(
     raise SourceError(f"unknown source kind {spec.kind!r}")
 
 
-def _open_embedded(spec: SourceSpec, scenario: str, seed: int, policy: ProposingPolicy | None,
+def _open_embedded(spec: SourceSpec, scenario: str, seed: int, policy: Policy | None,
                    options: dict[str, Any]) -> Connection:
     try:
         embedded = start_embedded(scenario, seed, **options)

@@ -91,3 +91,17 @@ def test_concurrent_producer_and_consumer_see_every_delta_once_in_order() -> Non
             break
     thread.join()
     assert seen == list(range(2, 3002))
+
+
+def test_a_keyframe_drops_pending_edges_of_the_previous_keyframe() -> None:
+    from scythe_desktop.core.layout import EDGE_DTYPE
+
+    box = FrameMailbox()
+    box.put(FrameKind.KEYFRAME, 1, empty_nodes(3))
+    box.put(FrameKind.EDGES, 2, np.zeros(2, EDGE_DTYPE))
+    box.put(FrameKind.KEYFRAME, 3, empty_nodes(4))
+    batch = box.take()
+    assert batch is not None and FrameKind.EDGES not in batch.latest
+    box.put(FrameKind.EDGES, 4, np.zeros(1, EDGE_DTYPE))
+    batch = box.take()
+    assert batch is not None and batch.latest[FrameKind.EDGES][0] == 4

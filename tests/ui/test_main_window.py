@@ -183,3 +183,23 @@ def test_closing_the_window_stops_every_worker(make_window: Any, qtbot: Any) -> 
     window.close()
     assert running_qthreads() == []
     assert window.connection.embedded is None  # the embedded orchestrator was stopped too
+
+
+def test_the_engine_policy_proposals_appear_in_the_dock_and_as_ghosts(make_window: Any, qtbot: Any) -> None:
+    from scythe_desktop.ui.policies import load_console_policy
+
+    window = make_window(policy=load_console_policy("greedy"))
+    qtbot.waitUntil(lambda: len(window.decisions_dock.proposals) > 0, timeout=30_000)
+    proposals = window.decisions_dock.proposals
+    table = window.decisions_dock.table
+    assert table.rowCount() == len(proposals)
+    assert table.item(0, 5).text() == proposals[0].explanation != ""
+    assert table.item(0, 4).text() == f"{proposals[0].confidence:.2f}"
+    assert len(window.globe.proposal_overlay.proposals) == len(proposals)
+    # Ghost cones are translucent; the globe must still be drawn under them frame after frame.
+    from scythe_desktop.render.globe import OCEAN_RGBA
+
+    ocean = np.array(OCEAN_RGBA[:3]) * 255
+    for _ in range(2):
+        image = window.scene.render_offscreen()[..., :3].astype(float)
+    assert (np.abs(image - ocean).sum(axis=-1) < 30).mean() > 0.05
