@@ -142,14 +142,27 @@ class World:
 
     @property
     def observers(self) -> NDArray[np.void]:
-        """A copy of the observer table (OBSERVER_DTYPE), ``load`` as of the last observation."""
-        return self._obs.copy()
+        """The observer table (OBSERVER_DTYPE), ``load`` as of the last observation. Read-only and
+        shared until the next action or step (copy it to modify)."""
+        key = (self._version, self.tick)
+        cached = self._cache.get("observer_table")
+        if cached is None or cached[0] != key:
+            table = self._obs.copy()
+            table.flags.writeable = False
+            cached = self._cache["observer_table"] = (key, table)
+        return cached[1]
 
     @property
     def clusters(self) -> NDArray[np.void]:
-        """The cluster table (CLUSTER_DTYPE), one record per tracked cluster, ghosts included."""
-        amb = self._model.state_entropy(self._cl.b) / 2.0 * (1.0 - self._cl.agreement)
-        return self._cl.table(amb)
+        """The cluster table (CLUSTER_DTYPE), one record per tracked cluster, ghosts included.
+        Read-only and shared until the next step (copy it to modify)."""
+        cached = self._cache.get("cluster_table")
+        if cached is None or cached[0] != self.tick:
+            amb = self._model.state_entropy(self._cl.b) / 2.0 * (1.0 - self._cl.agreement)
+            table = self._cl.table(amb)
+            table.flags.writeable = False
+            cached = self._cache["cluster_table"] = (self.tick, table)
+        return cached[1]
 
     @property
     def nodes(self) -> NDArray[np.float32]:
