@@ -8,9 +8,11 @@ advances the dynamics one tick, lets every observer observe, updates the belief 
 buffer into it (``core.swarm.NodeSwarm`` semantics, bit-exact). With ``emit_nodes=False`` (the RL path)
 a tick costs O(clusters × observers) and nodes are materialised only when :attr:`World.nodes` is read.
 
-Cluster rows, observer rows and node rows are dense; ids are stable. Fields and edges are computed on
-demand. ``to_bytes``/``from_bytes`` capture the whole state including the random streams, so a restored
-world continues bit-identically. This module knows nothing of Qt, the network or policies.
+Cluster rows, observer rows and node rows are dense; ids are stable. A client follows the node stream by
+building a ``NodeSwarm`` from :attr:`World.nodes` before the first step (ids equal rows then) or from
+:meth:`World.rekey` at any later tick, and applying every ``StepResult.delta`` after that. Fields and edges
+are computed on demand. ``to_bytes``/``from_bytes`` capture the whole state including the random streams,
+so a restored world continues bit-identically. This module knows nothing of Qt, the network or policies.
 """
 
 from __future__ import annotations
