@@ -22,7 +22,7 @@ from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.engine.actions import Decommission, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.render.edges import Edges
-from scythe_desktop.render.fields import GridLayers
+from scythe_desktop.render.fields import FieldBox, GridLayers, VolumeField
 from scythe_desktop.render.globe import Globe
 from scythe_desktop.render.lod import strongest_edges
 from scythe_desktop.render.nodes import Nodes
@@ -36,6 +36,8 @@ MAX_EDGES = 4000
 #: Pixel radius within which a click picks a cluster centre, then a node.
 PICK_CLUSTER_PX = 24.0
 PICK_NODE_PX = 8.0
+#: Half edge (Earth radii) of the cube the engine's volumetric field covers (engine/fields.py EXTENT).
+FIELD_EXTENT = 1.1
 #: Footprint radius used until the world info names the observer types' radii.
 DEFAULT_RADIUS_KM = 300.0
 
@@ -70,6 +72,7 @@ class GlobeView:
         self.nodes = Nodes(parent=root)
         self.edges = Edges(root)
         self.grids = GridLayers(root)
+        self.volume = VolumeField(root)
         self.observer_overlay = ObserverOverlay(root)
         self.proposal_overlay = ProposalOverlay(root)
         # The cones are drawn with depth_mask=False and nothing restores it, so the next frame's clear would
@@ -116,12 +119,23 @@ class GlobeView:
             report.rows += int(rows.size)
         grid = batch.latest.get(FrameKind.GRID)
         if grid is not None:
-            # The engine's grids put the north edge in row 0 (engine/fields.py); the draped shell wants
-            # row 0 at the south (render/fields.py). Flip here, where the two meet.
-            self.grids.set_grid("uncertainty", np.ascontiguousarray(grid[1][::-1]))
-            if self.grid_overlay == "uncertainty" and self.grids.active is None:
-                self.grids.show("uncertainty")
+            self.set_engine_grid("uncertainty", grid[1])
         return report
+
+    def set_engine_grid(self, kind: str, grid: np.ndarray) -> None:
+        """Store a grid in the engine's layout; drape it if it is the overlay the operator chose."""
+        # The engine's grids put the north edge in row 0 (engine/fields.py); the draped shell wants
+        # row 0 at the south (render/fields.py). Flip here, where the two meet.
+        self.grids.set_grid(kind, np.ascontiguousarray(grid[::-1]))
+        if self.grid_overlay == kind and self.grids.active != kind:
+            self.grids.show(kind)
+
+    def set_volume(self, field: np.ndarray | None) -> None:
+        """Show the volumetric field ([z, y, x] over the engine's cube), or hide it with ``None``."""
+        if field is None:
+            self.volume.visible = False
+            return
+        self.volume.set_field(np.ascontiguousarray(field, dtype=np.float32), FieldBox(half_extent=FIELD_EXTENT))
 
     def _draw_edges(self, report: ApplyReport) -> None:
         assert self._edges_data is not None
@@ -135,7 +149,7 @@ class GlobeView:
             report.problems.append(f"edges not shown: {exc}")
 
     def show_grid(self, kind: str | None) -> None:
-        """Drape a grid (``'uncertainty'``) or none; remembered until the first grid arrives."""
+        """Drape a grid (``'uncertainty'``, ``'coverage'``, ``'occlusion'``) or none; remembered until it arrives."""
         self.grid_overlay = kind
         if kind is None or kind in self.grids.kinds:
             self.grids.show(kind)

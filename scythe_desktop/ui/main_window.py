@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from scythe_desktop.engine.actions import Action, Decommission, Deploy, Focus, IncreaseSampling, Relocate
@@ -27,6 +27,7 @@ from scythe_desktop.render.scene import GlobeScene
 from scythe_desktop.ui.automate import AutomateGuard, AutomateLimits, RegionBox
 from scythe_desktop.ui.clusters_dock import ClustersDock, describe_cluster
 from scythe_desktop.ui.decisions_dock import DecisionsDock
+from scythe_desktop.ui.fields_feed import FieldFeed, FieldSnapshot
 from scythe_desktop.ui.globe_view import GlobeView
 from scythe_desktop.ui.info_docks import ConnectionDock, MetricsDock
 from scythe_desktop.ui.mailbox import OBSERVERS_KIND, FrameMailbox
@@ -37,6 +38,8 @@ from scythe_desktop.ui.workers import CallOutcome, CallWorker, PeriodicWorker, S
 
 #: Seconds between world snapshots (cluster table, policy proposals, metrics).
 INSIGHT_INTERVAL_S = 1.0
+#: Seconds between fetches of the fields on show (coverage/occlusion grid, volume).
+FIELDS_INTERVAL_S = 3.0
 
 
 def send_action(client: OrchestratorClient, action: Action, request_id: str) -> Any:
@@ -114,6 +117,11 @@ class MainWindow(QMainWindow):
                 "This source publishes no cluster table or proposals (scythe.v1 streams nodes, grids and "
                 "observers only); proposals and the clusters table need the embedded source.")
 
+        self.fields_feed = FieldFeed(connection.client)
+        self.fields: PeriodicWorker[FieldSnapshot] = PeriodicWorker("fields", self.fields_feed.fetch, FIELDS_INTERVAL_S)
+        self.fields.ready.connect(self._on_fields)
+        self.fields.problem.connect(self.notify)
+
         self.last_seq = 0
         self.frames_applied = 0
         self.frames_dropped = 0  # stale frames the mailbox dropped (latest wins)
@@ -159,6 +167,7 @@ class MainWindow(QMainWindow):
         self.calls.start()
         if self.insight is not None:
             self.insight.start()
+        self.fields.start()
         self._fps_timer.start()
         self.calls.submit(("world_info", None), self._action_client.world_info)
 
@@ -176,6 +185,8 @@ class MainWindow(QMainWindow):
         self.stream.stop()
         if self.insight is not None:
             self.insight.stop()
+        self.fields_feed.cancel()
+        self.fields.stop()
         self._action_client.cancel()  # ends any retry loop of an action in flight
         self.calls.stop()
         self.connection.close()
@@ -215,8 +226,17 @@ class MainWindow(QMainWindow):
         view.addAction(self._action("Orbit north", lambda: self.scene.orbit(0, 10), "Up"))
         view.addAction(self._action("Orbit south", lambda: self.scene.orbit(0, -10), "Down"))
         view.addSeparator()
-        self.grid_action = self._action("&Uncertainty overlay", self._toggle_grid, "U", checkable=True)
-        view.addAction(self.grid_action)
+        overlay_menu = view.addMenu("&Overlay")
+        self.overlay_group = QActionGroup(self)
+        self.overlay_actions: dict[str, QAction] = {}
+        for kind, text, key in (("none", "&None", "N"), ("uncertainty", "&Uncertainty", "U"),
+                                ("coverage", "&Coverage", "C"), ("occlusion", "&Occlusion", "O")):
+            action = self._action(text, self._overlay_slot(kind), key, checkable=True)
+            self.overlay_group.addAction(action)
+            overlay_menu.addAction(action)
+            self.overlay_actions[kind] = action
+        self.volume_action = self._action("&Volume field", self.set_volume_visible, "V", checkable=True)
+        view.addAction(self.volume_action)
         self.borders_action = self._action("Country &borders", self._toggle_borders, "B", checkable=True)
         view.addAction(self.borders_action)
         view.addSeparator()
@@ -239,14 +259,15 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         for a in (self.reset_view_action, self.fly_action, self.confirm_action, self.reject_action,
-                  self.automate_action, self.grid_action):
+                  self.automate_action, self.overlay_actions["uncertainty"], self.volume_action):
             toolbar.addAction(a)
 
     def _show_keys(self) -> None:
         QMessageBox.information(self, "Keys", (
             "Home: reset view · F: fly to selected cluster · +/−: zoom · arrows: orbit\n"
             "Ctrl+Return: confirm proposal · Ctrl+Backspace: reject · Ctrl+Shift+A: automate\n"
-            "U: uncertainty overlay · B: borders · Ctrl+S: save screenshot · Ctrl+Q: quit"))
+            "N/U/C/O: no/uncertainty/coverage/occlusion overlay · V: volume field · B: borders\n"
+            "Ctrl+S: save screenshot · Ctrl+Q: quit"))
 
     def _save_screenshot_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -256,8 +277,41 @@ class MainWindow(QMainWindow):
             self.scene.screenshot(path)
             self.notify(f"screenshot saved to {path}")
 
-    def _toggle_grid(self, on: bool) -> None:
-        self.globe.show_grid("uncertainty" if on else None)
+    def _overlay_slot(self, kind: str) -> Callable[[bool], None]:
+        def toggled(on: bool) -> None:
+            if on:  # the exclusive group also un-checks the previous overlay: ignore that half
+                self.set_overlay(kind)
+
+        return toggled
+
+    def set_overlay(self, kind: str) -> None:
+        """Drape ``kind`` ('none', 'uncertainty', 'coverage', 'occlusion') on the globe."""
+        self.overlay_actions[kind].setChecked(True)
+        shown = None if kind == "none" else kind
+        self.globe.show_grid(shown)
+        self.fields_feed.grid_kind = shown
+        self.fields.poke()
+
+    @property
+    def overlay(self) -> str:
+        return next(k for k, a in self.overlay_actions.items() if a.isChecked())
+
+    def set_volume_visible(self, on: bool) -> None:
+        self.volume_action.setChecked(on)
+        self.fields_feed.volume = on
+        if on:
+            self.fields.poke()
+        else:
+            self.globe.set_volume(None)
+
+    def _on_fields(self) -> None:
+        snap = self.fields.slot.take()
+        if snap is None:
+            return
+        if snap.grid is not None and snap.grid_kind is not None:
+            self.globe.set_engine_grid(snap.grid_kind, snap.grid)
+        if snap.volume is not None and self.volume_action.isChecked():
+            self.globe.set_volume(snap.volume)
 
     def _toggle_borders(self, on: bool) -> None:
         self.globe.globe.show_borders = on
@@ -286,7 +340,9 @@ class MainWindow(QMainWindow):
             limits = defaults
         self._stored_regions = limits.allowed_regions
         self.decisions_dock.set_limits(limits)
-        self.grid_action.setChecked(_as_bool(s.value("view/uncertainty_overlay", True)))
+        overlay = str(s.value("view/overlay", "uncertainty"))
+        self.set_overlay(overlay if overlay in self.overlay_actions else "uncertainty")
+        self.set_volume_visible(_as_bool(s.value("view/volume", False)))
         self.borders_action.setChecked(_as_bool(s.value("view/borders", True)))
 
     def _save_settings(self) -> None:
@@ -298,7 +354,8 @@ class MainWindow(QMainWindow):
         s.setValue("automate/max_deploys_per_minute", limits.max_deploys_per_minute)
         s.setValue("automate/min_confidence", limits.min_confidence)
         s.setValue("automate/allowed_regions", list(limits.allowed_regions))
-        s.setValue("view/uncertainty_overlay", self.grid_action.isChecked())
+        s.setValue("view/overlay", self.overlay)
+        s.setValue("view/volume", self.volume_action.isChecked())
         s.setValue("view/borders", self.borders_action.isChecked())
         s.sync()
 

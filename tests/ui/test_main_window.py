@@ -168,12 +168,13 @@ def test_settings_persist_automate_limits_and_overlay(make_window: Any, qtbot: A
     window = make_window(policy=None, start=False)
     window.decisions_dock.set_limits(AutomateLimits(budget_per_hour=12.5, max_deploys_per_minute=3,
                                                     min_confidence=0.7))
-    window.grid_action.setChecked(False)
+    window.set_overlay("coverage")
+    window.set_volume_visible(True)
     window.close()
     again = make_window(policy=None, start=False)
     limits = again.decisions_dock.limits()
     assert (limits.budget_per_hour, limits.max_deploys_per_minute, limits.min_confidence) == (12.5, 3, 0.7)
-    assert not again.grid_action.isChecked()
+    assert again.overlay == "coverage" and again.volume_action.isChecked()
 
 
 def test_closing_the_window_stops_every_worker(make_window: Any, qtbot: Any) -> None:
@@ -203,3 +204,23 @@ def test_the_engine_policy_proposals_appear_in_the_dock_and_as_ghosts(make_windo
     for _ in range(2):
         image = window.scene.render_offscreen()[..., :3].astype(float)
     assert (np.abs(image - ocean).sum(axis=-1) < 30).mean() > 0.05
+
+
+def test_coverage_overlay_and_volume_field_are_fetched_in_a_worker_and_shown(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=None)
+    qtbot.waitUntil(lambda: window.frames_applied > 0, timeout=30_000)
+    window.overlay_actions["coverage"].trigger()  # the C key's action
+    window.volume_action.trigger()
+    qtbot.waitUntil(lambda: window.globe.grids.active == "coverage", timeout=30_000)
+    qtbot.waitUntil(lambda: window.globe.volume.visible, timeout=30_000)
+    assert window.overlay == "coverage"
+    window.overlay_actions["none"].trigger()
+    window.volume_action.trigger()
+    assert window.globe.grids.active is None and not window.globe.volume.visible
+
+
+def test_the_volume_box_matches_the_engine_field_extent() -> None:
+    from scythe_desktop.engine.fields import EXTENT
+    from scythe_desktop.ui.globe_view import FIELD_EXTENT
+
+    assert FIELD_EXTENT == EXTENT
