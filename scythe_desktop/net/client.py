@@ -120,16 +120,27 @@ class _Tokens:
         self.role = ""
         self.refreshes = 0
 
-    def metadata(self, *, force_refresh: bool = False) -> tuple[tuple[str, str], ...]:
+    def expire(self) -> None:
+        """Forget the access token (the server said it expired), so the next call fetches a new one."""
+        with self._lock:
+            self._access = None
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
         if self._refresh is None:
             return ()
         with self._lock:
-            if force_refresh or self._access is None or self._clock() > self._expires - self._margin_s:
-                reply = self._auth.Refresh(
-                    pb.RefreshRequest(),
-                    metadata=(("authorization", f"Bearer {self._refresh}"),),
-                    timeout=self._timeout_s,
-                )
+            if self._access is None or self._clock() > self._expires - self._margin_s:
+                try:
+                    reply = self._auth.Refresh(
+                        pb.RefreshRequest(),
+                        metadata=(("authorization", f"Bearer {self._refresh}"),),
+                        timeout=self._timeout_s,
+                    )
+                except grpc.RpcError as exc:
+                    if exc.code() in RETRYABLE:
+                        raise  # the caller's retry loop handles an unreachable server
+                    # A refused refresh token will not get better by retrying: report it, never the token.
+                    raise OrchestratorError(exc.code(), f"refresh token refused: {exc.details()}") from None
                 self._access, self._expires = reply.access_token, reply.expires_at_unix
                 self.subject, self.role = reply.subject, reply.role
                 # Refresh a fifth of the lifetime early (at least margin_s), so a slow call never carries
@@ -229,7 +240,7 @@ class OrchestratorClient:
                 code: grpc.StatusCode = exc.code()
                 details: str = exc.details() or ""
                 if code is grpc.StatusCode.UNAUTHENTICATED and "expired" in details and not refreshed:
-                    self._tokens.metadata(force_refresh=True)
+                    self._tokens.expire()
                     refreshed = True
                     continue
                 attempt += 1
@@ -367,7 +378,7 @@ class OrchestratorClient:
                 if self._closed.is_set():
                     break
                 if code is grpc.StatusCode.UNAUTHENTICATED and "expired" in (exc.details() or ""):
-                    self._tokens.metadata(force_refresh=True)
+                    self._tokens.expire()  # fetch a new access token on the next attempt
                 elif code not in (
                     *RETRYABLE,
                     grpc.StatusCode.CANCELLED,
@@ -378,6 +389,9 @@ class OrchestratorClient:
                     self._set_state(ConnectionState.CLOSED, f"{code.name}: {exc.details()}")
                     raise OrchestratorError(code, exc.details() or "") from None
                 detail = f"{code.name}: {exc.details()}"
+            except OrchestratorError as exc:
+                self._set_state(ConnectionState.CLOSED, str(exc))
+                raise
             except WireError as exc:
                 # Something out of order: start again from the server's latest keyframe.
                 detail = str(exc)

@@ -110,3 +110,18 @@ def test_a_reflection_only_client_calls_the_server_without_generated_code(embedd
             response_deserializer=msg["WorldInfo"].FromString,
         )(msg["WorldInfoRequest"](), metadata=(("authorization", f"Bearer {access.access_token}"),))
     assert info.scenario == "tutorial" and info.guardrails.max_instances > 0
+
+
+def test_a_refused_refresh_token_ends_the_stream_with_an_error_instead_of_retrying(
+    embedded: EmbeddedOrchestrator,
+) -> None:
+    from scythe_desktop.net.client import OrchestratorClient, OrchestratorError
+
+    forged = embedded.token[:-4] + ("AAAA" if not embedded.token.endswith("AAAA") else "BBBB")
+    with OrchestratorClient(embedded.target, embedded.credentials, refresh_token=forged) as c:
+        with pytest.raises(OrchestratorError) as err:
+            next(c.frames())
+        assert err.value.code is grpc.StatusCode.UNAUTHENTICATED
+        assert forged not in str(err.value)
+        with pytest.raises(OrchestratorError):
+            c.world_info()
