@@ -146,6 +146,9 @@ class MainWindow(QMainWindow):
         self.clusters_dock.flyToRequested.connect(self.fly_to)
         self.clusters_dock.clusterSelected.connect(self._on_cluster_selected)
         self.observers_dock.actionRequested.connect(self.request_action)
+        self.observers_dock.view.selectionModel().currentRowChanged.connect(
+            lambda *_: self.globe.set_observers(self._observers, self.observers_dock.selected_observer_id()))
+        self.clusters_dock.view.doubleClicked.connect(lambda _index: self.clusters_dock.fly_to_selected())
         self.decisions_dock.confirmRequested.connect(self.confirm)
         self.decisions_dock.rejectRequested.connect(self.reject)
         self.decisions_dock.automateChanged.connect(self._on_automate_changed)

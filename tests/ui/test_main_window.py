@@ -224,3 +224,34 @@ def test_the_volume_box_matches_the_engine_field_extent() -> None:
     from scythe_desktop.ui.globe_view import FIELD_EXTENT
 
     assert FIELD_EXTENT == EXTENT
+
+
+def test_observer_actions_from_the_dock_go_through_the_orchestrator(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=NearestClusterDeploys())
+    qtbot.waitUntil(lambda: len(window.decisions_dock.proposals) > 0 and window.frames_applied > 0, timeout=30_000)
+    before = observer_ids(window)
+    with qtbot.waitSignal(window.decisionLogged, timeout=30_000):
+        window.confirm(window.decisions_dock.proposals[0])
+    qtbot.waitUntil(lambda: len(observer_ids(window) - before) == 1, timeout=30_000)
+    oid = (observer_ids(window) - before).pop()
+    dock = window.observers_dock
+    assert dock.select_observer(oid)
+    assert [o.selected for o in window.globe.observer_overlay.observers if o.id == str(oid)] == [True]
+
+    def sampling() -> float:
+        rows = dock.model.records
+        return float(rows["sampling_rate"][rows["observer_id"] == oid][0])
+
+    rate = sampling()
+    with qtbot.waitSignal(window.decisionLogged, timeout=30_000) as logged:
+        qtbot.mouseClick(dock.sampling_button, Qt.MouseButton.LeftButton)
+    assert logged.args[0] == "operator" and logged.args[1].startswith(f"ok (observer {oid}"), logged.args
+    qtbot.waitUntil(lambda: sampling() > rate, timeout=30_000)
+
+    dock.select_observer(oid)
+    with qtbot.waitSignal(window.decisionLogged, timeout=30_000) as logged:
+        qtbot.mouseClick(dock.decommission_button, Qt.MouseButton.LeftButton)
+    assert logged.args[1].startswith("ok"), logged.args
+    qtbot.waitUntil(lambda: oid not in observer_ids(window), timeout=30_000)
+    kinds = [row[2] for row in window.decisions_dock.history_rows()]
+    assert kinds[-2:] == ["increase-sampling", "decommission"]
