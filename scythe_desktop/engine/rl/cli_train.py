@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scythe_desktop.engine.rl.reward import RewardWeights
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +21,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=int, default=20_000, help="env steps between checkpoints")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--reward",
+        action="append",
+        default=[],
+        metavar="NAME=WEIGHT",
+        help="override one reward weight (repeatable), e.g. --reward compute_cost=1.5; names: "
+        "entropy, agreement, detection, deployment_cost, redundancy, compute_cost, latency, early_activation",
+    )
+
+
+def parse_reward_weights(items: list[str]) -> RewardWeights:
+    """``["compute_cost=1.5", ...]`` -> RewardWeights with those overrides (ValueError naming the bad one)."""
+    from scythe_desktop.engine.rl.reward import RewardWeights
+
+    values: dict[str, float] = {}
+    known = set(RewardWeights.__dataclass_fields__)
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in known:
+            raise ValueError(f"--reward expects NAME=WEIGHT with NAME in {sorted(known)}, got {item!r}")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--reward {name}: expected a number, got {value!r}") from None
+    return RewardWeights(**values)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         load_scenario(args.scenario)  # fail fast, before any process starts
+        weights = parse_reward_weights(args.reward)
         cfg = TrainConfig(
             scenario=args.scenario,
             timesteps=args.timesteps,
@@ -35,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             checkpoint_every=args.checkpoint_every,
             resume=args.resume,
             progress_bar=not args.no_progress,
+            env_kwargs={"reward_weights": weights} if args.reward else {},
         )
     except (ScenarioError, ValueError) as exc:
         print(f"scythe train: {exc}", file=sys.stderr)
