@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -213,9 +213,18 @@ class DynamicsTables:
 
     def __init__(self, scenario: Scenario) -> None:
         d = scenario.dynamics
-        self.p_change = np.array([d.p_quiet, d.p_activate, 0.0, 0.0])  # active->quiet, quiet->activating
-        self.p_vanish = np.array([0.0, d.p_vanish, 0.0, 0.0])
-        self.silence = STATE_SILENCE * d.silence_rate
+        # Rows, indexed by state in columns: P(change) (active->quiet, quiet->activating), P(vanish),
+        # P(ASN shift), P(resize), the silence pull (rate × target) and the confidence factor per tick.
+        self.by_state = np.array(
+            [
+                [d.p_quiet, d.p_activate, 0.0, 0.0],
+                [0.0, d.p_vanish, 0.0, 0.0],
+                [d.p_asn_shift, d.p_asn_shift, d.p_asn_shift, 0.0],
+                [d.p_resize, d.p_resize, d.p_resize, 0.0],
+                STATE_SILENCE * d.silence_rate,
+                [1.0, 1.0, 1.0, d.ghost_decay],
+            ]
+        )
         self.keep = 1.0 - d.silence_rate
         # Inverse CDF of the Poisson number of spawns per tick, drawn from one uniform.
         k = np.arange(12)
@@ -304,17 +313,24 @@ def advance(
     n = len(c)
     u = rng.random(4 * n + 1)
     st = c.state
+    # One lookup gives every per-state rate for every cluster (the state at the start of the tick).
+    rates = tables.by_state[:, st]
+    hits = u[: 4 * n].reshape(4, n) < rates[:4]
+    any_change, any_vanish, any_shift, any_resize = cast(list[bool], hits.any(axis=1).tolist())
+    # Silence pressure relaxes toward its state's level; ghosts' confidence fades.
+    c.silence *= tables.keep
+    c.silence += rates[4]
+    c.confidence *= rates[5]
 
     # activation_left counts down for everyone; it reaches exactly 0 only for activating clusters.
     c.activation_left -= 1
     to_active = c.activation_left == 0
-    change = u[:n] < tables.p_change[st]
-    vanish = (u[n : 2 * n] < tables.p_vanish[st]) & ~change
     if to_active.any():
         st[to_active] = ACTIVE
         ev.active = c.id[to_active]
-    if change.any():
-        to_quiet = change & (st == ACTIVE) & ~to_active
+    change = hits[0]
+    if any_change:
+        to_quiet = change & (st == ACTIVE)
         to_activating = change & (st == QUIET)
         st[to_quiet] = QUIET
         st[to_activating] = ACTIVATING
@@ -324,31 +340,21 @@ def advance(
         if to_activating.any():
             ev.activating = c.id[to_activating]
             _cascade(c, d.cascade_radius_km, d.p_cascade, d.activation_ticks, to_activating, rng, ev)
-    if vanish.any():
-        st[vanish] = GHOST
-        c.node_count[vanish] = 0
-        ev.vanished = c.id[vanish]
+    if any_vanish:
+        vanish = hits[1] & ~change & (st == QUIET)
+        if vanish.any():
+            st[vanish] = GHOST
+            c.node_count[vanish] = 0
+            ev.vanished = c.id[vanish]
+    if any_shift:
+        _shift(c, scenario, hits[2] & (st != GHOST), rng, ev)
+    if any_resize:
+        _resize(c, scenario, hits[3] & (st != GHOST), rng, ev)
 
-    shift = u[2 * n : 3 * n] < d.p_asn_shift
-    if shift.any():
-        shift &= st != GHOST
-        _shift(c, scenario, shift, rng, ev)
-    resize = u[3 * n : 4 * n] < d.p_resize
-    if resize.any():
-        resize &= st != GHOST
-        _resize(c, scenario, resize, rng, ev)
-
-    # Silence pressure relaxes toward its state's level (coherence is derived on demand).
-    c.silence *= tables.keep
-    c.silence += tables.silence[st]
-
-    ghost = st == GHOST
-    if ghost.any():
-        c.confidence[ghost] *= d.ghost_decay
-        drop = ghost & (c.confidence < d.ghost_min_confidence)
-        if drop.any():
-            ev.dropped = c.id[drop]
-            c.select(~drop)
+    drop = c.confidence < d.ghost_min_confidence  # only ghosts' confidence ever falls
+    if drop.any():
+        ev.dropped = c.id[drop]
+        c.select(~drop)
 
     spawn = 0
     u_spawn = float(u[-1])
