@@ -29,7 +29,7 @@ def run_console(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from scythe_desktop.ui.main_window import MainWindow
-    from scythe_desktop.ui.policies import load_console_policy
+    from scythe_desktop.ui.policies import check_policy_name, load_console_policy
     from scythe_desktop.ui.source import SourceError, open_source, parse_source
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -38,7 +38,9 @@ def run_console(args: argparse.Namespace) -> int:
     try:
         spec = parse_source(args.source)
         token = _read_token(getattr(args, "token_file", None))
-        policy = load_console_policy(getattr(args, "policy", "auto")) if spec.kind == "embedded" else None
+        policy_name = getattr(args, "policy", "auto")
+        check_policy_name(policy_name)  # refuse an unknown name now, before any window opens
+        policy = (lambda: load_console_policy(policy_name)) if spec.kind == "embedded" else None
         connection = open_source(spec, scenario=args.scenario, seed=getattr(args, "seed", 0), policy=policy,
                                  token=token, tls_ca=getattr(args, "tls_ca", None))
     except (SourceError, ValueError) as exc:

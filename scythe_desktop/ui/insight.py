@@ -11,6 +11,7 @@ docks say so); actions always go through the gRPC client, never through here. No
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -20,20 +21,32 @@ from scythe_desktop.net.world_host import WorldHost
 from scythe_desktop.render.lod import LodThresholds
 from scythe_desktop.ui.snapshots import WorldSnapshot, cluster_rows
 
+PolicySource = Policy | Callable[[], Policy | None] | None
+
 
 class EmbeddedInsight:
-    """Snapshots of the embedded orchestrator's world; ``policy`` may be ``None`` (no proposals)."""
+    """Snapshots of the embedded orchestrator's world.
 
-    def __init__(self, host: WorldHost, policy: Policy | None, *, limit: int = 5,
+    ``policy`` is a policy, ``None`` (no proposals) or a function that loads one; a loader runs at the first
+    snapshot, in the worker thread, so loading a network (torch) never delays the window. If it fails, the
+    first snapshot raises its error (the worker reports it) and the console goes on without proposals.
+    """
+
+    def __init__(self, host: WorldHost, policy: PolicySource, *, limit: int = 5,
                  thresholds: LodThresholds | None = None) -> None:
         self.host = host
-        self.policy = policy
+        self._policy_source = policy
+        self.policy: Policy | None = policy if isinstance(policy, Policy) else None
         self.limit = limit
         self.thresholds = thresholds
         self._policy_ready = False
         self._last: tuple[int, float] | None = None  # (tick, total entropy) of the previous snapshot
 
     def snapshot(self, generation: int) -> WorldSnapshot:
+        source = self._policy_source
+        if source is not None and not isinstance(source, Policy):
+            self._policy_source = None  # load once, whatever happens
+            self.policy = source()
         with self.host.lock:
             world = self.host.world
             tick = int(world.tick)
@@ -65,4 +78,4 @@ class EmbeddedInsight:
         return metrics
 
 
-__all__ = ["EmbeddedInsight"]
+__all__ = ["EmbeddedInsight", "PolicySource"]

@@ -15,6 +15,12 @@ from scythe_desktop.engine.policies.base import Policy
 AUTO_ORDER = ("ppo", "greedy")
 
 
+def check_policy_name(name: str) -> None:
+    """Refuse an unknown ``--policy`` value (ValueError naming the known ones) without loading anything."""
+    if name not in ("auto", "none") and name not in POLICIES:
+        raise ValueError(f"--policy must be 'auto', 'none' or one of {sorted(POLICIES)}, got {name!r}")
+
+
 def load_console_policy(name: str) -> Policy | None:
     if name == "none":
         return None
@@ -26,9 +32,8 @@ def load_console_policy(name: str) -> Policy | None:
             except (OSError, ValueError, RuntimeError) as exc:  # e.g. the shipped weights are missing
                 failures.append(f"{candidate}: {exc}")
         raise ValueError("no policy could be loaded for --policy auto (" + "; ".join(failures) + ")")
-    if name not in POLICIES:
-        raise ValueError(f"--policy must be 'auto', 'none' or one of {sorted(POLICIES)}, got {name!r}")
+    check_policy_name(name)
     return make_policy(name)
 
 
-__all__ = ["AUTO_ORDER", "load_console_policy"]
+__all__ = ["AUTO_ORDER", "check_policy_name", "load_console_policy"]

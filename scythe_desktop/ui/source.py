@@ -20,10 +20,9 @@ from urllib.parse import urlsplit
 
 import grpc
 
-from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.net.client import ConnectionState, OrchestratorClient
 from scythe_desktop.net.server import EmbeddedOrchestrator, is_loopback, start_embedded
-from scythe_desktop.ui.insight import EmbeddedInsight
+from scythe_desktop.ui.insight import EmbeddedInsight, PolicySource
 
 #: Environment variable holding a refresh token for a remote orchestrator (kept off the command line,
 #: where other users could read it in the process list).
@@ -90,7 +89,7 @@ def open_source(
     *,
     scenario: str = "regional",
     seed: int = 0,
-    policy: Policy | None = None,
+    policy: PolicySource = None,
     token: str | None = None,
     tls_ca: Path | None = None,
     embedded_options: dict[str, Any] | None = None,
@@ -105,7 +104,7 @@ def open_source(
     raise SourceError(f"unknown source kind {spec.kind!r}")
 
 
-def _open_embedded(spec: SourceSpec, scenario: str, seed: int, policy: Policy | None,
+def _open_embedded(spec: SourceSpec, scenario: str, seed: int, policy: PolicySource,
                    options: dict[str, Any]) -> Connection:
     try:
         embedded = start_embedded(scenario, seed, **options)
