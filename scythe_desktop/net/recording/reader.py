@@ -13,15 +13,19 @@ This module knows MCAP and our topics; it does not decode frames or know Qt.
 
 from __future__ import annotations
 
+import bisect
 import io
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from mcap.data_stream import ReadDataStream
 from mcap.exceptions import EndOfFile
 from mcap.reader import NonSeekingReader, SeekingReader
-from mcap.records import Channel, Message, Schema
+from mcap.records import Channel, Chunk, Message, Schema
+from mcap.stream_reader import breakup_chunk
 from mcap.summary import Summary
 
 from scythe_desktop.net.recording import schemas
@@ -151,6 +155,7 @@ class Recording:
         for channel in summary.channels.values():
             _check_schema(self.path, channel.topic, summary.schemas.get(channel.schema_id), channel.message_encoding)
             self.topics[channel.topic] = channel
+        self._chunks = _ChunkTable(self._file, summary)
         stats = summary.statistics
         self.start_ns: int = stats.message_start_time
         self.end_ns: int = stats.message_end_time
@@ -191,6 +196,9 @@ class Recording:
         if not wanted or (start_ns is not None and end_ns is not None and start_ns > end_ns):
             return
         try:
+            if self._chunks.ordered:
+                yield from self._chunks.messages(wanted, start_ns, end_ns, reverse)
+                return
             for _schema, channel, message in self._reader.iter_messages(
                 topics=wanted, starting_at=start_ns, ending_at=end_ns, reverse=reverse
             ):
@@ -201,6 +209,72 @@ class Recording:
     def latest(self, topics: Iterable[str], at_or_before_ns: int) -> RecordedMessage | None:
         """The last message of ``topics`` logged at or before a time (the last in file order on a tie)."""
         return next(self.messages(topics, end_ns=at_or_before_ns, reverse=True), None)
+
+
+class _ChunkTable:
+    """Reads messages chunk by chunk through the summary's chunk indexes, keeping the last few decoded.
+
+    Our writer's chunks follow each other in log time (a chunk ends no later than the next begins), so
+    the chunks holding a topic, in file order, give its messages in log-time order; a seek then costs a
+    binary search and the one or two chunks it lands in, and the anchor, the state topics and the
+    deltas after them mostly share those cached chunks. :attr:`ordered` is False for files whose chunks
+    overlap in time; those are read through the ``mcap`` package's merging reader instead.
+    """
+
+    CACHE_CHUNKS: Final = 16
+
+    def __init__(self, stream: BinaryIO, summary: Summary) -> None:
+        self._stream = stream
+        self._summary = summary
+        self._chunks = sorted(summary.chunk_indexes, key=lambda c: c.chunk_start_offset)
+        self.ordered = all(a.message_end_time <= b.message_start_time
+                           for a, b in zip(self._chunks, self._chunks[1:], strict=False))
+        self._by_topic: dict[str, list[int]] = {}
+        for i, chunk in enumerate(self._chunks):
+            if not chunk.message_index_offsets:  # no index: the topic is only known by reading it
+                self.ordered = False
+            for channel_id in chunk.message_index_offsets:
+                channel = summary.channels.get(channel_id)
+                if channel is not None:
+                    self._by_topic.setdefault(channel.topic, []).append(i)
+        self._cache: OrderedDict[int, list[RecordedMessage]] = OrderedDict()
+
+    def messages(self, topics: list[str], start_ns: int | None, end_ns: int | None,
+                 reverse: bool) -> Iterator[RecordedMessage]:
+        positions = sorted({i for t in topics for i in self._by_topic.get(t, ())})
+        lo = 0 if start_ns is None else bisect.bisect_left(
+            positions, start_ns, key=lambda i: self._chunks[i].message_end_time)
+        hi = len(positions) if end_ns is None else bisect.bisect_right(
+            positions, end_ns, key=lambda i: self._chunks[i].message_start_time)
+        wanted = frozenset(topics)
+        for i in reversed(positions[lo:hi]) if reverse else positions[lo:hi]:
+            chunk = self._decoded(i)
+            for m in reversed(chunk) if reverse else chunk:
+                if m.topic in wanted and (start_ns is None or m.log_time_ns >= start_ns) and (
+                        end_ns is None or m.log_time_ns <= end_ns):
+                    yield m
+
+    def _decoded(self, i: int) -> list[RecordedMessage]:
+        """Chunk ``i``'s messages in log-time order (file order on ties), CRC-checked."""
+        cached = self._cache.get(i)
+        if cached is not None:
+            self._cache.move_to_end(i)
+            return cached
+        index = self._chunks[i]
+        if index.chunk_length > RECORD_SIZE_LIMIT:
+            raise ValueError(f"chunk at byte {index.chunk_start_offset} claims {index.chunk_length} bytes")
+        self._stream.seek(index.chunk_start_offset + 1 + 8)  # past the opcode and the record length
+        chunk = Chunk.read(ReadDataStream(self._stream))
+        channels = self._summary.channels
+        records = [(r.log_time, n, r) for n, r in enumerate(breakup_chunk(chunk, validate_crc=True))
+                   if isinstance(r, Message)]
+        records.sort(key=lambda item: (item[0], item[1]))
+        decoded = [RecordedMessage(channels[r.channel_id].topic, r.log_time, r.sequence, r.data)
+                   for _, _, r in records]
+        self._cache[i] = decoded
+        if len(self._cache) > self.CACHE_CHUNKS:
+            self._cache.popitem(last=False)
+        return decoded
 
 
 # ------------------------------------------------------------------------------------------- recovery
