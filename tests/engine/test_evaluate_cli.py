@@ -33,6 +33,8 @@ def test_evaluate_prints_a_table_and_writes_csv_and_json(tmp_path: Path) -> None
         str(tmp_path / "e.csv"),
         "--json",
         str(tmp_path / "e.json"),
+        "--card",
+        str(tmp_path / "card.json"),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
@@ -46,6 +48,8 @@ def test_evaluate_prints_a_table_and_writes_csv_and_json(tmp_path: Path) -> None
     summary = json.loads((tmp_path / "e.json").read_text())["summary"]
     assert summary["greedy"]["violations"]["mean"] == 0
     assert summary["random"]["cost"]["n"] == 3
+    card = json.loads((tmp_path / "card.json").read_text())["evaluation"]
+    assert card["seeds"] == "3..5" and card["scenario"] == "tutorial" and card["summary"] == summary
 
 
 def test_evaluate_rejects_an_unknown_policy_by_name() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -56,6 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, default=None, help="policy file for ppo (default: the shipped one)")
     parser.add_argument("--csv", type=Path, default=None, help="write per-episode rows as CSV here")
     parser.add_argument("--json", type=Path, default=None, help="write summary and rows as JSON here")
+    parser.add_argument(
+        "--card",
+        type=Path,
+        default=None,
+        help="also store the summary under 'evaluation' in this policy card (JSON), e.g. the shipped one",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -105,6 +112,16 @@ def run(args: argparse.Namespace) -> int:
         args.csv.write_text(to_csv(results))
     if args.json is not None:
         args.json.write_text(to_json(results) + "\n")
+    if args.card is not None:
+        card = json.loads(args.card.read_text()) if args.card.exists() else {}
+        card["evaluation"] = {
+            "scenario": scenario.name,
+            "seeds": f"{args.seeds[0]}..{args.seeds[-1]}" if len(args.seeds) > 1 else str(args.seeds[0]),
+            "episodes_per_seed": args.episodes,
+            "ticks": args.ticks,
+            "summary": json.loads(to_json(results))["summary"],
+        }
+        args.card.write_text(json.dumps(card, indent=2) + "\n")
     violations = sum(r.violations for r in results)
     if violations:
         print(f"scythe evaluate: {violations} constraint violations (expected 0)", file=sys.stderr)
