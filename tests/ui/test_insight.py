@@ -44,7 +44,7 @@ def test_a_policy_loader_runs_once_in_the_worker_and_its_failure_is_not_fatal(
         raise FileNotFoundError("policy file not found: nowhere.pt")
 
     insight = EmbeddedInsight(embedded.orchestrator.host, broken_loader)
-    with pytest.raises(FileNotFoundError, match="nowhere.pt"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.pt"):
         insight.snapshot(1)
     later = insight.snapshot(2)  # goes on without proposals
     assert later.proposals == () and len(later.clusters) > 0
