@@ -417,6 +417,11 @@ class OrchestratorClient:
             on_frame(frame)
 
 
+def local_connection_type(target: str) -> grpc.LocalConnectionType:
+    """Local credentials for ``target``: UDS for ``unix:`` sockets, LOCAL_TCP for loopback host:port."""
+    return grpc.LocalConnectionType.UDS if target.startswith("unix:") else grpc.LocalConnectionType.LOCAL_TCP
+
+
 def decode(frame: WireFrame) -> core_frames.Frame | pb.ObserverList:
     """The payload as a core frame (zero-copy view), or the observer list for ``OBSERVERS`` frames."""
     if frame.kind == pb.OBSERVERS:

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scythe_desktop.net.client import OrchestratorClient, OrchestratorError
+    from scythe_desktop.net.client import OrchestratorClient, OrchestratorError, local_connection_type
 
     token = (args.token_file.read_text() if args.token_file else sys.stdin.readline()).strip()
     if not token:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             args.cert.read_bytes() if args.cert else None,
         )
     else:
-        creds = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+        creds = grpc.local_channel_credentials(local_connection_type(args.target))
     with OrchestratorClient(args.target, creds, refresh_token=token) as client:
         try:
             reply = client.agent_register(args.observer_id, os.getpid())

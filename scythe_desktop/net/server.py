@@ -18,7 +18,7 @@ import threading
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -28,6 +28,7 @@ from scythe_desktop.engine.scenario import Scenario, load_scenario
 from scythe_desktop.net import auth, wire
 from scythe_desktop.net.audit import AuditLog
 from scythe_desktop.net.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
+from scythe_desktop.net.client import OrchestratorClient, local_connection_type
 from scythe_desktop.net.dispatch import ActionDesk
 from scythe_desktop.net.hub import FrameHub
 from scythe_desktop.net.service import (
@@ -39,9 +40,6 @@ from scythe_desktop.net.service import (
 )
 from scythe_desktop.net.store import StateStore
 from scythe_desktop.net.world_host import WorldHost
-
-if TYPE_CHECKING:
-    from scythe_desktop.net.client import OrchestratorClient
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +78,8 @@ class ServerConfig:
     chunk_size: int = wire.DEFAULT_CHUNK_SIZE
     access_ttl_s: float = auth.ACCESS_TTL_S
     observer_connect_args: tuple[str, ...] = field(default=())
+    #: Serve on this Unix domain socket (local credentials) instead of host:port; embedded use only.
+    unix_socket: Path | None = None
 
 
 def is_loopback(host: str) -> bool:
@@ -125,6 +125,8 @@ class Orchestrator:
 
     @property
     def target(self) -> str:
+        if self.config.unix_socket is not None:
+            return f"unix:{self.config.unix_socket}"
         host = "127.0.0.1" if self.config.host in ("0.0.0.0", "::", "") else self.config.host
         return f"{host}:{self.port}"
 
@@ -137,7 +139,8 @@ class Orchestrator:
                 root_certificates=root,
                 require_client_auth=root is not None,
             )
-        return grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+        kind = grpc.LocalConnectionType.UDS if c.unix_socket is not None else grpc.LocalConnectionType.LOCAL_TCP
+        return grpc.local_server_credentials(kind)
 
     def _make_backend(self) -> Backend:
         c = self.config
@@ -161,9 +164,10 @@ class Orchestrator:
             options=list(SERVER_OPTIONS),
             maximum_concurrent_rpcs=workers,
         )
-        self.port = server.add_secure_port(f"{c.host}:{c.port}", self._credentials())
+        address = f"unix:{c.unix_socket}" if c.unix_socket is not None else f"{c.host}:{c.port}"
+        self.port = server.add_secure_port(address, self._credentials())
         if self.port == 0:
-            raise OSError(f"could not bind {c.host}:{c.port}")
+            raise OSError(f"could not bind {address}")
         self.backend = self._make_backend()
         self.host.observer_status = self.backend.status
         self.host.backend_name = self.backend.name
@@ -221,8 +225,6 @@ class EmbeddedOrchestrator:
     token: str  # a refresh token (role admin) for the local user; keep it out of logs
 
     def client(self, **kwargs: object) -> OrchestratorClient:
-        from scythe_desktop.net.client import OrchestratorClient
-
         return OrchestratorClient(self.target, self.credentials, refresh_token=self.token, **kwargs)  # type: ignore[arg-type]
 
     def stop(self) -> None:
@@ -237,7 +239,10 @@ def start_embedded(
     tick_hz: float = 5.0,
     **config: Any,
 ) -> EmbeddedOrchestrator:
-    """Start an orchestrator in this process on an ephemeral loopback port with local credentials."""
+    """Start an orchestrator in this process on an ephemeral loopback port with local credentials.
+
+    Pass ``unix_socket=Path(...)`` to listen on a Unix domain socket instead (no TCP port at all).
+    """
     orch = Orchestrator(
         ServerConfig(
             scenario=scenario, seed=seed, host="127.0.0.1", port=0, state_dir=state_dir, tick_hz=tick_hz, **config
@@ -246,5 +251,5 @@ def start_embedded(
     orch.start()
     token = orch.issue_refresh_token(f"local-{getpass.getuser()}", auth.ADMIN)
     return EmbeddedOrchestrator(
-        orch, orch.target, grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP), token
+        orch, orch.target, grpc.local_channel_credentials(local_connection_type(orch.target)), token
     )

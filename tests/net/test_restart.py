@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from scythe_desktop.net.client import Backoff, ConnectionState, OrchestratorClient
+from scythe_desktop.net.client import Backoff, ConnectionState, OrchestratorClient, OrchestratorError
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.net.wire import WireFrame
 
@@ -155,3 +155,49 @@ def test_resume_after_server_kill_loses_no_frames(server: Server) -> None:
         assert len(again.list_observers().observers) == 1
         assert again.world_info().seed == 11
     client.close()
+
+
+def test_tokens_never_appear_in_the_server_log(tmp_path: Path) -> None:
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scythe_desktop",
+                "serve",
+                "--scenario",
+                "tutorial",
+                "--port",
+                str(port),
+                "--state",
+                str(tmp_path / "state"),
+                "--audit",
+                str(tmp_path / "audit.sqlite"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            banner = proc.stdout.readline()
+            tokens = [(tmp_path / "state" / f"{r}.token").read_text().strip() for r in ("viewer", "operator", "admin")]
+            with OrchestratorClient(f"127.0.0.1:{port}", local_credentials(), refresh_token=tokens[1]) as c:
+                c.deploy(-74.0, 40.7)
+                with pytest.raises(OrchestratorError, match="FAILED_PRECONDITION"):
+                    c.deploy(100.0, 10.0)
+            with (
+                OrchestratorClient(f"127.0.0.1:{port}", local_credentials(), refresh_token=tokens[0][:-3] + "xyz") as c,
+                pytest.raises(OrchestratorError, match="UNAUTHENTICATED"),
+            ):
+                c.world_info()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    text = banner + log_path.read_text() + (tmp_path / "audit.sqlite").read_bytes().decode("latin-1")
+    assert "serving tutorial" in text
+    for token in tokens:
+        for piece in token.split("."):  # not even the signature or the claims part
+            assert piece not in text

@@ -152,3 +152,14 @@ def test_an_action_sent_while_the_server_is_down_is_retried_and_acts_once(tmp_pa
     finally:
         c.close()
         orch.stop()
+
+
+def test_embedded_on_a_unix_socket_streams_and_acts(tmp_path: Path) -> None:
+    handle = start_embedded("tutorial", 0, tick_hz=20.0, unix_socket=tmp_path / "orch.sock", auth_secret="u" * 40)
+    try:
+        assert handle.target == f"unix:{tmp_path / 'orch.sock'}"
+        with handle.client() as c:
+            assert _take(c, 1)[0].kind == pb.KEYFRAME
+            assert c.deploy(-74.0, 40.7).ok
+    finally:
+        handle.stop()
