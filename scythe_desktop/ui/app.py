@@ -10,6 +10,8 @@ the live world, writes the PNG and exits 0 (1 with a one-line reason when no fra
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +26,8 @@ APPLICATION = "SCYTHE Desktop"
 
 
 def run_console(args: argparse.Namespace) -> int:
+    if args.screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return _screenshot_on_private_display()
     use_render_backend()  # before PySide6 widgets or any canvas exist
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -54,6 +58,32 @@ def run_console(args: argparse.Namespace) -> int:
     code = app.exec()
     window.shutdown()
     return int(code)
+
+
+def _screenshot_on_private_display() -> int:
+    """Headless ``--screenshot`` (packaging checks): run this same command again on a private Xvfb.
+
+    The child owns the Qt application, so the X server outlives it (Qt aborts if its display vanishes).
+    """
+    try:
+        from pyvirtualdisplay import Display
+    except ImportError:
+        print("scythe: --screenshot needs an X display here; run it as: xvfb-run -a scythe --screenshot ...",
+              file=sys.stderr)
+        return 2
+    display = Display(visible=False, size=(1920, 1200), color_depth=24)
+    try:
+        display.start()
+    except Exception as exc:  # no Xvfb binary, say: say so in one line
+        print(f"scythe: --screenshot could not start a private X server ({exc}); run it under xvfb-run",
+              file=sys.stderr)
+        return 2
+    try:
+        command = [sys.executable, *sys.argv[1:]] if getattr(sys, "frozen", False) else [
+            sys.executable, "-m", "scythe_desktop", *sys.argv[1:]]
+        return subprocess.run(command, env={**os.environ, "DISPLAY": f":{display.display}"}, check=False).returncode
+    finally:
+        display.stop()
 
 
 def _read_token(path: Path | None) -> str | None:

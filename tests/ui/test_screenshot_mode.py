@@ -55,3 +55,14 @@ def test_without_a_display_the_console_says_how_to_run_it(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert "no display" in done.stderr and "xvfb-run" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_screenshot_mode_without_a_display_uses_a_private_x_server(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    out = tmp_path / "headless.png"
+    done = run_scythe(["--scenario", "tutorial", "--policy", "none", "--screenshot", str(out), "--frames", "2"],
+                      env, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    image = read_png_rgba(out)
+    assert image[..., :3].reshape(-1, 3).std(axis=0).min() > 10
