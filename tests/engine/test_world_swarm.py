@@ -45,3 +45,15 @@ def test_rekey_lets_a_late_client_start_from_a_keyframe_mid_run() -> None:
     for _ in range(150):
         swarm.apply_delta(world.step().delta)
     assert np.array_equal(swarm.nodes, world.nodes)
+
+
+def test_regional_stream_stays_bit_exact_and_valid_for_a_client() -> None:
+    world = World("regional", seed=8)
+    swarm = NodeSwarm(world.nodes)
+    kinds: set[str] = set()
+    for _ in range(120):
+        res = world.step()
+        swarm.apply_delta(res.delta)  # validates every value the delta writes
+        kinds.update(k for k, v in res.events.items() if v.size)
+    assert np.array_equal(swarm.nodes, world.nodes)
+    assert {"quiet", "activating", "resized"} <= kinds
