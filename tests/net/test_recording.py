@@ -26,9 +26,9 @@ from scythe_desktop.net.recording import schemas
 from scythe_desktop.net.recording.reader import (
     Recording,
     RecordingError,
+    Recovery,
     TruncatedRecording,
     inspect,
-    recover,
     repair,
 )
 from scythe_desktop.net.recording.simulate import Simulation, record_event
@@ -147,8 +147,9 @@ def test_kill_9_during_simulate_keeps_every_flushed_message_and_repair_makes_a_c
 
     with pytest.raises(TruncatedRecording, match=r"not cleanly closed.*scythe recording repair"):
         Recording(path)
-    found = recover(path)
-    assert len(found.messages) >= flushed > 0
+    recovery = Recovery(path)
+    found = list(recovery)
+    assert len(found) >= flushed > 0 and "truncated" in recovery.problem
 
     # The mcap package's own non-seeking reader, in file order, reads the same complete chunks.
     independent = []
@@ -158,17 +159,16 @@ def test_kill_9_during_simulate_keeps_every_flushed_message_and_repair_makes_a_c
                 independent.append(m.data)
         except Exception as exc:  # the cut: EndOfFile, or a partial record's own complaint
             assert type(exc).__module__.startswith("mcap"), exc
-    assert independent == [m.data for _, m in found.messages]
+    assert independent == [m.data for _, m in found]
 
     # What survived is exactly what the same deterministic simulation produces.
     sim = Simulation("tutorial", 5, None, keyframe_every=25)
     live = (ev.frame.payload for ev in sim.run(10**6) if ev.frame is not None)
-    recovered_frames = [pb.Frame.FromString(m.data).payload for cid, m in found.messages
-                        if found.channels[cid][0].topic in schemas.FRAME_TOPICS]
+    recovered_frames = [pb.Frame.FromString(m.data).payload for c, m in found if c.topic in schemas.FRAME_TOPICS]
     assert recovered_frames and all(p == next(live) for p in recovered_frames)
 
     report = inspect(path)
-    assert not report.cleanly_closed and report.message_count == len(found.messages)
+    assert not report.cleanly_closed and report.message_count == len(found)
     assert main(["recording", "check", str(path)]) == 1
     out = tmp_path / "repaired.mcap"
     assert main(["recording", "repair", str(path), "--out", str(out)]) == 0
@@ -177,7 +177,7 @@ def test_kill_9_during_simulate_keeps_every_flushed_message_and_repair_makes_a_c
         assert rec.message_counts == report.message_counts
         # The stream's log times never decrease, so log-time order (file order on ties) is file order.
         clean = [(m.topic, m.log_time_ns, m.sequence, m.data) for m in rec.messages()]
-    assert clean == [(found.channels[cid][0].topic, m.log_time, m.sequence, m.data) for cid, m in found.messages]
+    assert clean == [(c.topic, m.log_time, m.sequence, m.data) for c, m in found]
 
 
 # --------------------------------------------------------------------------------------- bad input

@@ -3,7 +3,7 @@
 :class:`Recording` opens a cleanly closed file through its summary (chunk and message indexes), so a
 time range or a backwards search for the last keyframe reads only the chunks it needs. A file without
 a summary (the writer was killed) is refused with :class:`TruncatedRecording`, whose message says to
-run ``scythe recording repair``; :func:`recover` reads such a file front to back with the ``mcap``
+run ``scythe recording repair``; :class:`Recovery` reads such a file front to back with the ``mcap``
 package's non-seeking reader in file order and stops cleanly at the first incomplete record, which
 yields every message of every complete chunk. :func:`inspect` reports what ``scythe recording check``
 prints. Every problem, whatever the bytes, is a :class:`RecordingError` naming the file and what was
@@ -24,8 +24,8 @@ from typing import BinaryIO, Final
 from mcap.data_stream import ReadDataStream
 from mcap.exceptions import EndOfFile
 from mcap.reader import NonSeekingReader, SeekingReader
-from mcap.records import Channel, Chunk, Message, Schema
-from mcap.stream_reader import breakup_chunk
+from mcap.records import Channel, Chunk, Message, Metadata, Schema
+from mcap.stream_reader import StreamReader, breakup_chunk
 from mcap.summary import Summary
 
 from scythe_desktop.net.recording import schemas
@@ -280,54 +280,59 @@ class _ChunkTable:
 # ------------------------------------------------------------------------------------------- recovery
 
 
-@dataclass(frozen=True, slots=True)
-class Recovered:
-    """What a front-to-back read of a possibly truncated file found."""
-
-    channels: dict[int, tuple[Channel, Schema | None]]
-    messages: list[tuple[int, Message]]  # (channel id, message) in file order
-    metadata: dict[str, str]
-    problem: str  # "" when the read reached the end of a well-formed file
-
-
-def recover(path: str | Path) -> Recovered:
-    """Every message of every complete chunk, in file order, reading without the summary."""
-    path = Path(path)
+def _read_metadata(path: Path, stream: BinaryIO) -> dict[str, str]:
+    """Our metadata record: written right after the header, so it precedes every chunk (or is missing)."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RecordingError(f"{path}: cannot open ({exc.strerror or exc})") from None
-    stream = io.BytesIO(data)
-    _check_magic(path, stream)
-    channels: dict[int, tuple[Channel, Schema | None]] = {}
-    messages: list[tuple[int, Message]] = []
-    problem = ""
-    # Metadata records sit outside chunks, so a second pass over the same bytes finds them.
-    metadata: dict[str, str] = {}
-    try:
-        for record in NonSeekingReader(io.BytesIO(data), record_size_limit=RECORD_SIZE_LIMIT).iter_metadata():
-            if record.name == schemas.METADATA_NAME:
-                metadata = dict(record.metadata)
+        for record in StreamReader(stream, emit_chunks=True, record_size_limit=RECORD_SIZE_LIMIT).records:
+            if isinstance(record, Metadata) and record.name == schemas.METADATA_NAME:
+                return dict(record.metadata)
+            if isinstance(record, Chunk):
+                break
     except EndOfFile:
         pass
     except Exception as exc:  # corrupt input: see the module docstring
         raise _fail(path, exc) from exc
-    _check_metadata(path, metadata)
-    reader = NonSeekingReader(stream, validate_crcs=True, record_size_limit=RECORD_SIZE_LIMIT)
-    try:
-        # File order: a log-time sort would read everything first and lose it all at the cut.
-        for schema, channel, message in reader.iter_messages(log_time_order=False):
-            if channel.id not in channels:
-                _check_schema(path, channel.topic, schema, channel.message_encoding)
-                channels[channel.id] = (channel, schema)
-            messages.append((channel.id, message))
-    except EndOfFile:
-        problem = f"file ends inside a record at byte {len(data)} (truncated)"
-    except RecordingError:
-        raise
-    except Exception as exc:  # corrupt input: keep what came before it
-        problem = f"unreadable after {len(messages)} messages ({type(exc).__name__}: {exc})"
-    return Recovered(channels, messages, metadata, problem)
+    return {}
+
+
+class Recovery:
+    """A front-to-back read of a possibly truncated recording, without its summary. Iterate it once.
+
+    Iteration yields ``(channel, message)`` for every message of every complete chunk, in file order
+    (a log-time sort would have to read everything first, and lose it all at the cut), and stops at
+    the first incomplete or unreadable record; :attr:`problem` then says where and why. Opening checks
+    that the file is one of ours, so a foreign or newer file fails before anything is read.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as stream:
+                _check_magic(self.path, stream)
+                self.metadata = _read_metadata(self.path, stream)
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
+        _check_metadata(self.path, self.metadata)
+        self.channels: dict[int, tuple[Channel, Schema | None]] = {}
+        self.problem = ""
+        self.message_count = 0
+
+    def __iter__(self) -> Iterator[tuple[Channel, Message]]:
+        with open(self.path, "rb") as stream:
+            reader = NonSeekingReader(stream, validate_crcs=True, record_size_limit=RECORD_SIZE_LIMIT)
+            try:
+                for schema, channel, message in reader.iter_messages(log_time_order=False):
+                    if channel.id not in self.channels:
+                        _check_schema(self.path, channel.topic, schema, channel.message_encoding)
+                        self.channels[channel.id] = (channel, schema)
+                    self.message_count += 1
+                    yield channel, message
+            except EndOfFile:
+                self.problem = f"file ends at byte {stream.tell()} without its summary and footer (truncated)"
+            except RecordingError:
+                raise
+            except Exception as exc:  # corrupt input: keep what came before it
+                self.problem = f"unreadable after {self.message_count} messages ({type(exc).__name__}: {exc})"
 
 
 def inspect(path: str | Path) -> RecordingReport:
@@ -338,27 +343,29 @@ def inspect(path: str | Path) -> RecordingReport:
             return rec.report()
     except TruncatedRecording:
         pass
-    found = recover(path)
+    recovery = Recovery(path)
     counts: dict[str, int] = {}
-    times = [m.log_time for _, m in found.messages]
-    for cid, _ in found.messages:
-        topic = found.channels[cid][0].topic
-        counts[topic] = counts.get(topic, 0) + 1
-    schema_names = {c.topic: s.name if s else "" for c, s in found.channels.values()}
-    return RecordingReport(path, False, min(times, default=0), max(times, default=0), counts, schema_names,
-                           found.metadata, problem=found.problem or "no summary section (not cleanly closed)")
+    start, end = None, 0
+    for channel, message in recovery:
+        counts[channel.topic] = counts.get(channel.topic, 0) + 1
+        start = message.log_time if start is None else min(start, message.log_time)
+        end = max(end, message.log_time)
+    schema_names = {c.topic: s.name if s else "" for c, s in recovery.channels.values()}
+    return RecordingReport(path, False, start or 0, end, counts, schema_names, recovery.metadata,
+                           problem=recovery.problem or "no summary section (not cleanly closed)")
 
 
 def repair(path: str | Path, out: str | Path, *, overwrite: bool = False) -> RecordingReport:
-    """Rewrite what :func:`recover` finds in ``path`` as a clean, indexed recording at ``out``."""
+    """Rewrite every message :class:`Recovery` finds in ``path`` as a clean, indexed recording at ``out``
+    (streaming: memory does not grow with the file)."""
     from mcap.writer import CompressionType, Writer
 
     from scythe_desktop.net.recording.defaults import CHUNK_SIZE
 
     path, out = Path(path), Path(out)
-    if path.resolve() == out.resolve():
+    if out.exists() and path.resolve() == out.resolve():
         raise RecordingError(f"{out}: repair writes a new file; choose an output other than the input")
-    found = recover(path)
+    recovery = Recovery(path)
     try:
         stream = open(out, "wb" if overwrite else "xb")  # noqa: SIM115 - closed below
     except OSError as exc:
@@ -366,19 +373,19 @@ def repair(path: str | Path, out: str | Path, *, overwrite: bool = False) -> Rec
     with stream:
         writer = Writer(stream, chunk_size=CHUNK_SIZE, compression=CompressionType.ZSTD)
         writer.start(profile=schemas.PROFILE, library="scythe-desktop repair")
-        writer.add_metadata(schemas.METADATA_NAME, {**found.metadata, "repaired_from": str(path)})
+        writer.add_metadata(schemas.METADATA_NAME, {**recovery.metadata, "repaired_from": str(path)})
         schema_ids: dict[int, int] = {}
         channel_ids: dict[int, int] = {}
-        for cid, (channel, schema) in found.channels.items():
-            new_schema = 0
-            if schema is not None:
-                if schema.id not in schema_ids:
-                    schema_ids[schema.id] = writer.register_schema(schema.name, schema.encoding, schema.data)
-                new_schema = schema_ids[schema.id]
-            channel_ids[cid] = writer.register_channel(channel.topic, channel.message_encoding, new_schema,
-                                                       dict(channel.metadata))
-        for cid, m in found.messages:
-            writer.add_message(channel_ids[cid], m.log_time, m.data, m.publish_time, m.sequence)
+        for channel, m in recovery:
+            if channel.id not in channel_ids:
+                schema = recovery.channels[channel.id][1]
+                new_schema = 0
+                if schema is not None:
+                    if schema.id not in schema_ids:
+                        schema_ids[schema.id] = writer.register_schema(schema.name, schema.encoding, schema.data)
+                    new_schema = schema_ids[schema.id]
+                channel_ids[channel.id] = writer.register_channel(channel.topic, channel.message_encoding,
+                                                                  new_schema, dict(channel.metadata))
+            writer.add_message(channel_ids[channel.id], m.log_time, m.data, m.publish_time, m.sequence)
         writer.finish()
     return inspect(out)
-
