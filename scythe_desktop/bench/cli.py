@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "ui": "scythe_desktop.bench.ui",
     "replay": "scythe_desktop.bench.replay",
     "rl": "scythe_desktop.bench.rl",
+    "startup": "scythe_desktop.bench.startup",
 }
 
 
