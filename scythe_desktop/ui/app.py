@@ -108,13 +108,17 @@ def _screenshot(app: object, window: object, path: Path, frames: int) -> int:
     loop = QEventLoop()
     applied = 0
 
+    def ready() -> bool:  # enough frames, and the clusters and proposals shown when the source has them
+        return applied >= frames and (window.insight is None or window.snapshot is not None)
+
     def on_frames(_seq: int) -> None:
         nonlocal applied
         applied += 1
-        if applied >= frames:
+        if ready():
             loop.quit()
 
     window.framesApplied.connect(on_frames)
+    window.snapshotShown.connect(lambda _generation: loop.quit() if ready() else None)
     timeout = QTimer()
     timeout.setSingleShot(True)
     timeout.timeout.connect(loop.quit)
@@ -124,9 +128,10 @@ def _screenshot(app: object, window: object, path: Path, frames: int) -> int:
     timeout.start(int(SCREENSHOT_TIMEOUT_S * 1000))
     loop.exec()
     try:
-        if applied < frames:
-            print(f"scythe: --screenshot: only {applied} of {frames} frames arrived within "
-                  f"{SCREENSHOT_TIMEOUT_S:.0f} s (is the source streaming?)", file=sys.stderr)
+        if not ready():
+            print(f"scythe: --screenshot: only {applied} of {frames} frames (world snapshot: "
+                  f"{'yes' if window.snapshot is not None else 'no'}) arrived within {SCREENSHOT_TIMEOUT_S:.0f} s "
+                  "(is the source streaming?)", file=sys.stderr)
             return 1
         path.parent.mkdir(parents=True, exist_ok=True)
         # The whole console (globe canvas and docks); QOpenGLWidget content is included by grab().

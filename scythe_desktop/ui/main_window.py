@@ -61,6 +61,8 @@ def send_action(client: OrchestratorClient, action: Action, request_id: str) -> 
 class MainWindow(QMainWindow):
     #: Emitted after each applied batch of frames with the newest seq (tests and screenshot mode wait on it).
     framesApplied = Signal(int)
+    #: Emitted with the generation of each world snapshot shown (clusters, proposals, metrics).
+    snapshotShown = Signal(int)
     #: Emitted with (decision, outcome) whenever the audit trail grows.
     decisionLogged = Signal(str, str)
     #: Emitted with (decision, proposal) when an action is handed to the orchestrator client.
@@ -424,6 +426,7 @@ class MainWindow(QMainWindow):
         self.decisions_dock.set_proposals([p for p in snap.proposals if p.action not in self._rejected])
         self.globe.set_proposals(self.decisions_dock.proposals)
         self.metrics_dock.append(snap.metrics)
+        self.snapshotShown.emit(snap.generation)
         if self.decisions_dock.automate.isChecked():
             self._automate_step()
 
