@@ -53,13 +53,17 @@ class EmbeddedInsight:
             table = world.clusters
             spend = float(world.budget_used_per_hour)
             proposals: tuple[Proposal, ...] = ()
+            problem = ""
             if self.policy is not None:
                 if not self._policy_ready:  # an episode starts on this world (stateful policies seed here)
                     self.policy.reset(world, seed=self.host.seed)
                     self._policy_ready = True
-                proposals = tuple(self.policy.propose(world, limit=self.limit))
+                try:
+                    proposals = tuple(self.policy.propose(world, limit=self.limit))
+                except Exception as exc:  # a policy that fails must not take the cluster table down with it
+                    problem = f"policy {self.policy.name} could not propose: {type(exc).__name__}: {exc}"
         rows = cluster_rows(table, self.thresholds)
-        return WorldSnapshot(generation, tick, rows, proposals, self._metrics(table, tick, spend))
+        return WorldSnapshot(generation, tick, rows, proposals, self._metrics(table, tick, spend), problem)
 
     def _metrics(self, table: np.ndarray, tick: int, spend: float) -> dict[str, float]:
         scenario = self.host.scenario

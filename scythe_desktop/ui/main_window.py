@@ -426,6 +426,8 @@ class MainWindow(QMainWindow):
         self.decisions_dock.set_proposals([p for p in snap.proposals if p.action not in self._rejected])
         self.globe.set_proposals(self.decisions_dock.proposals)
         self.metrics_dock.append(snap.metrics)
+        if snap.problem:
+            self.notify(snap.problem)
         self.snapshotShown.emit(snap.generation)
         if self.decisions_dock.automate.isChecked():
             self._automate_step()

@@ -78,6 +78,7 @@ class WorldSnapshot:
     clusters: np.ndarray  # CLUSTER_ROW_DTYPE
     proposals: tuple[Proposal, ...]
     metrics: dict[str, float]
+    problem: str = ""  # what went wrong producing it (e.g. the policy failed), for the status bar
 
 
 __all__ = ["CLUSTER_ROW_DTYPE", "OBSERVER_DTYPE", "WorldSnapshot", "cluster_rows", "observer_rows"]

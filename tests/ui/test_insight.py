@@ -49,3 +49,16 @@ def test_a_policy_loader_runs_once_in_the_worker_and_its_failure_is_not_fatal(
     later = insight.snapshot(2)  # goes on without proposals
     assert later.proposals == () and len(later.clusters) > 0
     assert calls == [1]
+
+
+class FailingPolicy(Policy):
+    name = "failing"
+
+    def propose(self, world: object, limit: int = 5) -> list:  # type: ignore[override]
+        raise RuntimeError("no network for this scenario")
+
+
+def test_a_failing_policy_still_leaves_the_cluster_table_and_says_why(embedded: EmbeddedOrchestrator) -> None:
+    snap = EmbeddedInsight(embedded.orchestrator.host, FailingPolicy()).snapshot(1)
+    assert snap.proposals == () and len(snap.clusters) > 0
+    assert "policy failing could not propose" in snap.problem and "no network" in snap.problem
