@@ -16,9 +16,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scythe_desktop.net import auth
 from scythe_desktop.net.backends import BACKENDS
+
+if TYPE_CHECKING:
+    from scythe_desktop.net.server import Orchestrator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,10 +67,7 @@ def _key_file(args: argparse.Namespace) -> Path | None:
     return path
 
 
-def _write_tokens(directory: Path, orch: object) -> None:
-    from scythe_desktop.net.server import Orchestrator
-
-    assert isinstance(orch, Orchestrator)
+def _write_tokens(directory: Path, orch: Orchestrator) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for role in (auth.VIEWER, auth.OPERATOR, auth.ADMIN):
         path = directory / f"{role}.token"
@@ -81,14 +82,9 @@ def run(args: argparse.Namespace) -> int:
     from scythe_desktop.net.server import Orchestrator, ServerConfig
     from scythe_desktop.net.world_host import StateMismatch
 
-    scenario: object = args.scenario
-    if args.scenario.endswith(".toml"):
-        from scythe_desktop.engine.scenario import parse_scenario
-
-        scenario = parse_scenario(Path(args.scenario).read_text(), args.scenario)
     try:
         config = ServerConfig(
-            scenario=scenario,  # type: ignore[arg-type]
+            scenario=args.scenario,
             seed=args.seed,
             host=args.host,
             port=args.port,

@@ -125,3 +125,12 @@ def test_a_refused_refresh_token_ends_the_stream_with_an_error_instead_of_retryi
         assert forged not in str(err.value)
         with pytest.raises(OrchestratorError):
             c.world_info()
+
+
+def test_scythe_serve_refuses_bad_options_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from scythe_desktop.cli import main
+
+    assert main(["serve", "--scenario", "atlantis", "--port", "0"]) == 2
+    assert "atlantis" in capsys.readouterr().err
+    assert main(["serve", "--scenario", "tutorial", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "without TLS" in capsys.readouterr().err
