@@ -21,6 +21,7 @@ from scythe_desktop.net.recording.simulate import Simulation, make_policy, recor
 from scythe_desktop.net.recording.timeline import ReplayEvent, Timeline
 from scythe_desktop.net.recording.writer import Recorder, RecordingWorker
 from scythe_desktop.net.replay import ReplayClient, ReplaySource
+from scythe_desktop.net.server import EmbeddedOrchestrator
 from scythe_desktop.net.wire import WireFrame
 
 NS = 1_000_000_000
@@ -331,3 +332,15 @@ def test_a_recording_switched_on_mid_stream_starts_from_the_consoles_swarm(simul
                     _apply(live_swarm, [nxt])
                 _apply(live_swarm, [nxt])
             assert swarm.nodes.tobytes() == live_swarm.nodes.tobytes()
+
+
+def test_scythe_record_from_a_remote_source_with_a_token_file(embedded: EmbeddedOrchestrator, tmp_path: Path) -> None:
+    token = tmp_path / "operator.token"
+    token.write_text(embedded.token + "\n")
+    out = tmp_path / "remote.mcap"
+    assert main(["record", "--source", f"grpc://{embedded.target}", "--token-file", str(token), "--duration", "1s",
+                 "--out", str(out)]) == 0
+    with Recording(out) as rec:
+        assert rec.metadata["source"] == f"grpc://{embedded.target}"
+        assert rec.message_counts[schemas.TOPIC_KEYFRAMES] >= 1
+    assert main(["record", "--source", "http://nowhere", "--duration", "1s", "--out", str(tmp_path / "x.mcap")]) == 2

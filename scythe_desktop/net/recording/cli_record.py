@@ -6,7 +6,7 @@ arrived. The client streams on the main thread and hands frames to a
 :class:`~scythe_desktop.net.recording.writer.RecordingWorker`, so the disk never slows the stream.
 It stops after ``--duration`` or on Ctrl-C and closes the file cleanly either way. ``embedded``
 starts an orchestrator in this process (``--scenario``, ``--seed``); a remote source needs a refresh
-token (``--token-file``) and, unless it is on loopback, a CA certificate (``--ca``) for TLS.
+token (``--token-file``); off loopback it uses TLS, checked against ``--ca`` or the system's CAs.
 """
 
 from __future__ import annotations
@@ -50,10 +50,21 @@ def run(args: argparse.Namespace) -> int:
         embedded = start_embedded(args.scenario, args.seed)
         client = embedded.client()
     elif args.source.startswith("grpc://"):
-        target = args.source.removeprefix("grpc://")
-        token = args.token_file.read_text().strip() if args.token_file else None
-        creds = (grpc.ssl_channel_credentials(args.ca.read_bytes()) if args.ca
-                 else grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP))
+        from scythe_desktop.net.server import is_loopback
+
+        target = args.source.removeprefix("grpc://").rstrip("/")
+        try:
+            token = args.token_file.read_text().strip() if args.token_file else None
+            ca = args.ca.read_bytes() if args.ca else None
+        except OSError as exc:
+            print(f"scythe record: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+            return 2
+        if ca is not None:
+            creds = grpc.ssl_channel_credentials(ca)
+        elif is_loopback(target.rsplit(":", 1)[0].strip("[]")):
+            creds = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+        else:
+            creds = grpc.ssl_channel_credentials()  # the system's CAs
         client = OrchestratorClient(target, creds, refresh_token=token)
     else:
         print(f"scythe record: --source must be grpc://HOST:PORT or embedded, got {args.source!r}", file=sys.stderr)
