@@ -1,6 +1,7 @@
 """The orchestrator's hold on the simulator: one ``World``, ticked on its own thread, published once.
 
-The host owns the world and the lock around it. Each tick it steps the world and encodes the result
+The host owns the world and the lock around it. It ticks ``tick_hz`` times per wall-clock second (each
+tick advances the scenario by its ``tick_seconds``). Each tick it steps the world and encodes the result
 once with the core codec: a DELTA every tick (chained by ``base_seq`` to the previous node frame), a
 KEYFRAME plus EDGES every ``keyframe_every`` ticks (and first), an uncertainty GRID every
 ``grid_every`` ticks and an OBSERVERS list whenever the observers change; then hands the bytes to the
