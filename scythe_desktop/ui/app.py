@@ -125,6 +125,7 @@ def _screenshot(app: object, window: object, path: Path, frames: int) -> int:
     window.resize(*SCREENSHOT_SIZE)
     window.show()
     window.start()
+    window.globe.set_draw_budget(None)  # a still image can afford every node, even on software GL
     timeout.start(int(SCREENSHOT_TIMEOUT_S * 1000))
     loop.exec()
     try:

@@ -83,6 +83,9 @@ class GlobeView:
         self._observers: np.ndarray = observer_rows([])
         self._edges_data: np.ndarray | None = None
         self._keyframe_seq = 0
+        self._budget: int | None = None
+        self._stride = 1
+        self._drawn: np.ndarray | None = None  # the drawn subsample when a draw budget applies
         self._cluster_lonlat = np.zeros((0, 2))
         self._cluster_ids = np.zeros(0, dtype=np.int64)
         self.grid_overlay: str | None = "uncertainty"
@@ -95,7 +98,7 @@ class GlobeView:
         if batch.keyframe is not None:
             self._keyframe_seq, nodes = batch.keyframe
             self.swarm.load_keyframe(nodes)
-            self.nodes.set_nodes(self.swarm.nodes)
+            self._upload_all()
             report.keyframe, report.rows, report.upload = True, len(self.swarm), "full"
             self._edges_data = None  # edges index keyframe rows: the old ones no longer apply
         if edges is not None and edges[0] > self._keyframe_seq:
@@ -115,7 +118,7 @@ class GlobeView:
             # Rows past the end (removed by a later delta) are gone, not changed.
             rows = np.unique(np.concatenate(changed)) if changed else np.zeros(0, np.int64)
             rows = rows[rows < len(self.swarm)]
-            report.upload = self.nodes.update_rows(self.swarm.nodes, rows)
+            report.upload = self._upload_rows(rows)
             report.rows += int(rows.size)
         grid = batch.latest.get(FrameKind.GRID)
         if grid is not None:
@@ -136,6 +139,50 @@ class GlobeView:
             self.volume.visible = False
             return
         self.volume.set_field(np.ascontiguousarray(field, dtype=np.float32), FieldBox(half_extent=FIELD_EXTENT))
+
+    # -------------------------------------------------------------------------------- draw budget
+
+    @property
+    def draw_stride(self) -> int:
+        """Every ``draw_stride``-th node row is drawn (1: all of them)."""
+        return self._stride
+
+    def set_draw_budget(self, max_nodes: int | None) -> None:
+        """Draw at most about ``max_nodes`` nodes (every k-th row), or all with ``None``.
+
+        Software GL pays per vertex (a 100k-node frame blocks the GUI thread for hundreds of ms on llvmpipe),
+        so on such renderers the console draws an even subsample; the swarm itself stays whole (picking,
+        details and the tables use every node).
+        """
+        if max_nodes is not None and max_nodes < 1:
+            raise ValueError(f"draw budget must be >= 1 node or None, got {max_nodes}")
+        self._budget = max_nodes
+        if len(self.swarm):
+            self._upload_all()
+
+    def _upload_all(self) -> None:
+        n = len(self.swarm)
+        self._stride = 1 if self._budget is None or n <= self._budget else -(-n // self._budget)
+        if self._stride == 1:
+            self._drawn = None
+            self.nodes.set_nodes(self.swarm.nodes)
+        else:
+            self._drawn = np.ascontiguousarray(self.swarm.nodes[:: self._stride])
+            self.nodes.set_nodes(self._drawn)
+
+    def _upload_rows(self, rows: np.ndarray) -> str:
+        if self._drawn is None:
+            if self._budget is None or len(self.swarm) <= self._budget:
+                return self.nodes.update_rows(self.swarm.nodes, rows)
+            self._upload_all()  # the swarm outgrew the budget
+            return "full"
+        k = self._stride
+        if -(-len(self.swarm) // k) != len(self._drawn):
+            self._upload_all()  # rows were added or removed: the subsample (and maybe the stride) changes
+            return "full"
+        picked = rows[rows % k == 0]
+        self._drawn[picked // k] = self.swarm.nodes[picked]
+        return self.nodes.update_rows(self._drawn, picked // k)
 
     def _draw_edges(self, report: ApplyReport) -> None:
         assert self._edges_data is not None

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 from scythe_desktop.engine.actions import Action, Decommission, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.proposals import Proposal, action_kind, describe_target
 from scythe_desktop.net.client import OrchestratorClient
+from scythe_desktop.render.backend import gl_renderer
 from scythe_desktop.render.scene import GlobeScene
 from scythe_desktop.ui.automate import AutomateGuard, AutomateLimits, RegionBox
 from scythe_desktop.ui.clusters_dock import ClustersDock, describe_cluster
@@ -40,6 +41,10 @@ from scythe_desktop.ui.workers import CallOutcome, CallWorker, PeriodicWorker, S
 INSIGHT_INTERVAL_S = 1.0
 #: Seconds between fetches of the fields on show (coverage/occlusion grid, volume).
 FIELDS_INTERVAL_S = 3.0
+#: Nodes drawn at most on a software GL renderer (llvmpipe pays per vertex: ~10k nodes fit a 50 ms frame on
+#: two cores, 100k take hundreds of ms and would freeze the GUI thread that draws them).
+SOFTWARE_GL_NODE_BUDGET = 10_000
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software")
 
 
 def send_action(client: OrchestratorClient, action: Action, request_id: str) -> Any:
@@ -98,7 +103,9 @@ class MainWindow(QMainWindow):
         self._status_seq = QLabel("seq —")
         self._status_latency = QLabel("latency —")
         self._status_state = QLabel("connecting")
-        for label in (self._status_fps, self._status_seq, self._status_latency, self._status_state):
+        self._status_nodes = QLabel("nodes —")
+        for label in (self._status_nodes, self._status_fps, self._status_seq, self._status_latency,
+                      self._status_state):
             self.statusBar().addPermanentWidget(label)
 
         self.mailbox = FrameMailbox()
@@ -140,6 +147,7 @@ class MainWindow(QMainWindow):
         self._started = False
         self._closed = False
         self._world_info_received = False
+        self.renderer = "unknown (not started)"
 
         self.scene.canvas.events.draw.connect(self._count_draw)
         self.scene.canvas.events.mouse_press.connect(self._on_mouse_press)
@@ -175,6 +183,30 @@ class MainWindow(QMainWindow):
         self.fields.start()
         self._fps_timer.start()
         self.calls.submit(("world_info", None), self._action_client.world_info)
+        self.renderer = self._detect_renderer()
+        self._status_nodes.setToolTip(f"GL renderer: {self.renderer}")
+        self._apply_draw_budget()
+
+    def _detect_renderer(self) -> str:
+        try:
+            self.scene.canvas.set_current()
+            return gl_renderer()
+        except Exception as exc:  # no context yet (never shown): assume hardware GL, say so
+            return f"unknown ({type(exc).__name__})"
+
+    @property
+    def software_gl(self) -> bool:
+        return any(name in self.renderer.lower() for name in SOFTWARE_RENDERERS)
+
+    def _apply_draw_budget(self, *_: object) -> None:
+        """On software GL draw an even subsample of nodes unless the operator asked for every node."""
+        budget = SOFTWARE_GL_NODE_BUDGET if self.software_gl and not self.all_nodes_action.isChecked() else None
+        self.globe.set_draw_budget(budget)
+        self._show_node_count()
+
+    def _show_node_count(self) -> None:
+        n, k = len(self.globe.swarm), self.globe.draw_stride
+        self._status_nodes.setText(f"{n} nodes" if k == 1 else f"{n} nodes (drawing 1 in {k}: software GL)")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -244,6 +276,9 @@ class MainWindow(QMainWindow):
         view.addAction(self.volume_action)
         self.borders_action = self._action("Country &borders", self._toggle_borders, "B", checkable=True)
         view.addAction(self.borders_action)
+        self.all_nodes_action = self._action("Draw &every node (slow on software GL)", self._apply_draw_budget,
+                                             checkable=True)
+        view.addAction(self.all_nodes_action)
         view.addSeparator()
         for dock in (self.clusters_dock, self.observers_dock, self.decisions_dock, self.metrics_dock,
                      self.connection_dock):
@@ -349,6 +384,7 @@ class MainWindow(QMainWindow):
         self.set_overlay(overlay if overlay in self.overlay_actions else "uncertainty")
         self.set_volume_visible(_as_bool(s.value("view/volume", False)))
         self.borders_action.setChecked(_as_bool(s.value("view/borders", True)))
+        self.all_nodes_action.setChecked(_as_bool(s.value("view/draw_every_node", False)))
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -361,6 +397,7 @@ class MainWindow(QMainWindow):
         s.setValue("automate/allowed_regions", list(limits.allowed_regions))
         s.setValue("view/overlay", self.overlay)
         s.setValue("view/volume", self.volume_action.isChecked())
+        s.setValue("view/draw_every_node", self.all_nodes_action.isChecked())
         s.setValue("view/borders", self.borders_action.isChecked())
         s.sync()
 
@@ -381,6 +418,8 @@ class MainWindow(QMainWindow):
             self._spend_per_hour = float(self._observers["cost_per_hour"].sum())
             self.observers_dock.set_observers(self._observers)
             self.globe.set_observers(self._observers, self.observers_dock.selected_observer_id())
+        if report.keyframe or report.upload == "full":
+            self._show_node_count()
         self.last_seq = batch.last_seq
         self.frames_applied += 1
         self.frames_dropped += batch.dropped

@@ -73,3 +73,25 @@ def test_the_uncertainty_grid_is_draped_north_up(view: object) -> None:
     assert view.grids.active == "uncertainty"  # type: ignore[attr-defined]
     shown, _ = view.grids._grids["uncertainty"]  # type: ignore[attr-defined]
     assert shown[-1].max() == 1.0 and shown[0].max() == 0.0  # render layout: last row is the north edge
+
+
+def test_a_draw_budget_draws_an_even_subsample_and_keeps_it_in_step_with_deltas(view: object) -> None:
+    box = FrameMailbox()
+    box.put(FrameKind.KEYFRAME, 1, nodes(1000))
+    view.set_draw_budget(300)  # type: ignore[attr-defined]
+    view.apply(box.take())  # type: ignore[attr-defined]
+    k = view.draw_stride  # type: ignore[attr-defined]
+    assert k == 4 and view.nodes.count == 250  # type: ignore[attr-defined]
+    delta = np.zeros(2, DELTA_DTYPE)
+    delta["node"], delta["op"], delta["dx"] = [8, 9], DeltaOp.UPDATE, 0.02
+    box.put(FrameKind.DELTA, 2, delta, base_seq=1)
+    report = view.apply(box.take())  # type: ignore[attr-defined]
+    assert report.upload == "partial"
+    np.testing.assert_array_equal(view.nodes.nodes, view.swarm.nodes[::k])  # type: ignore[attr-defined]
+    removal = np.zeros(3, DELTA_DTYPE)
+    removal["node"], removal["op"] = [0, 1, 2], DeltaOp.REMOVE
+    box.put(FrameKind.DELTA, 3, removal, base_seq=2)
+    view.apply(box.take())  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(view.nodes.nodes, view.swarm.nodes[:: view.draw_stride])  # type: ignore[attr-defined]
+    view.set_draw_budget(None)  # type: ignore[attr-defined]
+    assert view.draw_stride == 1 and view.nodes.count == len(view.swarm)  # type: ignore[attr-defined]

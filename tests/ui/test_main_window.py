@@ -255,3 +255,17 @@ def test_observer_actions_from_the_dock_go_through_the_orchestrator(make_window:
     qtbot.waitUntil(lambda: oid not in observer_ids(window), timeout=30_000)
     kinds = [row[2] for row in window.decisions_dock.history_rows()]
     assert kinds[-2:] == ["increase-sampling", "decommission"]
+
+
+def test_software_gl_draws_a_budgeted_subsample_unless_every_node_is_asked_for(make_window: Any, qtbot: Any) -> None:
+    from scythe_desktop.ui.main_window import SOFTWARE_GL_NODE_BUDGET
+
+    window = make_window(policy=None, scenario="regional")
+    qtbot.waitUntil(lambda: window.frames_applied > 0 and len(window.globe.swarm) > 0, timeout=60_000)
+    assert window.software_gl, window.renderer  # Xvfb + Mesa here
+    n = len(window.globe.swarm)
+    assert n > SOFTWARE_GL_NODE_BUDGET  # the regional world is bigger than the budget
+    assert window.globe.draw_stride > 1 and window.globe.nodes.count <= SOFTWARE_GL_NODE_BUDGET + 1
+    assert f"drawing 1 in {window.globe.draw_stride}" in window._status_nodes.text()
+    window.all_nodes_action.trigger()
+    assert window.globe.draw_stride == 1 and window.globe.nodes.count == len(window.globe.swarm)
