@@ -26,7 +26,14 @@ from scythe_desktop.render.fields import FieldBox, GridLayers, VolumeField
 from scythe_desktop.render.globe import Globe
 from scythe_desktop.render.lod import strongest_edges
 from scythe_desktop.render.nodes import Nodes
-from scythe_desktop.render.overlays import ObserverOverlay, ObserverView, ProposalOverlay, ProposalView
+from scythe_desktop.render.overlays import (
+    GradientArrows,
+    GradientField,
+    ObserverOverlay,
+    ObserverView,
+    ProposalOverlay,
+    ProposalView,
+)
 from scythe_desktop.render.scene import GlobeScene
 from scythe_desktop.ui.mailbox import FrameBatch
 from scythe_desktop.ui.snapshots import observer_rows
@@ -79,6 +86,8 @@ class GlobeView:
         # leave the depth buffer stale and hide the globe. The labels are drawn last (order 33) whenever
         # the cones are: let them switch the mask back on. (Reported for render/overlays.py.)
         self.proposal_overlay.labels.update_gl_state(depth_mask=True)
+        self.drift_arrows = GradientArrows(root)
+        self.show_drift = False
         self.coverage_km: dict[str, float] = {}  # observer type -> coverage radius, from world info
         self._observers: np.ndarray = observer_rows([])
         self._edges_data: np.ndarray | None = None
@@ -213,6 +222,13 @@ class GlobeView:
             for r in rows
         ]
         self.observer_overlay.set_observers(views)
+
+    def set_drift(self, drift: np.ndarray) -> None:
+        """Gradient-drift arrows, rows of (lon, lat, d_lon, d_lat); drawn only while :attr:`show_drift`."""
+        if not self.show_drift or not len(drift):
+            self.drift_arrows.visible = False
+            return
+        self.drift_arrows.set_gradient(GradientField(drift[:, 0], drift[:, 1], drift[:, 2], drift[:, 3]))
 
     def set_proposals(self, proposals: tuple[Proposal, ...] | list[Proposal]) -> None:
         """The policy's proposals as ghosts with confidence cones toward their target cluster."""

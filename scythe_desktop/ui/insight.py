@@ -17,11 +17,16 @@ import numpy as np
 
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.engine.world import World
 from scythe_desktop.net.world_host import WorldHost
 from scythe_desktop.render.lod import LodThresholds
 from scythe_desktop.ui.snapshots import WorldSnapshot, cluster_rows
 
 PolicySource = Policy | Callable[[], Policy | None] | None
+
+
+#: Display length (degrees) of a gradient-drift arrow.
+DRIFT_DEG = 4.0
 
 
 class EmbeddedInsight:
@@ -52,6 +57,7 @@ class EmbeddedInsight:
             tick = int(world.tick)
             table = world.clusters
             spend = float(world.budget_used_per_hour)
+            drift = self._drift(world)
             proposals: tuple[Proposal, ...] = ()
             problem = ""
             if self.policy is not None:
@@ -63,7 +69,18 @@ class EmbeddedInsight:
                 except Exception as exc:  # a policy that fails must not take the cluster table down with it
                     problem = f"policy {self.policy.name} could not propose: {type(exc).__name__}: {exc}"
         rows = cluster_rows(table, self.thresholds)
-        return WorldSnapshot(generation, tick, rows, proposals, self._metrics(table, tick, spend), problem)
+        return WorldSnapshot(generation, tick, rows, proposals, self._metrics(table, tick, spend), problem, drift)
+
+    @staticmethod
+    def _drift(world: World) -> np.ndarray:
+        """(lon, lat, d_lon, d_lat) per observer: the uncertainty gradient's direction, DRIFT_DEG long."""
+        observers = world.observers
+        out = np.zeros((len(observers), 4))
+        for i, (lon, lat) in enumerate(zip(observers["lon"], observers["lat"], strict=True)):
+            g = np.array(world.uncertainty_gradient(float(lon), float(lat)))
+            norm = float(np.hypot(*g))
+            out[i] = (lon, lat, *(DRIFT_DEG * g / norm if norm > 0 else (0.0, 0.0)))
+        return out
 
     def _metrics(self, table: np.ndarray, tick: int, spend: float) -> dict[str, float]:
         scenario = self.host.scenario

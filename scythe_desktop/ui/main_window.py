@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
@@ -274,6 +275,8 @@ class MainWindow(QMainWindow):
             self.overlay_actions[kind] = action
         self.volume_action = self._action("&Volume field", self.set_volume_visible, "V", checkable=True)
         view.addAction(self.volume_action)
+        self.drift_action = self._action("&Gradient drift arrows", self._toggle_drift, "G", checkable=True)
+        view.addAction(self.drift_action)
         self.borders_action = self._action("Country &borders", self._toggle_borders, "B", checkable=True)
         view.addAction(self.borders_action)
         self.all_nodes_action = self._action("Draw &every node (slow on software GL)", self._apply_draw_budget,
@@ -306,7 +309,7 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keys", (
             "Home: reset view · F: fly to selected cluster · +/−: zoom · arrows: orbit\n"
             "Ctrl+Return: confirm proposal · Ctrl+Backspace: reject · Ctrl+Shift+A: automate\n"
-            "N/U/C/O: no/uncertainty/coverage/occlusion overlay · V: volume field · B: borders\n"
+            "N/U/C/O: no/uncertainty/coverage/occlusion overlay · V: volume field · G: drift arrows · B: borders\n"
             "Ctrl+S: save screenshot · Ctrl+Q: quit"))
 
     def _save_screenshot_dialog(self) -> None:
@@ -343,6 +346,10 @@ class MainWindow(QMainWindow):
             self.fields.poke()
         else:
             self.globe.set_volume(None)
+
+    def _toggle_drift(self, on: bool) -> None:
+        self.globe.show_drift = on
+        self.globe.set_drift(self.snapshot.drift if self.snapshot is not None else np.zeros((0, 4)))
 
     def _on_fields(self) -> None:
         snap = self.fields.slot.take()
@@ -385,6 +392,7 @@ class MainWindow(QMainWindow):
         self.set_volume_visible(_as_bool(s.value("view/volume", False)))
         self.borders_action.setChecked(_as_bool(s.value("view/borders", True)))
         self.all_nodes_action.setChecked(_as_bool(s.value("view/draw_every_node", False)))
+        self.drift_action.setChecked(_as_bool(s.value("view/drift_arrows", False)))
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -398,6 +406,7 @@ class MainWindow(QMainWindow):
         s.setValue("view/overlay", self.overlay)
         s.setValue("view/volume", self.volume_action.isChecked())
         s.setValue("view/draw_every_node", self.all_nodes_action.isChecked())
+        s.setValue("view/drift_arrows", self.drift_action.isChecked())
         s.setValue("view/borders", self.borders_action.isChecked())
         s.sync()
 
@@ -464,6 +473,7 @@ class MainWindow(QMainWindow):
         self.globe.set_cluster_centres(snap.clusters["id"], snap.clusters["lon"], snap.clusters["lat"])
         self.decisions_dock.set_proposals([p for p in snap.proposals if p.action not in self._rejected])
         self.globe.set_proposals(self.decisions_dock.proposals)
+        self.globe.set_drift(snap.drift)
         self.metrics_dock.append(snap.metrics)
         if snap.problem:
             self.notify(snap.problem)

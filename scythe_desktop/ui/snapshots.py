@@ -7,7 +7,7 @@ GUI can drop a stale one. The record dtypes are what the clusters and observers 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
@@ -79,6 +79,9 @@ class WorldSnapshot:
     proposals: tuple[Proposal, ...]
     metrics: dict[str, float]
     problem: str = ""  # what went wrong producing it (e.g. the policy failed), for the status bar
+    #: Uncertainty-gradient drift at each observer: rows of (lon, lat, d_lon, d_lat) in degrees, scaled for
+    #: display (the direction an observer would drift toward more ambiguity).
+    drift: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
 
 
 __all__ = ["CLUSTER_ROW_DTYPE", "OBSERVER_DTYPE", "WorldSnapshot", "cluster_rows", "observer_rows"]

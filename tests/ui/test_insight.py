@@ -62,3 +62,24 @@ def test_a_failing_policy_still_leaves_the_cluster_table_and_says_why(embedded: 
     snap = EmbeddedInsight(embedded.orchestrator.host, FailingPolicy()).snapshot(1)
     assert snap.proposals == () and len(snap.clusters) > 0
     assert "policy failing could not propose" in snap.problem and "no network" in snap.problem
+
+
+def test_drift_arrows_follow_the_uncertainty_gradient_at_each_observer(embedded: EmbeddedOrchestrator) -> None:
+    from scythe_desktop.ui.insight import DRIFT_DEG
+
+    host = embedded.orchestrator.host
+    with host.lock:
+        row = host.world.clusters[0]
+    with embedded.client() as client:
+        reply = client.deploy(float(row["lon"]) + 1.0, float(row["lat"]))
+    assert reply.ok, reply.reason
+    snap = EmbeddedInsight(host, None).snapshot(1)
+    with host.lock:
+        observers = host.world.observers
+        expected = [host.world.uncertainty_gradient(float(o["lon"]), float(o["lat"])) for o in observers]
+    assert snap.drift.shape == (len(observers), 4)
+    for (lon, lat, d_lon, d_lat), o, g in zip(snap.drift, observers, expected, strict=True):
+        assert (lon, lat) == (float(o["lon"]), float(o["lat"]))
+        if np.hypot(*g) > 0:
+            assert np.hypot(d_lon, d_lat) == pytest.approx(DRIFT_DEG)
+            assert np.sign(d_lon) == np.sign(g[0]) and np.sign(d_lat) == np.sign(g[1])

@@ -269,3 +269,15 @@ def test_software_gl_draws_a_budgeted_subsample_unless_every_node_is_asked_for(m
     assert f"drawing 1 in {window.globe.draw_stride}" in window._status_nodes.text()
     window.all_nodes_action.trigger()
     assert window.globe.draw_stride == 1 and window.globe.nodes.count == len(window.globe.swarm)
+
+
+def test_gradient_drift_arrows_toggle_with_g(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=NearestClusterDeploys())
+    qtbot.waitUntil(lambda: len(window.decisions_dock.proposals) > 0, timeout=30_000)
+    with qtbot.waitSignal(window.decisionLogged, timeout=30_000):
+        window.confirm(window.decisions_dock.proposals[0])
+    qtbot.waitUntil(lambda: window.snapshot is not None and len(window.snapshot.drift) > 0, timeout=30_000)
+    window.drift_action.trigger()
+    assert window.globe.drift_arrows.visible
+    window.drift_action.trigger()
+    assert not window.globe.drift_arrows.visible
