@@ -210,19 +210,62 @@ class ObserverAgentService:
         return pb.HeartbeatReply(stop=stop, interval_s=interval)
 
 
+class _Undecodable:
+    """Request bytes that are not a valid message of the method's type.
+
+    gRPC answers a deserializer that raises with INTERNAL ("Exception deserializing request!"), which
+    blames the server for the client's bytes; the handler answers these with INVALID_ARGUMENT instead.
+    """
+
+    def __init__(self, type_name: str, error: Exception) -> None:
+        self.message = f"request is not a valid {type_name} message ({type(error).__name__})"
+
+
+def _lenient(request_type: Any) -> Any:
+    def parse(data: bytes) -> Any:
+        try:
+            return request_type.FromString(data)
+        except Exception as exc:  # protobuf raises DecodeError and, for some inputs, others
+            return _Undecodable(request_type.DESCRIPTOR.full_name, exc)
+
+    return parse
+
+
+def _refusing_undecodable(fn: Any) -> Any:
+    def handler(request: Any, context: grpc.ServicerContext) -> Any:
+        if isinstance(request, _Undecodable):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+        return fn(request, context)
+
+    return handler
+
+
+def _refusing_undecodable_stream(fn: Any) -> Any:
+    def handler(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        if isinstance(request, _Undecodable):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+        yield from fn(request, context)
+
+    return handler
+
+
 def generic_handlers(
     orchestrator: OrchestratorService, auth_service: AuthService, agent: ObserverAgentService
 ) -> list[grpc.GenericRpcHandler]:
     def unary(fn: Any, request_type: Any, reply_type: Any) -> grpc.RpcMethodHandler:
         return grpc.unary_unary_rpc_method_handler(
-            fn, request_deserializer=request_type.FromString, response_serializer=reply_type.SerializeToString
+            _refusing_undecodable(fn),
+            request_deserializer=_lenient(request_type),
+            response_serializer=reply_type.SerializeToString,
         )
 
     o = orchestrator
     orchestrator_methods = {
         # response_serializer=None: the handler yields bytes that are already serialized Frame messages.
         "StreamClusterUpdates": grpc.unary_stream_rpc_method_handler(
-            o.StreamClusterUpdates, request_deserializer=pb.StreamRequest.FromString, response_serializer=None
+            _refusing_undecodable_stream(o.StreamClusterUpdates),
+            request_deserializer=_lenient(pb.StreamRequest),
+            response_serializer=None,
         ),
         "GetClusterSnapshot": unary(o.GetClusterSnapshot, pb.ClusterRequest, pb.ClusterSnapshot),
         "GetField": unary(o.GetField, pb.FieldRequest, pb.FieldReply),
