@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench package clean
+.PHONY: run test lint bench package package-test clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,16 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/scythe bench codec
 	$(VENV)/bin/scythe bench render
+
+# Not a set-up command: builds dist/scythe/ and dist/scythe-<version>-linux-x86_64.tar.gz (README "Building the installer").
+package: $(STAMP)
+	@$(PY) -c 'import PyInstaller' 2>/dev/null || $(PY) -m pip install --quiet -e '.[package]'
+	packaging/build.sh $(VENV)
+
+# Builds the bundle, then runs it air-gapped (network namespace with loopback only) under strace.
+package-test: package
+	scripts/ensure-system-deps.sh
+	packaging/smoke_test.sh dist/scythe/scythe
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
