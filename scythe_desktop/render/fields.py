@@ -3,7 +3,8 @@
 :class:`VolumeField` shows an (S, S, S) float32 field in an axis-aligned cube of globe coordinates with
 VisPy's ``Volume`` visual; the float data goes to the GPU as is (``texture_format='auto'``), so setting
 a field costs no CPU rescaling; the colour limits and threshold are shader uniforms. :class:`GridLayers`
-keeps the 2-D (H, W) lon/lat grids (coverage, occlusion, uncertainty) as float textures on a sphere shell
+keeps the 2-D (H, W) lon/lat grids (coverage, occlusion, uncertainty; row 0 north, column 0 at lon -180°,
+the engine's and the wire's layout) as float textures on a sphere shell
 (radius 0.999: above the outlines, below nodes at radius 1), one shown at a time; the colormap is applied
 in the fragment shader.
 
@@ -160,13 +161,18 @@ void main() {
 class GridShellVisual(Visual):
     """A sphere shell textured with one float (H, W) lon/lat grid through a colormap.
 
-    Grid rows run south to north (row 0 at -90°), columns west to east (column 0 at -180°), cell
-    centred. The float texture is sampled with linear interpolation; values map through ``clim``.
+    The grid layout is the engine's and the wire's (``scythe.v1`` GRID frames): rows run north to south
+    (row 0 is the north edge, lat +90°), columns west to east (column 0 at lon -180°), cell centred, so a
+    grid goes from the stream to the GPU unflipped. The float texture is sampled with linear
+    interpolation; values map through ``clim``.
     """
 
     def __init__(self, radius: float = 0.999, cmap: str = "viridis", opacity: float = 0.6) -> None:
         Visual.__init__(self, vcode=_GRID_VERTEX, fcode=_GRID_FRAGMENT)
         pos, tex, faces = sphere_mesh(radius)
+        # sphere_mesh's v runs south to north, and texture row 0 is sampled at v = 0: turn v round so
+        # row 0 (the grid's north edge) lands at the north pole.
+        tex[:, 1] = 1.0 - tex[:, 1]
         self.shared_program["a_position"] = gloo.VertexBuffer(pos)
         self.shared_program["a_texcoord"] = gloo.VertexBuffer(tex)
         self._index_buffer = gloo.IndexBuffer(faces)

@@ -135,10 +135,9 @@ class GlobeView:
         return report
 
     def set_engine_grid(self, kind: str, grid: np.ndarray) -> None:
-        """Store a grid in the engine's layout; drape it if it is the overlay the operator chose."""
-        # The engine's grids put the north edge in row 0 (engine/fields.py); the draped shell wants
-        # row 0 at the south (render/fields.py). Flip here, where the two meet.
-        self.grids.set_grid(kind, np.ascontiguousarray(grid[::-1]))
+        """Store a grid (row 0 north, column 0 at lon -180°: engine, wire and render agree); drape it if
+        it is the overlay the operator chose."""
+        self.grids.set_grid(kind, np.ascontiguousarray(grid))
         if self.grid_overlay == kind and self.grids.active != kind:
             self.grids.show(kind)
 

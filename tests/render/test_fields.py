@@ -71,3 +71,31 @@ def test_grids_drape_on_the_globe_and_switch(globe_scene):
         layers.set_grid("rainfall", coverage)
     with pytest.raises(ValueError, match="no 'occlusion' grid"):
         layers.show("occlusion")
+
+
+def test_a_grid_in_the_engine_layout_renders_north_up_and_west_left(globe_scene):
+    """Row 0 is the north edge and column 0 is lon -180° (engine and wire layout): no flip anywhere."""
+    from scythe_desktop.core.layout import lonlat_to_unit
+    from scythe_desktop.render.fields import GridLayers
+
+    layers = GridLayers(globe_scene.root, opacity=1.0)
+    grid = np.zeros((18, 36), np.float32)  # 10° cells
+    # The hot cell covers lat 40..50 N (row 4 from the north) and lon 30..20 W (column 15 from -180°).
+    grid[4, 15] = 1.0
+    layers.set_grid("uncertainty", grid, clim=(0.0, 1.0))
+    layers.show("uncertainty")
+    globe_scene.fly_to(0.0, 0.0)
+    img = globe_scene.render_offscreen().astype(int)
+
+    def brightness(lon: float, lat: float) -> int:
+        x, y = globe_scene.world_to_canvas(layers.shell, lonlat_to_unit([lon], [lat]))[0]
+        return int(img[round(y - 0.5), round(x - 0.5), :3].max())
+
+    hot = brightness(-25.0, 45.0)
+    assert hot > 150  # north-west of the view centre
+    # Its mirror images under the flips this test guards against stay dark.
+    for lon, lat in ((-25.0, -45.0), (25.0, 45.0), (25.0, -45.0)):
+        assert brightness(lon, lat) < hot / 3, (lon, lat)
+    # And on screen it is up and to the left of the centre (canvas y grows downward).
+    x, y = globe_scene.world_to_canvas(layers.shell, lonlat_to_unit([-25.0], [45.0]))[0]
+    assert x < 100 and y < 80
