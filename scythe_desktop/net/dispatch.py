@@ -221,17 +221,20 @@ class ActionDesk:
                 outcome = StoredOutcome(fingerprint, grpc.StatusCode.FAILED_PRECONDITION.value[0], message, b"")
                 self._finish(subject, request_id, parsed, outcome, "passed")
                 raise ActionRefused(grpc.StatusCode.FAILED_PRECONDITION, message)
-            result, tick = self._backend.apply(self._host, parsed.action)
-            reply = pb.ActionReply(
-                request_id=request_id,
-                ok=result.ok,
-                reason=result.reason,
-                observer_id=result.observer_id or 0,
-                cost_per_hour=result.cost_per_hour,
-                tick=tick,
-            )
-            outcome = StoredOutcome(fingerprint, 0, result.reason, reply.SerializeToString())
-            self._finish(subject, request_id, parsed, outcome, "passed")
+            # The world's new state and the outcome commit together: a crash between two separate commits
+            # let a retry act again (found by the restart suite, R1).
+            with self._host.atomic_action():
+                result, tick = self._backend.apply(self._host, parsed.action)
+                reply = pb.ActionReply(
+                    request_id=request_id,
+                    ok=result.ok,
+                    reason=result.reason,
+                    observer_id=result.observer_id or 0,
+                    cost_per_hour=result.cost_per_hour,
+                    tick=tick,
+                )
+                outcome = StoredOutcome(fingerprint, 0, result.reason, reply.SerializeToString())
+                self._finish(subject, request_id, parsed, outcome, "passed", world=self._host.checkpoint_meta())
             return reply
 
     def _recall(self, subject: str, request_id: str) -> StoredOutcome | None:
@@ -264,14 +267,25 @@ class ActionDesk:
         reply.replayed = True
         return reply
 
-    def _finish(self, subject: str, request_id: str, parsed: _Parsed, outcome: StoredOutcome, guard: str) -> None:
-        self._audit_append(subject, request_id, parsed, guard, _code(outcome.code).name, outcome.message)
+    def _finish(
+        self,
+        subject: str,
+        request_id: str,
+        parsed: _Parsed,
+        outcome: StoredOutcome,
+        guard: str,
+        *,
+        world: dict[str, bytes | str | int | float] | None = None,
+    ) -> None:
+        # Outcome (with the world checkpoint) first, then the audit row: a crash between them leaves an
+        # action whose retry is answered as a replay, and the replay is audited.
         if self._store is not None:
-            self._store.remember(subject, request_id, outcome)
+            self._store.remember(subject, request_id, outcome, meta=world)
         else:
             self._memory[(subject, request_id)] = outcome
             while len(self._memory) > IDEMPOTENCY_WINDOW_REQUESTS:
                 self._memory.pop(next(iter(self._memory)))
+        self._audit_append(subject, request_id, parsed, guard, _code(outcome.code).name, outcome.message)
 
     def _audit_append(
         self,

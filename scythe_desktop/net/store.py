@@ -108,10 +108,25 @@ class StateStore:
             ).fetchone()
         return None if row is None else StoredOutcome(row[0], int(row[1]), row[2], bytes(row[3]))
 
-    def remember(self, subject: str, request_id: str, outcome: StoredOutcome, now: float | None = None) -> None:
+    def remember(
+        self,
+        subject: str,
+        request_id: str,
+        outcome: StoredOutcome,
+        now: float | None = None,
+        *,
+        meta: dict[str, bytes | str | int | float] | None = None,
+    ) -> None:
+        """Store an outcome; ``meta`` (the world checkpoint the action produced) commits in the same
+        transaction, so a crash can never keep the action's effect without its outcome, or the reverse."""
         now = time.time() if now is None else now
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
+            if meta:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    [(k, v if isinstance(v, bytes) else str(v)) for k, v in meta.items()],
+                )
             self._db.execute(
                 "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (subject, request_id, outcome.fingerprint, outcome.code, outcome.message, outcome.reply, now),

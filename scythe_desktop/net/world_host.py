@@ -19,7 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Final
 
 import numpy as np
@@ -71,6 +72,7 @@ class WorldHost:
         self._last_node_seq = 0
         self._observers_dirty = True
         self._last_checkpoint = 0.0
+        self._checkpoint_deferred = False
         self.world = self._restore() or World(scenario, seed)
         self._ticks_since_keyframe = 0
         #: Filled in by the deployment backend: (status, last heartbeat, load) of an observer id.
@@ -183,10 +185,25 @@ class WorldHost:
         if self._store is None:
             return
         with self.lock:
-            self._store.put_meta(
-                world=self.world.to_bytes(), scenario=self.scenario.name, seed=self.seed, tick=self.tick
-            )
+            if self._checkpoint_deferred:
+                return  # the action in progress stores the world together with its outcome
+            self._store.put_meta(**self.checkpoint_meta())
             self._last_checkpoint = time.monotonic()
+
+    def checkpoint_meta(self) -> dict[str, bytes | str | int | float]:
+        """What :meth:`checkpoint` stores; call with :attr:`lock` held."""
+        return {"world": self.world.to_bytes(), "scenario": self.scenario.name, "seed": self.seed, "tick": self.tick}
+
+    @contextmanager
+    def atomic_action(self) -> Iterator[None]:
+        """Hold the world (no tick runs) and defer checkpoints while an action is applied and its outcome
+        recorded: the caller commits :meth:`checkpoint_meta` in the same transaction as the outcome."""
+        with self.lock:
+            self._checkpoint_deferred = True
+            try:
+                yield
+            finally:
+                self._checkpoint_deferred = False
 
     # -------------------------------------------------------------------------------------- actions
 
