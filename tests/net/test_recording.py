@@ -121,13 +121,13 @@ def test_recorder_refuses_to_clobber_and_to_write_after_close(tmp_path: Path) ->
 # ------------------------------------------------------------------------------------ crash safety
 
 
-def _read_progress(proc: subprocess.Popen[str], flushes: int) -> int:
+def _read_progress(proc: subprocess.Popen[str], flushes: int, errors: Path) -> int:
     """Wait for ``flushes`` progress lines on the child's stdout; the message count of the last one."""
     assert proc.stdout is not None
     count = 0
     for _ in range(flushes):
         line = proc.stdout.readline()
-        assert line.startswith("flushed messages="), line
+        assert line.startswith("flushed messages="), f"{line!r}; stderr: {errors.read_text()[-2000:]}"
         count = int(line.split()[1].split("=")[1])
     return count
 
@@ -137,9 +137,11 @@ def test_kill_9_during_simulate_keeps_every_flushed_message_and_repair_makes_a_c
     cmd = [sys.executable, "-m", "scythe_desktop.cli", "simulate", "--scenario", "tutorial", "--seed", "5",
            "--duration", "10h", "--out", str(path), "--progress-lines", "--no-progress", "--flush-interval", "0",
            "--keyframe-every", "25"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    errors = tmp_path / "stderr.txt"
+    with open(errors, "w") as stderr:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
-        flushed = _read_progress(proc, 200)
+        flushed = _read_progress(proc, 200, errors)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
