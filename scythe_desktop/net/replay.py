@@ -99,6 +99,7 @@ class ReplaySource:
         self._paused = start_paused
         self._steps = 0
         self._stopped = False
+        self._running = False  # events() is reading the file
         self._seek_to: int | None = self.start_ns
         self._generation = 0
         self._position_ns = self.start_ns
@@ -198,10 +199,15 @@ class ReplaySource:
 
     def events(self, *, hold_at_end: bool = False) -> Iterator[ReplayEvent]:
         """The recording's events, paced by log time and the controls, until :meth:`stop` or the end.
+        Run it once, on one thread; it closes the file when it returns.
 
         With ``hold_at_end`` (what a console wants) the end pauses instead of returning, so a seek or
         :meth:`resume` (which restarts from the start) can go on; with loop on, the end restarts.
         """
+        with self._cond:
+            if self._stopped or self._running:
+                return  # closed, or another thread plays this source: one reader per open file
+            self._running = True
         timeline = Timeline(self._recording)
         it: Iterator[ReplayEvent] = iter(())
         generation = 0
@@ -238,9 +244,13 @@ class ReplaySource:
             self._recording.close()
 
     def close(self) -> None:
-        """Stop, and close the file if :meth:`events` never ran."""
-        self.stop()
-        self._recording.close()
+        """Stop; the file closes now, or when a running :meth:`events` has returned."""
+        with self._cond:
+            self._stopped = True
+            running = self._running
+            self._cond.notify_all()
+        if not running:
+            self._recording.close()
 
     # -------------------------------------------------------------------------------------- internals
 
