@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from vispy import gloo
 from vispy.scene import Node
-from vispy.scene.visuals import Arrow, Line, Markers, Mesh, Text
+from vispy.scene.visuals import Arrow, Line, Markers, Text, create_visual_node
+from vispy.visuals import MeshVisual
 
 from scythe_desktop.core.layout import lonlat_to_unit
 from scythe_desktop.render.geometry import small_circle
@@ -159,6 +161,29 @@ class ObserverOverlay:
         self.labels.visible = self.show_labels
 
 
+class ConeMeshVisual(MeshVisual):
+    """Translucent confidence cones: depth-tested but not depth-writing, so overlapping cones never hide
+    each other or the labels drawn after them.
+
+    GL state outlives a draw call, and the next frame's depth clear obeys the depth mask: a mask left off
+    keeps last frame's depths and the globe fails its depth test (it vanished). So this visual turns depth
+    writes back on after drawing; every other visual keeps the default (on).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_gl_state("translucent", depth_test=True, depth_mask=False, cull_face=False)
+
+    def draw(self) -> None:
+        try:
+            super().draw()
+        finally:
+            gloo.set_depth_mask(True)
+
+
+ConeMesh = create_visual_node(ConeMeshVisual)
+
+
 class ProposalOverlay:
     """Proposals as ghost observers, footprints, confidence cones toward their target, and gain labels.
 
@@ -182,9 +207,8 @@ class ProposalOverlay:
         self.footprints = Line(method="gl", antialias=False, parent=parent)
         self.footprints.order = 31
         self.footprints.set_gl_state("translucent", depth_test=True)
-        self.cones = Mesh(parent=parent)
+        self.cones = ConeMesh(parent=parent)
         self.cones.order = 32  # translucent, after everything opaque
-        self.cones.set_gl_state("translucent", depth_test=True, depth_mask=False, cull_face=False)
         self.labels = Text(color=(*GHOST_RGB, 1.0), font_size=8, anchor_x="left", anchor_y="top", parent=parent)
         self.labels.order = 33
         self._views: tuple[ProposalView, ...] = ()

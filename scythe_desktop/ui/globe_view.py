@@ -82,10 +82,6 @@ class GlobeView:
         self.volume = VolumeField(root)
         self.observer_overlay = ObserverOverlay(root)
         self.proposal_overlay = ProposalOverlay(root)
-        # The cones are drawn with depth_mask=False and nothing restores it, so the next frame's clear would
-        # leave the depth buffer stale and hide the globe. The labels are drawn last (order 33) whenever
-        # the cones are: let them switch the mask back on. (Reported for render/overlays.py.)
-        self.proposal_overlay.labels.update_gl_state(depth_mask=True)
         self.drift_arrows = GradientArrows(root)
         self.show_drift = False
         self.coverage_km: dict[str, float] = {}  # observer type -> coverage radius, from world info

@@ -72,3 +72,28 @@ def test_proposals_draw_ghosts_and_cones_toward_the_target(globe_scene):
     arrows = GradientArrows(globe_scene.root)
     arrows.set_gradient(GradientField(np.array([0.0]), np.array([30.0]), np.array([10.0]), np.array([0.0])))
     assert arrows.visible
+
+
+@pytest.mark.gl
+def test_the_globe_still_renders_in_the_frames_after_proposals_are_drawn(globe_scene):
+    """The cones do not write depth; that must not leak into the next frame's depth clear (the globe vanished)."""
+    from scythe_desktop.render.globe import OCEAN_RGBA, Globe
+    from scythe_desktop.render.overlays import ProposalOverlay
+
+    Globe(globe_scene.root)
+    overlay = ProposalOverlay(globe_scene.root)
+    globe_scene.fly_to(0.0, 0.0)
+    ocean = np.array(OCEAN_RGBA[:3]) * 255
+
+    def ocean_share() -> float:
+        img = globe_scene.render_offscreen()[..., :3].astype(float)
+        return float((np.abs(img - ocean).sum(axis=-1) < 30).mean())
+
+    assert ocean_share() > 0.05  # the globe is drawn at all
+    overlay.set_proposals(
+        [ProposalView("p1", -20.0, 0.0, 300.0, target_lon=20.0, target_lat=0.0, confidence=0.5, gain=0.3)]
+    )
+    first = globe_scene.render_offscreen()
+    assert (np.abs(first[..., :3].astype(float) - ocean).sum(axis=-1) < 30).mean() > 0.05
+    for _ in range(2):  # the next frames look exactly like the first one with proposals
+        np.testing.assert_array_equal(globe_scene.render_offscreen(), first)
