@@ -13,13 +13,16 @@ import pytest
 from scythe_desktop.cli import main
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.core.swarm import NodeSwarm
+from scythe_desktop.engine.actions import Deploy
+from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.net.client import ConnectionState, OrchestratorClient, OrchestratorError
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.net.recording import schemas
 from scythe_desktop.net.recording.reader import Recording
+from scythe_desktop.net.recording.session import RecordingSession
 from scythe_desktop.net.recording.simulate import Simulation, make_policy, record_event
 from scythe_desktop.net.recording.timeline import ReplayEvent, Timeline
-from scythe_desktop.net.recording.writer import Recorder, RecordingWorker
+from scythe_desktop.net.recording.writer import Recorder, RecordingWorker, decision_message
 from scythe_desktop.net.replay import ReplayClient, ReplaySource
 from scythe_desktop.net.server import EmbeddedOrchestrator
 from scythe_desktop.net.wire import WireFrame
@@ -344,3 +347,29 @@ def test_scythe_record_from_a_remote_source_with_a_token_file(embedded: Embedded
         assert rec.metadata["source"] == f"grpc://{embedded.target}"
         assert rec.message_counts[schemas.TOPIC_KEYFRAMES] >= 1
     assert main(["record", "--source", "http://nowhere", "--duration", "1s", "--out", str(tmp_path / "x.mcap")]) == 2
+
+
+def test_a_recording_session_started_any_time_opens_with_a_keyframe_and_keeps_decisions(
+        embedded: EmbeddedOrchestrator, tmp_path: Path) -> None:
+    """The console's Record toggle: its own stream from the latest keyframe, decisions added from another thread."""
+    enough = threading.Event()
+    path = tmp_path / "session.mcap"
+    session = RecordingSession(embedded.client(), path, metadata={"operator": "alice"}, flush_interval_s=0.0,
+                               on_flush=lambda count, _t: count >= 30 and enough.set())
+    session.start()
+    assert enough.wait(timeout=60)
+    proposal = Proposal(Deploy(1.0, 2.0), "lon 1.0, lat 2.0", 0.3, 2.0, 0.9, "gain", "greedy")
+    session.write_proposals([proposal], tick=3, policy="greedy")
+    session.write_decision(decision_message(proposal, who="operator:alice", outcome="confirmed", ok=True))
+    session.stop()
+    assert session.error is None and not session.running
+    with Recording(path) as rec:
+        assert rec.metadata["operator"] == "alice" and rec.message_counts[schemas.TOPIC_WORLD_INFO] == 1
+        events = list(Timeline(rec).play())
+    nodes = [e.frame for e in events if e.is_node_frame]
+    assert nodes[0] is not None and nodes[0].kind == pb.KEYFRAME
+    _apply(NodeSwarm(), (f for f in nodes if f is not None))
+    source = ReplaySource(path, paced=False)
+    assert [(b.who, b.outcome, b.label) for b in source.bookmarks] == [
+        ("operator:alice", "confirmed", "deploy lon 1.0, lat 2.0")]
+    source.close()

@@ -1,9 +1,9 @@
 """``scythe record --source grpc://HOST:PORT|embedded --out FILE --duration 10m``: record a live stream.
 
 Everything the console would receive goes into the file: world info at the start, then every frame
-(keyframes, deltas, edges, grids, fields, observers) stamped with the wall clock (Unix ns) when it
-arrived. The client streams on the main thread and hands frames to a
-:class:`~scythe_desktop.net.recording.writer.RecordingWorker`, so the disk never slows the stream.
+(keyframes, deltas, edges, grids, fields, observers) from the orchestrator's latest keyframe on,
+stamped with the wall clock (Unix ns) when it arrived, through a
+:class:`~scythe_desktop.net.recording.session.RecordingSession` (the disk never slows the stream).
 It stops after ``--duration`` or on Ctrl-C and closes the file cleanly either way. ``embedded``
 starts an orchestrator in this process (``--scenario``, ``--seed``); a remote source needs a refresh
 token (``--token-file``); off loopback it uses TLS, checked against ``--ca`` or the system's CAs.
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
-import time
 from pathlib import Path
 
 from scythe_desktop.net.recording.defaults import FLUSH_INTERVAL_S, KEYFRAME_INTERVAL_S
@@ -40,8 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import grpc
 
-    from scythe_desktop.net.client import OrchestratorClient, OrchestratorError
-    from scythe_desktop.net.recording.writer import Recorder, RecordingWorker
+    from scythe_desktop.net.client import OrchestratorClient
+    from scythe_desktop.net.recording.session import RecordingSession
 
     embedded = None
     if args.source == "embedded":
@@ -74,31 +72,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"flushed messages={count} log_s={log_ns / 1e9:.3f}", flush=True)
 
     try:
-        recorder = Recorder(args.out, metadata={"source": args.source}, keyframe_interval_s=args.keyframe_interval,
-                            flush_interval_s=args.flush_interval, overwrite=args.overwrite,
-                            on_flush=report if args.progress_lines else None)
+        session = RecordingSession(client, args.out, metadata={"source": args.source},
+                                   keyframe_interval_s=args.keyframe_interval, flush_interval_s=args.flush_interval,
+                                   overwrite=args.overwrite, on_flush=report if args.progress_lines else None)
     except (OSError, ValueError) as exc:
         print(f"scythe record: cannot write {args.out}: {exc}", file=sys.stderr)
         client.close()
+        if embedded is not None:
+            embedded.stop()
         return 2
-    worker = RecordingWorker(recorder)
-    timer = threading.Timer(args.duration, client.cancel)
-    status = 0
     try:
-        worker.submit(recorder.write_world_info, client.world_info(), time.time_ns())
-        timer.start()
-        for frame in client.frames():
-            worker.write_frame(frame, time.time_ns())
-    except OrchestratorError as exc:
-        print(f"scythe record: {args.source}: {exc}", file=sys.stderr)
-        status = 1
+        session.start()
+        session.wait(args.duration)
     except KeyboardInterrupt:
         pass
     finally:
-        timer.cancel()
-        client.close()
-        worker.close()
+        session.stop()
         if embedded is not None:
             embedded.stop()
-    print(f"wrote {args.out}: {recorder.message_count} messages", file=sys.stderr)
+    status = 0
+    if session.error is not None:
+        print(f"scythe record: {args.source}: {session.error}", file=sys.stderr)
+        status = 1
+    print(f"wrote {args.out}: {session.recorder.message_count} messages", file=sys.stderr)
     return status
