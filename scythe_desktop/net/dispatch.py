@@ -209,6 +209,10 @@ class ActionDesk:
             stored = self._recall(subject, request_id)
             if stored is not None:
                 return self._replay(subject, request_id, parsed, fingerprint, stored)
+            gone = self._vanished(parsed)
+            if gone is not None:  # removed by another request after this one was parsed, before the lock
+                self._audit_append(subject, request_id, parsed, "not reached", "NOT_FOUND", gone)
+                raise ActionRefused(grpc.StatusCode.NOT_FOUND, gone)
             refusal = self._guard(parsed)
             if refusal is not None:
                 outcome = StoredOutcome(fingerprint, grpc.StatusCode.FAILED_PRECONDITION.value[0], str(refusal), b"")
@@ -236,6 +240,12 @@ class ActionDesk:
                 outcome = StoredOutcome(fingerprint, 0, result.reason, reply.SerializeToString())
                 self._finish(subject, request_id, parsed, outcome, "passed", world=self._host.checkpoint_meta())
             return reply
+
+    def _vanished(self, parsed: _Parsed) -> str | None:
+        oid = getattr(parsed.action, "observer_id", None)
+        if oid is not None and self._host.observer_row(oid) is None:
+            return f"observer_id {oid} not found"
+        return None
 
     def _recall(self, subject: str, request_id: str) -> StoredOutcome | None:
         if self._store is not None:
