@@ -71,13 +71,19 @@ def run(args: argparse.Namespace) -> int:
         return 2
     sim = Simulation(scenario, args.seed, policy, tick_hz=args.tick_hz, keyframe_every=args.keyframe_every,
                      decide_every=args.decide_every)
-    with recorder, tqdm(total=ticks, unit="tick", file=sys.stderr, disable=args.no_progress, mininterval=0.5) as bar:
-        last_tick = 0
-        for event in sim.run(ticks):
-            record_event(recorder, event)
-            if event.tick > last_tick:
-                bar.update(event.tick - last_tick)
-                last_tick = event.tick
+    last_tick = 0
+    try:
+        with recorder, tqdm(total=ticks, unit="tick", file=sys.stderr, disable=args.no_progress,
+                            mininterval=0.5) as bar:
+            for event in sim.run(ticks):
+                record_event(recorder, event)
+                if event.tick > last_tick:
+                    bar.update(event.tick - last_tick)
+                    last_tick = event.tick
+    except KeyboardInterrupt:  # the recorder closed the file cleanly on the way out
+        print(f"interrupted: wrote {args.out} up to tick {last_tick}, {recorder.message_count} messages",
+              file=sys.stderr)
+        return 130
     print(f"wrote {args.out}: {ticks} ticks ({args.duration:g} s of log time), {recorder.message_count} messages",
           file=sys.stderr)
     return 0
