@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from scythe_desktop.net.recording.reader import (
     repair,
 )
 from scythe_desktop.net.recording.simulate import Simulation, record_event
-from scythe_desktop.net.recording.writer import Recorder, RecorderClosed
+from scythe_desktop.net.recording.writer import Recorder, RecorderClosed, RecordingWorker
 from scythe_desktop.net.replay import ReplaySource
 
 NS = 1_000_000_000
@@ -277,3 +278,24 @@ def test_mutated_recordings_give_only_recording_errors(tmp_path: Path, small_rec
     _read_everything(path)
     with contextlib.suppress(RecordingError):
         repair(path, tmp_path / "out.mcap", overwrite=True)
+
+
+def test_a_stalled_stream_still_reaches_the_disk_within_the_flush_interval(tmp_path: Path) -> None:
+    path = tmp_path / "stalled.mcap"
+    flushed = threading.Event()
+    now = [0.0]  # the recorder's wall clock, moved by hand: no flush can be due when the frame is written
+    worker = RecordingWorker(Recorder(path, flush_interval_s=0.05, clock=lambda: now[0],
+                                      on_flush=lambda _n, _t: flushed.set()))
+    first = _frames(1)[0]
+    worker.write_frame(first.frame, first.log_time_ns)  # and then nothing more arrives
+    written = threading.Event()
+    worker.submit(written.set)  # runs on the worker right after the write
+    try:
+        assert written.wait(timeout=30) and not flushed.is_set()
+        now[0] = 1.0
+        assert flushed.wait(timeout=30)  # only the idle worker can have flushed
+        on_disk = list(Recovery(path))  # the recorder is still open, as if it were about to be killed
+        frames = [pb.Frame.FromString(m.data).payload for c, m in on_disk if c.topic in schemas.FRAME_TOPICS]
+        assert frames == [first.frame.payload]
+    finally:
+        worker.close()

@@ -19,7 +19,8 @@ every ``pointcloud_interval_s`` (None: never) the swarm is also written as a ``f
 (our 24-byte rows, unchanged) for Foxglove's 3-D panel, which shows the latest one.
 
 :class:`Recorder` is used from one thread; :class:`RecordingWorker` puts it on its own thread so the
-stream never waits for the disk. This module knows frames and messages, not Qt, gRPC or the engine.
+stream never waits for the disk (and a stalled stream's last messages still reach it within the
+flush interval). This module knows frames, messages and the engine's proposals, not Qt or gRPC.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ class Recorder:
         meta = {"format": str(schemas.RECORDING_FORMAT), **(metadata or {})}
         self._writer.add_metadata(schemas.METADATA_NAME, meta)
         self._keyframe_interval_ns = int(keyframe_interval_s * _NS)
-        self._flush_interval_s = flush_interval_s
+        self.flush_interval_s = flush_interval_s
         self._pointcloud_interval_ns = None if pointcloud_interval_s is None else int(pointcloud_interval_s * _NS)
         self._last_pointcloud_ns: int | None = None
         self._fsync = fsync
@@ -163,6 +164,7 @@ class Recorder:
         self._swarm_valid = False  # False until a keyframe arrives, and after a delta that did not apply
         self._last_anchor_ns: int | None = None
         self._last_log_time = 0
+        self._unflushed = 0
         self.message_count = 0
         self.closed = False
 
@@ -181,29 +183,29 @@ class Recorder:
             self._on_keyframe(frame, log_time_ns)
         elif frame.kind == pb.DELTA:
             self._on_delta(frame, log_time_ns)
-        self._maybe_flush()
+        self.flush_if_due()
 
     def write_world_info(self, info: pb.WorldInfo, log_time_ns: int) -> None:
         self._add(schemas.TOPIC_WORLD_INFO, info.SerializeToString(), log_time_ns, 0)
-        self._maybe_flush()
+        self.flush_if_due()
 
     def write_proposals(self, proposals: Iterable[EngineProposal], tick: int, log_time_ns: int,
                         policy: str = "") -> None:
         msg = schemas.ProposalSet(tick=tick, policy=policy, proposals=[proposal_message(p) for p in proposals])
         self._add(schemas.TOPIC_PROPOSALS, msg.SerializeToString(), log_time_ns, tick)
-        self._maybe_flush()
+        self.flush_if_due()
 
     def write_decision(self, decision: Message, log_time_ns: int) -> None:
         """A ``schemas.Decision``: who decided what and when, and what came of it (a replay bookmark)."""
         self._add(schemas.TOPIC_DECISIONS, decision.SerializeToString(), log_time_ns, 0)
-        self._maybe_flush()
+        self.flush_if_due()
 
     def write_metrics(self, tick: int, values: Mapping[str, float], log_time_ns: int) -> None:
         msg = schemas.Metrics(tick=tick)
         for name, value in values.items():
             msg.values.add(name=name, value=float(value))
         self._add(schemas.TOPIC_METRICS, msg.SerializeToString(), log_time_ns, tick)
-        self._maybe_flush()
+        self.flush_if_due()
 
     def flush(self) -> None:
         """Close the open chunk and hand everything to the OS (and the disk, with ``fsync``)."""
@@ -212,6 +214,7 @@ class Recorder:
         if self._fsync:
             os.fsync(self._file.fileno())
         self._last_flush = self._clock()
+        self._unflushed = 0
         if self._on_flush is not None:
             self._on_flush(self.message_count, self._last_log_time)
 
@@ -261,9 +264,12 @@ class Recorder:
                                  sequence=sequence & 0xFFFFFFFF)
         self._last_log_time = max(self._last_log_time, log_time_ns)
         self.message_count += 1
+        self._unflushed += 1
 
-    def _maybe_flush(self) -> None:
-        if self._clock() - self._last_flush >= self._flush_interval_s:
+    def flush_if_due(self) -> None:
+        """Flush when messages have waited ``flush_interval_s``; the worker also calls this when idle, so a
+        stalled stream does not leave its last messages in memory."""
+        if self._unflushed and self._clock() - self._last_flush >= self.flush_interval_s:
             self.flush()
 
     def _on_keyframe(self, frame: WireFrame, log_time_ns: int) -> None:
@@ -294,7 +300,7 @@ class Recorder:
         ``seq`` (the console's own swarm when Record is switched on). Replay and seeks before the
         stream's next keyframe anchor on it; later seek points come from that keyframe on."""
         self._checkpoint(swarm, seq, tick, log_time_ns)
-        self._maybe_flush()
+        self.flush_if_due()
 
     def _checkpoint(self, swarm: SwarmState, seq: int, tick: int, log_time_ns: int) -> None:
         nodes = swarm.nodes
@@ -327,6 +333,7 @@ class RecordingWorker:
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
+        self._idle_flush_s = max(recorder.flush_interval_s, 0.01)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"recorder {recorder.path.name}", daemon=True)
@@ -361,7 +368,14 @@ class RecordingWorker:
 
     def _run(self) -> None:
         try:
-            while (item := self._queue.get()) is not self._STOP:
+            while True:
+                try:
+                    item = self._queue.get(timeout=self._idle_flush_s)
+                except queue.Empty:
+                    self.recorder.flush_if_due()  # nothing came for a while: put what did on disk
+                    continue
+                if item is self._STOP:
+                    break
                 method, args = item
                 method(*args)
         except BaseException as exc:  # handed to close(); the stream must not die of it
