@@ -12,6 +12,7 @@ import pytest
 
 from scythe_desktop.cli import main
 from scythe_desktop.core import frames as core_frames
+from scythe_desktop.core.layout import DELTA_DTYPE
 from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.engine.actions import Deploy
 from scythe_desktop.engine.proposals import Proposal
@@ -21,7 +22,7 @@ from scythe_desktop.net.recording import schemas
 from scythe_desktop.net.recording.reader import Recording
 from scythe_desktop.net.recording.session import RecordingSession
 from scythe_desktop.net.recording.simulate import Simulation, make_policy, record_event
-from scythe_desktop.net.recording.timeline import ReplayEvent, Timeline
+from scythe_desktop.net.recording.timeline import IdTranslator, ReplayEvent, Timeline
 from scythe_desktop.net.recording.writer import Recorder, RecordingWorker, decision_message
 from scythe_desktop.net.replay import ReplayClient, ReplaySource
 from scythe_desktop.net.server import EmbeddedOrchestrator
@@ -373,3 +374,15 @@ def test_a_recording_session_started_any_time_opens_with_a_keyframe_and_keeps_de
     assert [(b.who, b.outcome, b.label) for b in source.bookmarks] == [
         ("operator:alice", "confirmed", "deploy lon 1.0, lat 2.0")]
     source.close()
+
+
+def test_id_translation_maps_held_ids_to_rows_new_ids_after_them_and_the_rest_to_an_unknown_id() -> None:
+    translator = IdTranslator(np.array([7, 2, 9], dtype=np.int64), next_id=12)  # rows 0, 1, 2
+    deltas = np.zeros(5, dtype=DELTA_DTYPE)
+    deltas["node"] = [9, 2, 12, 13, 5]  # held, held, the next two ADDs, an id the checkpoint did not hold
+    frame = WireFrame(40, pb.DELTA, 39, 8, core_frames.encode_delta(deltas, 40))
+    out = translator.translate(frame)
+    assert (out.seq, out.kind, out.base_seq, out.tick) == (40, pb.DELTA, 39, 8)
+    assert core_frames.decode(out.payload).data["node"].tolist() == [2, 1, 3, 4, 2**32 - 1]
+    empty = IdTranslator(np.zeros(0, dtype=np.int64), next_id=0).translate(frame)
+    assert core_frames.decode(empty.payload).data["node"].tolist() == [9, 2, 12, 13, 5]

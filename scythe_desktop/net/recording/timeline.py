@@ -62,30 +62,39 @@ class ReplayEvent:
 
 
 class IdTranslator:
-    """Maps the stream's node ids onto the id space of a checkpoint loaded as a keyframe (ids = rows)."""
+    """Maps the stream's node ids onto the id space of a checkpoint loaded as a keyframe (ids = rows).
+
+    An id the checkpoint held becomes its row; an id added after it (``>= next_id``) becomes
+    ``id - next_id + N``, as ADD assigns them; anything else maps past every valid id, so applying the
+    delta fails with NodeSwarm's own "unknown node id" error. Memory is O(N), whatever the ids.
+    """
+
+    _UNKNOWN: Final = int(np.iinfo(np.uint32).max)
 
     def __init__(self, ids: np.ndarray, next_id: int) -> None:
         self._n = ids.shape[0]
         self._next_id = next_id
-        self._local = np.full(next_id, -1, dtype=np.int64)
-        self._local[ids] = np.arange(self._n)
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
 
     @classmethod
     def from_checkpoint(cls, cp: Any, path: object) -> IdTranslator:
-        ids = np.frombuffer(cp.ids, dtype="<u4")
+        ids = np.frombuffer(cp.ids, dtype="<u4").astype(np.int64)
         if ids.size and int(ids.max()) >= cp.next_id:
             raise RecordingError(f"{path}: checkpoint seq {cp.seq} has a node id beyond its next_id {cp.next_id}")
-        return cls(ids.astype(np.int64), int(cp.next_id))
+        return cls(ids, int(cp.next_id))
 
     def translate(self, frame: WireFrame) -> WireFrame:
         """The delta frame with node ids in the checkpoint's id space (same seq, base_seq and tick)."""
         deltas = core_frames.decode(frame.payload).data.copy()
         ids = deltas["node"].astype(np.int64)
         local = np.where(ids >= self._next_id, ids - self._next_id + self._n, -1)
-        old = ids < self._next_id
-        local[old] = self._local[ids[old]]
-        # An id the checkpoint did not hold maps past every valid one, so NodeSwarm names it as unknown.
-        local[local < 0] = np.iinfo(np.uint32).max
+        old = np.flatnonzero(ids < self._next_id)
+        if self._n:
+            pos = np.minimum(np.searchsorted(self._sorted, ids[old]), self._n - 1)
+            held = self._sorted[pos] == ids[old]
+            local[old[held]] = self._order[pos[held]]
+        local[(local < 0) | (local > self._UNKNOWN)] = self._UNKNOWN
         deltas["node"] = local.astype(np.uint32)
         payload = core_frames.encode_delta(deltas, frame.seq)
         return WireFrame(frame.seq, frame.kind, frame.base_seq, frame.tick, payload)
