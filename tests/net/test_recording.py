@@ -24,6 +24,7 @@ from scythe_desktop.engine.actions import Deploy
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.net.recording import schemas
+from scythe_desktop.net.recording.durations import parse_duration
 from scythe_desktop.net.recording.reader import (
     Recording,
     RecordingError,
@@ -299,3 +300,11 @@ def test_a_stalled_stream_still_reaches_the_disk_within_the_flush_interval(tmp_p
         assert frames == [first.frame.payload]
     finally:
         worker.close()
+
+
+def test_durations_take_s_m_h_or_plain_seconds_and_refuse_the_rest() -> None:
+    assert [parse_duration(t) for t in ("90s", "30m", "1h", "2.5h", "45", " 2M ")] == [
+        90.0, 1800.0, 3600.0, 9000.0, 45.0, 120.0]
+    for bad in ("", "h", "5x", "-1m", "0", "nan", "inf"):
+        with pytest.raises(ValueError, match="duration"):
+            parse_duration(bad)
