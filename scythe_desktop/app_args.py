@@ -23,8 +23,9 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screenshot", metavar="PNG", help="render headless to this PNG and exit")
     parser.add_argument("--frames", type=int, default=30, help="frames to render before --screenshot")
     parser.add_argument("--seed", type=int, default=0, help="seed of the embedded world")
-    parser.add_argument("--policy", default="auto", help="who proposes actions with the embedded source: 'auto' "
-                        "(shipped PPO policy, else the best baseline), a policy name, or 'none'")
+    parser.add_argument("--policy", default="auto", help="the policy the embedded orchestrator proposes with: 'auto' "
+                        "(shipped PPO policy, else greedy), a policy name, or 'none' (a remote orchestrator "
+                        "proposes with its own scythe serve --policy)")
     parser.add_argument("--token-file", type=Path, help="file holding a refresh token for a remote orchestrator "
                         "(or set $SCYTHE_TOKEN); tokens never go on the command line")
     parser.add_argument("--tls-ca", type=Path, help="CA certificate (PEM) of a remote orchestrator's TLS certificate")

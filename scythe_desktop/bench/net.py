@@ -75,7 +75,7 @@ def _serve_hub(hub: Any, secret: str) -> tuple[grpc.Server, int]:
     from scythe_desktop.net.service import AuthService, ObserverAgentService, OrchestratorService, generic_handlers
 
     authority = auth.TokenAuthority(secret.encode())
-    service = OrchestratorService(None, hub, None, authority)  # type: ignore[arg-type]
+    service = OrchestratorService(None, hub, None, authority, None)  # type: ignore[arg-type]
     workers = hub.max_subscribers + 4
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers),

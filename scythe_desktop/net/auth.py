@@ -50,6 +50,8 @@ METHOD_ROLES: Final[dict[str, str]] = {
     _O + "GetField": VIEWER,
     _O + "ListObservers": VIEWER,
     _O + "GetWorldInfo": VIEWER,
+    _O + "GetClusterTable": VIEWER,
+    _O + "Propose": VIEWER,  # proposing changes nothing; sending one is an operator's action
     _O + "DeployObserver": OPERATOR,
     _O + "RelocateObserver": OPERATOR,
     _O + "IncreaseSamplingRate": OPERATOR,

@@ -32,6 +32,8 @@ import grpc
 import numpy as np
 
 from scythe_desktop.core import frames as core_frames
+from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.net import cluster_table, proposal_wire
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2_grpc as pb_grpc
 from scythe_desktop.net.wire import Reassembler, WireError, WireFrame
@@ -95,6 +97,22 @@ class ClusterGraph:
     tick: int
     nodes: np.ndarray  # (N, 6) float32
     edges: np.ndarray  # EDGE_DTYPE
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterTable:
+    tick: int
+    rows: np.ndarray  # net.cluster_table.CLUSTER_WIRE_DTYPE, read-only
+    spend_per_hour: float
+    tick_hours: float
+    reward_weights: tuple[float, float, float]  # information gain, cost, coverage
+
+
+@dataclass(frozen=True, slots=True)
+class Proposals:
+    tick: int
+    policy: str  # "none": the orchestrator runs without a policy
+    proposals: tuple[Proposal, ...]
 
 
 class _Tokens:
@@ -259,6 +277,20 @@ class OrchestratorClient:
         snap = self._unary(self._stub.GetClusterSnapshot, pb.ClusterRequest(cluster_id=cluster_id), attempts=3)
         nodes_frame, edges_frame = core_frames.iter_frames(snap.graph_binary)
         return ClusterGraph(snap.cluster_id, snap.tick, nodes_frame.data, edges_frame.data)
+
+    def cluster_table(self) -> ClusterTable:
+        """The world's cluster table; a malformed reply raises ``ClusterTableError`` naming the field."""
+        reply = self._unary(self._stub.GetClusterTable, pb.ClusterTableRequest(), attempts=3)
+        rows = cluster_table.decode_rows(reply.rows, reply.row_count, reply.row_size)
+        w = reply.reward_weights
+        return ClusterTable(
+            reply.tick, rows, reply.spend_per_hour, reply.tick_hours, (w.information_gain, w.cost, w.coverage)
+        )
+
+    def propose(self, limit: int = 0) -> Proposals:
+        """The orchestrator policy's current proposals, best first (``limit`` 0: the server's default)."""
+        reply = self._unary(self._stub.Propose, pb.ProposeRequest(limit=limit), attempts=3)
+        return Proposals(reply.tick, reply.policy, tuple(proposal_wire.from_message(m) for m in reply.proposals))
 
     def field(self, kind: int, *, height: int = 0, width: int = 0, size: int = 0) -> np.ndarray:
         """A grid (``pb.COVERAGE``/``OCCLUSION``/``UNCERTAINTY``, height × width) or ``pb.VOLUME`` (size³)."""

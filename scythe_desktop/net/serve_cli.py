@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keyframe-every", type=int, default=50, help="ticks between keyframes")
     parser.add_argument("--max-subscribers", type=int, default=64)
     parser.add_argument(
+        "--policy",
+        default="auto",
+        help="what answers Propose: auto (shipped PPO, else greedy), none, or an engine policy name "
+        "(loaded at the first Propose)",
+    )
+    parser.add_argument(
         "--token-dir",
         type=Path,
         help="write viewer/operator/admin refresh tokens here (default: the --state directory, else ./scythe-tokens)",
@@ -101,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
             keyframe_every=args.keyframe_every,
             max_subscribers=args.max_subscribers,
             observer_connect_args=_observer_connect_args(args),
+            policy=args.policy,
         )
         orch = Orchestrator(config)
         orch.start()

@@ -26,6 +26,7 @@ from grpc_reflection.v1alpha import reflection
 
 from scythe_desktop.engine.scenario import Scenario, load_scenario
 from scythe_desktop.net import auth, wire
+from scythe_desktop.net.advisor import Advisor, PolicySpec, check_policy_name
 from scythe_desktop.net.audit import AuditLog
 from scythe_desktop.net.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
 from scythe_desktop.net.client import OrchestratorClient, local_connection_type
@@ -80,6 +81,8 @@ class ServerConfig:
     observer_connect_args: tuple[str, ...] = field(default=())
     #: Serve on this Unix domain socket (local credentials) instead of host:port; embedded use only.
     unix_socket: Path | None = None
+    #: What answers Propose: a name (auto = shipped PPO, else greedy; none), or in-process a policy or loader.
+    policy: PolicySpec = "auto"
 
 
 def is_loopback(host: str) -> bool:
@@ -102,6 +105,8 @@ class Orchestrator:
             raise ValueError("--client-ca (mTLS) needs --tls-cert and --tls-key")
         if c.tls_cert is None and not is_loopback(c.host):
             raise ValueError(f"refusing to serve {c.host} without TLS: give --tls-cert/--tls-key, or bind 127.0.0.1")
+        if isinstance(c.policy, str):
+            check_policy_name(c.policy)
         if c.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {c.backend!r}")
         self.scenario = c.scenario if isinstance(c.scenario, Scenario) else load_scenario(c.scenario)
@@ -117,6 +122,7 @@ class Orchestrator:
         self.host = WorldHost(
             self.scenario, c.seed, self.hub, store=self.store, tick_hz=c.tick_hz, keyframe_every=c.keyframe_every
         )
+        self.advisor = Advisor(self.host, c.policy)
         self._server: grpc.Server | None = None
         self._health = health.HealthServicer()
         self.backend: Backend = SimulatedBackend()
@@ -172,7 +178,7 @@ class Orchestrator:
         self.host.observer_status = self.backend.status
         self.host.backend_name = self.backend.name
         desk = ActionDesk(self.host, self.backend, self.store, self.audit)
-        service = OrchestratorService(self.host, self.hub, desk, self.authority)
+        service = OrchestratorService(self.host, self.hub, desk, self.authority, self.advisor)
         server.add_generic_rpc_handlers(
             generic_handlers(service, AuthService(self.authority), ObserverAgentService(self.backend, self.authority))
         )

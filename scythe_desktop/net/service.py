@@ -3,8 +3,8 @@
 ``StreamClusterUpdates`` is registered by hand with an identity response serializer: the hub hands
 out ``Frame`` messages already serialized once for every subscriber, so streaming to fifty clients
 costs one protobuf encoding per frame, not fifty. Every other method uses the generated messages.
-The servicers know the world host, the action desk and the token authority; the world itself stays
-behind the host.
+The servicers know the world host, the advisor (cluster table, proposals), the action desk and the
+token authority; the world itself stays behind the host.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import grpc
 from scythe_desktop import __version__
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.net import auth
+from scythe_desktop.net.advisor import Advisor, PolicyUnavailable
 from scythe_desktop.net.dispatch import ActionDesk, ActionRefused
 from scythe_desktop.net.guardrails import Guardrails
 from scythe_desktop.net.hub import FrameHub, HubClosed, HubFull
@@ -34,8 +35,11 @@ SERVICE_NAMES: Final = ("scythe.v1.Orchestrator", "scythe.v1.Auth", "scythe.v1.O
 
 
 class OrchestratorService:
-    def __init__(self, host: WorldHost, hub: FrameHub, desk: ActionDesk, authority: auth.TokenAuthority) -> None:
+    def __init__(
+        self, host: WorldHost, hub: FrameHub, desk: ActionDesk, authority: auth.TokenAuthority, advisor: Advisor
+    ) -> None:
         self._host = host
+        self._advisor = advisor
         self._hub = hub
         self._desk = desk
         self._authority = authority
@@ -115,6 +119,24 @@ class OrchestratorService:
         info.backend = self._desk.backend_name
         info.idempotency_window_s, info.idempotency_window_requests = self._desk.window
         return info
+
+    def GetClusterTable(self, request: pb.ClusterTableRequest, context: grpc.ServicerContext) -> pb.ClusterTable:
+        table = self._advisor.cluster_table()
+        if len(table.rows) > 4 * 1024 * 1024 - 4096:
+            _abort(
+                context,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{table.row_count} clusters are too many for one ClusterTable message",
+            )
+        return table
+
+    def Propose(self, request: pb.ProposeRequest, context: grpc.ServicerContext) -> pb.ProposalList:
+        try:
+            return self._advisor.propose(request.limit)
+        except ValueError as exc:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except PolicyUnavailable as exc:
+            _abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
 
     # -------------------------------------------------------------------------------------- actions
 
@@ -271,6 +293,8 @@ def generic_handlers(
         "GetField": unary(o.GetField, pb.FieldRequest, pb.FieldReply),
         "ListObservers": unary(o.ListObservers, pb.ListObserversRequest, pb.ObserverList),
         "GetWorldInfo": unary(o.GetWorldInfo, pb.WorldInfoRequest, pb.WorldInfo),
+        "GetClusterTable": unary(o.GetClusterTable, pb.ClusterTableRequest, pb.ClusterTable),
+        "Propose": unary(o.Propose, pb.ProposeRequest, pb.ProposalList),
         "DeployObserver": unary(o.DeployObserver, pb.DeployRequest, pb.ActionReply),
         "RelocateObserver": unary(o.RelocateObserver, pb.RelocateRequest, pb.ActionReply),
         "IncreaseSamplingRate": unary(o.IncreaseSamplingRate, pb.IncreaseSamplingRequest, pb.ActionReply),

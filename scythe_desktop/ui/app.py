@@ -32,8 +32,8 @@ def run_console(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from scythe_desktop.net.advisor import check_policy_name
     from scythe_desktop.ui.main_window import MainWindow
-    from scythe_desktop.ui.policies import check_policy_name, load_console_policy
     from scythe_desktop.ui.source import SourceError, open_source, parse_source
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -44,8 +44,8 @@ def run_console(args: argparse.Namespace) -> int:
         token = _read_token(getattr(args, "token_file", None))
         policy_name = getattr(args, "policy", "auto")
         check_policy_name(policy_name)  # refuse an unknown name now, before any window opens
-        policy = (lambda: load_console_policy(policy_name)) if spec.kind == "embedded" else None
-        connection = open_source(spec, scenario=args.scenario, seed=getattr(args, "seed", 0), policy=policy,
+        # The embedded orchestrator loads it lazily, at the console's first Propose (a remote one has its own).
+        connection = open_source(spec, scenario=args.scenario, seed=getattr(args, "seed", 0), policy=policy_name,
                                  token=token, tls_ca=getattr(args, "tls_ca", None))
     except (SourceError, ValueError) as exc:
         print(f"scythe: {exc}", file=sys.stderr)

@@ -1,102 +1,134 @@
-"""What the console learns about the world beyond the frame stream: cluster table, proposals, metrics.
+"""What the console learns about the world beyond the frame stream: cluster table, proposals, metrics, drift.
 
-``scythe.v1`` streams nodes, edges, grids and observers, but no cluster table and no proposals. With the
-embedded source the orchestrator's world lives in this process, so :class:`EmbeddedInsight` reads it
-under the host's lock — copying the cluster table and running the policy's ``propose`` (policies only read
-the world) — and derives the metrics plots' values. It runs in a worker thread and returns an immutable
-:class:`~scythe_desktop.ui.snapshots.WorldSnapshot`. Remote and replay sources have no insight yet (the
-docks say so); actions always go through the gRPC client, never through here. No Qt.
+:class:`ClientInsight` asks any ``scythe.v1`` orchestrator — the embedded one in this process and a remote
+one alike, through the same :class:`~scythe_desktop.net.client.OrchestratorClient` — for its cluster table
+(``GetClusterTable``) and its policy's proposals (``Propose``; the orchestrator runs the policy), and derives
+the metrics plots' values from consecutive tables. Gradient-drift arrows come from the uncertainty grid
+(``GetField``) and the observer list with numpy (:func:`drift_from_grid`): the grid is already in the
+contract (and in recordings), so the arrows need no RPC of their own. It runs in a worker thread and returns
+an immutable :class:`~scythe_desktop.ui.snapshots.WorldSnapshot`. Actions are never sent from here. No Qt,
+and no access to any world object.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Final
 
+import grpc
 import numpy as np
+from numpy.typing import NDArray
 
-from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.proposals import Proposal
-from scythe_desktop.engine.world import World
-from scythe_desktop.net.world_host import WorldHost
+from scythe_desktop.net.client import ClusterTable, OrchestratorClient, OrchestratorError
+from scythe_desktop.net.cluster_table import CLUSTER_WIRE_DTYPE
+from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.render.lod import LodThresholds
 from scythe_desktop.ui.snapshots import WorldSnapshot, cluster_rows
 
-PolicySource = Policy | Callable[[], Policy | None] | None
-
-
 #: Display length (degrees) of a gradient-drift arrow.
-DRIFT_DEG = 4.0
+DRIFT_DEG: Final = 4.0
+#: The uncertainty grid the drift is computed on: 1° cells (the field's bumps are ≥ 2° wide).
+DRIFT_GRID: Final = (180, 360)
 
 
-class EmbeddedInsight:
-    """Snapshots of the embedded orchestrator's world.
+def drift_from_grid(grid: NDArray[np.floating], lon: NDArray[np.floating], lat: NDArray[np.floating]) -> np.ndarray:
+    """(lon, lat, d_lon, d_lat) per point: the direction of steepest ascent of ``grid``, DRIFT_DEG long.
 
-    ``policy`` is a policy, ``None`` (no proposals) or a function that loads one; a loader runs at the first
-    snapshot, in the worker thread, so loading a network (torch) never delays the window. If it fails, the
-    first snapshot raises its error (the worker reports it) and the console goes on without proposals.
+    ``grid`` is (H, W) in the wire layout (row 0 the north edge, column 0 at lon -180°, cells centred); the
+    gradient is taken by central differences (wrapping in longitude) and interpolated bilinearly.
     """
+    g = np.asarray(grid, dtype=np.float64)
+    h, w = g.shape
+    cell_lat, cell_lon = 180.0 / h, 360.0 / w
+    d_lon = (np.roll(g, -1, axis=1) - np.roll(g, 1, axis=1)) / (2 * cell_lon)
+    d_lat = -np.gradient(g, cell_lat, axis=0)  # rows run southward
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    r = np.clip((90.0 - lat) / cell_lat - 0.5, 0.0, h - 1.0)
+    c = ((lon + 180.0) / cell_lon - 0.5) % w
+    r0 = np.minimum(np.floor(r).astype(np.int64), h - 2) if h > 1 else np.zeros(len(r), np.int64)
+    c0 = np.floor(c).astype(np.int64) % w
+    fr, fc = r - r0, c - np.floor(c)
+    r1, c1 = np.minimum(r0 + 1, h - 1), (c0 + 1) % w
 
-    def __init__(self, host: WorldHost, policy: PolicySource, *, limit: int = 5,
+    def at(field: np.ndarray) -> np.ndarray:
+        top = field[r0, c0] * (1 - fc) + field[r0, c1] * fc
+        bottom = field[r1, c0] * (1 - fc) + field[r1, c1] * fc
+        return np.asarray(top * (1 - fr) + bottom * fr)
+
+    gx, gy = at(d_lon), at(d_lat)
+    norm = np.hypot(gx, gy)
+    scale = np.divide(DRIFT_DEG, norm, out=np.zeros_like(norm), where=norm > 0)
+    return np.stack([lon, lat, gx * scale, gy * scale], axis=1) if len(lon) else np.zeros((0, 4))
+
+
+def _empty(generation: int, problem: str) -> WorldSnapshot:
+    return WorldSnapshot(generation, 0, cluster_rows(np.zeros(0, CLUSTER_WIRE_DTYPE)), (), {}, problem)
+
+
+class ClientInsight:
+    """Snapshots of an orchestrator through its client (one per insight, made in the worker thread)."""
+
+    def __init__(self, make_client: Callable[[], OrchestratorClient], *, limit: int = 5,
                  thresholds: LodThresholds | None = None) -> None:
-        self.host = host
-        self._policy_source = policy
-        self.policy: Policy | None = policy if isinstance(policy, Policy) else None
+        self._make_client = make_client
+        self._client: OrchestratorClient | None = None
         self.limit = limit
         self.thresholds = thresholds
-        self._policy_ready = False
         self._last: tuple[int, float] | None = None  # (tick, total entropy) of the previous snapshot
+        self._unsupported = False  # the orchestrator answered UNIMPLEMENTED: stop asking
+
+    def cancel(self) -> None:
+        """End a call in flight (from any thread), e.g. when the window closes."""
+        if self._client is not None:
+            self._client.cancel()
 
     def snapshot(self, generation: int) -> WorldSnapshot:
-        source = self._policy_source
-        if source is not None and not isinstance(source, Policy):
-            self._policy_source = None  # load once, whatever happens
-            self.policy = source()
-        with self.host.lock:
-            world = self.host.world
-            tick = int(world.tick)
-            table = world.clusters
-            spend = float(world.budget_used_per_hour)
-            drift = self._drift(world)
-            proposals: tuple[Proposal, ...] = ()
-            problem = ""
-            if self.policy is not None:
-                if not self._policy_ready:  # an episode starts on this world (stateful policies seed here)
-                    self.policy.reset(world, seed=self.host.seed)
-                    self._policy_ready = True
-                try:
-                    proposals = tuple(self.policy.propose(world, limit=self.limit))
-                except Exception as exc:  # a policy that fails must not take the cluster table down with it
-                    problem = f"policy {self.policy.name} could not propose: {type(exc).__name__}: {exc}"
-        rows = cluster_rows(table, self.thresholds)
-        return WorldSnapshot(generation, tick, rows, proposals, self._metrics(table, tick, spend), problem, drift)
+        if self._client is None:
+            self._client = self._make_client()
+        client = self._client
+        if self._unsupported:
+            return _empty(generation, "")
+        try:
+            table = client.cluster_table()
+        except OrchestratorError as exc:
+            if exc.code is not grpc.StatusCode.UNIMPLEMENTED:
+                raise
+            self._unsupported = True  # said once; later snapshots are empty without a call
+            return _empty(generation, "this orchestrator offers no GetClusterTable (an older scythe.v1): "
+                                      "no cluster table, metrics or proposals")
+        proposals: tuple[Proposal, ...] = ()
+        problem = ""
+        try:
+            proposals = client.propose(self.limit).proposals
+        except OrchestratorError as exc:  # the orchestrator's policy failed: keep the table, say why
+            if exc.code is not grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+            problem = exc.details
+        observers = client.list_observers().observers
+        drift = np.zeros((0, 4))
+        if observers:
+            grid = client.field(pb.UNCERTAINTY, height=DRIFT_GRID[0], width=DRIFT_GRID[1])
+            drift = drift_from_grid(grid, np.array([o.lon for o in observers]), np.array([o.lat for o in observers]))
+        rows = cluster_rows(table.rows, self.thresholds)
+        return WorldSnapshot(generation, table.tick, rows, proposals, self._metrics(table), problem, drift)
 
-    @staticmethod
-    def _drift(world: World) -> np.ndarray:
-        """(lon, lat, d_lon, d_lat) per observer: the uncertainty gradient's direction, DRIFT_DEG long."""
-        observers = world.observers
-        out = np.zeros((len(observers), 4))
-        for i, (lon, lat) in enumerate(zip(observers["lon"], observers["lat"], strict=True)):
-            g = np.array(world.uncertainty_gradient(float(lon), float(lat)))
-            norm = float(np.hypot(*g))
-            out[i] = (lon, lat, *(DRIFT_DEG * g / norm if norm > 0 else (0.0, 0.0)))
-        return out
-
-    def _metrics(self, table: np.ndarray, tick: int, spend: float) -> dict[str, float]:
-        scenario = self.host.scenario
-        entropy = float(table["entropy"].sum())
-        coverage = float(1.0 - table["coverage_deficit"].mean()) if len(table) else math.nan
+    def _metrics(self, table: ClusterTable) -> dict[str, float]:
+        rows, tick, spend = table.rows, table.tick, table.spend_per_hour
+        entropy = float(rows["entropy"].sum())
+        coverage = float(1.0 - rows["coverage_deficit"].mean()) if len(rows) else math.nan
         metrics = {"total entropy": entropy, "coverage": coverage, "cost/hour": spend}
         if self._last is not None and tick > self._last[0]:
-            ticks = tick - self._last[0]
-            drop_per_tick = (self._last[1] - entropy) / ticks
-            cost_tick = spend * scenario.tick_hours
-            w = scenario.reward
+            drop_per_tick = (self._last[1] - entropy) / (tick - self._last[0])
+            cost_tick = spend * table.tick_hours
+            w_gain, w_cost, w_coverage = table.reward_weights
             # The world's per-tick reward, from the same weights, averaged over the ticks between snapshots.
-            metrics["reward"] = w.information_gain * drop_per_tick - w.cost * cost_tick + w.coverage * coverage
+            metrics["reward"] = w_gain * drop_per_tick - w_cost * cost_tick + w_coverage * coverage
             metrics["info gain per $"] = drop_per_tick / cost_tick if cost_tick > 0 else math.nan
         self._last = (tick, entropy)
         return metrics
 
 
-__all__ = ["EmbeddedInsight", "PolicySource"]
+__all__ = ["DRIFT_DEG", "DRIFT_GRID", "ClientInsight", "drift_from_grid"]

@@ -3,7 +3,8 @@
 The window wires a :class:`~scythe_desktop.ui.source.Connection` to the widgets: a
 :class:`~scythe_desktop.ui.workers.StreamWorker` feeds frames through a mailbox into the
 :class:`~scythe_desktop.ui.globe_view.GlobeView`; a :class:`~scythe_desktop.ui.workers.PeriodicWorker` takes
-world snapshots (cluster table, proposals, metrics) when the source offers them; a
+world snapshots (cluster table, proposals, metrics) from any orchestrator through a
+:class:`~scythe_desktop.ui.insight.ClientInsight`; a
 :class:`~scythe_desktop.ui.workers.CallWorker` sends actions and world-info requests. Every result reaches
 the GUI thread by a queued signal; only this thread touches widgets and GL. Window geometry, dock layout and
 preferences (Automate limits, grid overlay) persist in the ``QSettings`` it is given. Closing the window
@@ -32,6 +33,7 @@ from scythe_desktop.ui.decisions_dock import DecisionsDock
 from scythe_desktop.ui.fields_feed import FieldFeed, FieldSnapshot
 from scythe_desktop.ui.globe_view import GlobeView
 from scythe_desktop.ui.info_docks import ConnectionDock, MetricsDock
+from scythe_desktop.ui.insight import ClientInsight
 from scythe_desktop.ui.mailbox import OBSERVERS_KIND, FrameMailbox
 from scythe_desktop.ui.observers_dock import ObserversDock
 from scythe_desktop.ui.snapshots import WorldSnapshot, observer_rows
@@ -118,14 +120,16 @@ class MainWindow(QMainWindow):
         self.calls.done.connect(self._on_call_done)
         self._action_client = connection.client()
         self.insight: PeriodicWorker[WorldSnapshot] | None = None
-        if connection.insight is not None:
-            self.insight = PeriodicWorker("insight", connection.insight.snapshot, INSIGHT_INTERVAL_S)
+        self._insight_source: ClientInsight | None = None
+        if connection.spec.kind in ("embedded", "grpc"):  # every orchestrator, through its client
+            self._insight_source = ClientInsight(connection.client)
+            self.insight = PeriodicWorker("insight", self._insight_source.snapshot, INSIGHT_INTERVAL_S)
             self.insight.ready.connect(self._on_snapshot)
             self.insight.problem.connect(self.notify)
         else:
             self.decisions_dock.automate_status.setText(
-                "This source publishes no cluster table or proposals (scythe.v1 streams nodes, grids and "
-                "observers only); proposals and the clusters table need the embedded source.")
+                "This source carries no cluster table or proposals (those come from an orchestrator's "
+                "GetClusterTable and Propose); the globe, grids and observers are shown.")
 
         self.fields_feed = FieldFeed(connection.client)
         self.fields: PeriodicWorker[FieldSnapshot] = PeriodicWorker("fields", self.fields_feed.fetch, FIELDS_INTERVAL_S)
@@ -221,6 +225,8 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self._fps_timer.stop()
         self.stream.stop()
+        if self._insight_source is not None:
+            self._insight_source.cancel()  # ends a call in flight, so the worker stops at once
         if self.insight is not None:
             self.insight.stop()
         self.fields_feed.cancel()

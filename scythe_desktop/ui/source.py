@@ -2,10 +2,10 @@
 
 :func:`parse_source` turns the ``--source`` text into a :class:`SourceSpec` (a bad one raises
 :class:`SourceError` naming the value). :func:`open_source` makes a :class:`Connection`: a factory of
-:class:`~scythe_desktop.net.client.OrchestratorClient` s (one for the stream thread, one for actions), the
-connection dock's description and, for the embedded source, an
-:class:`~scythe_desktop.ui.insight.EmbeddedInsight`. Embedded and remote use the same client code; the
-embedded orchestrator is served on loopback with local credentials. Replay is a seam: it arrives with
+:class:`~scythe_desktop.net.client.OrchestratorClient` s (one per thread: stream, actions, insight, fields)
+and the connection dock's description. Embedded and remote use the same client code; the embedded
+orchestrator is served on loopback with local credentials and runs the console's ``--policy`` for its
+``Propose`` RPC. Replay is a seam: it arrives with
 the recording feature and is refused with a clear message until then. No Qt.
 """
 
@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import grpc
 
+from scythe_desktop.net.advisor import PolicySpec
 from scythe_desktop.net.client import ConnectionState, OrchestratorClient
 from scythe_desktop.net.server import EmbeddedOrchestrator, is_loopback, start_embedded
-from scythe_desktop.ui.insight import EmbeddedInsight, PolicySource
 
 #: Environment variable holding a refresh token for a remote orchestrator (kept off the command line,
 #: where other users could read it in the process list).
@@ -66,7 +66,6 @@ class Connection:
     spec: SourceSpec
     make_client: Callable[..., OrchestratorClient]
     description: dict[str, str]
-    insight: EmbeddedInsight | None = None
     embedded: EmbeddedOrchestrator | None = None
     _clients: list[OrchestratorClient] = field(default_factory=list)
 
@@ -89,7 +88,7 @@ def open_source(
     *,
     scenario: str = "regional",
     seed: int = 0,
-    policy: PolicySource = None,
+    policy: PolicySpec = "auto",
     token: str | None = None,
     tls_ca: Path | None = None,
     embedded_options: dict[str, Any] | None = None,
@@ -104,10 +103,10 @@ def open_source(
     raise SourceError(f"unknown source kind {spec.kind!r}")
 
 
-def _open_embedded(spec: SourceSpec, scenario: str, seed: int, policy: PolicySource,
+def _open_embedded(spec: SourceSpec, scenario: str, seed: int, policy: PolicySpec,
                    options: dict[str, Any]) -> Connection:
     try:
-        embedded = start_embedded(scenario, seed, **options)
+        embedded = start_embedded(scenario, seed, policy=policy, **options)
     except (OSError, ValueError) as exc:
         raise SourceError(f"cannot start the embedded orchestrator on scenario {scenario!r}: {exc}") from exc
 
@@ -120,8 +119,7 @@ def _open_embedded(spec: SourceSpec, scenario: str, seed: int, policy: PolicySou
         "transport": "loopback, local credentials",
         "token": "local operator token (admin), refreshed automatically",
     }
-    insight = EmbeddedInsight(embedded.orchestrator.host, policy)
-    return Connection(spec, make, description, insight=insight, embedded=embedded)
+    return Connection(spec, make, description, embedded=embedded)
 
 
 def _open_remote(spec: SourceSpec, token: str | None, tls_ca: Path | None) -> Connection:

@@ -21,6 +21,8 @@ REQUESTS = {
     "/scythe.v1.Orchestrator/GetField": pb.FieldRequest(kind=pb.COVERAGE, height=4, width=8),
     "/scythe.v1.Orchestrator/ListObservers": pb.ListObserversRequest(),
     "/scythe.v1.Orchestrator/GetWorldInfo": pb.WorldInfoRequest(),
+    "/scythe.v1.Orchestrator/GetClusterTable": pb.ClusterTableRequest(),
+    "/scythe.v1.Orchestrator/Propose": pb.ProposeRequest(limit=2),
     "/scythe.v1.Orchestrator/DeployObserver": pb.DeployRequest(request_id="r", lon=-70, lat=40),
     "/scythe.v1.Orchestrator/RelocateObserver": pb.RelocateRequest(request_id="r", observer_id=99),
     "/scythe.v1.Orchestrator/IncreaseSamplingRate": pb.IncreaseSamplingRequest(request_id="r", observer_id=99),
@@ -43,7 +45,7 @@ WRONG_ROLE = {
 
 @pytest.fixture(scope="module")
 def channel() -> Iterator[grpc.Channel]:
-    handle = start_embedded("tutorial", 1, tick_hz=10.0, auth_secret=SECRET)
+    handle = start_embedded("tutorial", 1, tick_hz=10.0, auth_secret=SECRET, policy="greedy")
     with grpc.secure_channel(handle.target, handle.credentials) as ch:
         yield ch
     handle.stop()

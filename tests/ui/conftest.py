@@ -17,6 +17,7 @@ import pytest
 from scythe_desktop.engine.actions import Deploy
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.net.advisor import PolicySpec
 
 #: Small, fast world for window tests.
 SCENARIO = "tutorial"
@@ -72,7 +73,7 @@ def make_window(qtbot: Any, settings_path: Path) -> Iterator[Callable[..., Any]]
 
     windows: list[Any] = []
 
-    def make(source: str = "embedded", *, policy: Policy | None = None, start: bool = True,
+    def make(source: str = "embedded", *, policy: PolicySpec = None, start: bool = True,
              embedded_options: dict[str, Any] | None = None, token: str | None = None, scenario: str = SCENARIO,
              canvas_size: tuple[int, int] = (480, 360)) -> Any:
         spec: SourceSpec = parse_source(source)

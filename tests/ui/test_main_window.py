@@ -187,9 +187,7 @@ def test_closing_the_window_stops_every_worker(make_window: Any, qtbot: Any) -> 
 
 
 def test_the_engine_policy_proposals_appear_in_the_dock_and_as_ghosts(make_window: Any, qtbot: Any) -> None:
-    from scythe_desktop.ui.policies import load_console_policy
-
-    window = make_window(policy=load_console_policy("greedy"))
+    window = make_window(policy="greedy")
     qtbot.waitUntil(lambda: len(window.decisions_dock.proposals) > 0, timeout=30_000)
     proposals = window.decisions_dock.proposals
     table = window.decisions_dock.table
@@ -281,3 +279,29 @@ def test_gradient_drift_arrows_toggle_with_g(make_window: Any, qtbot: Any) -> No
     assert window.globe.drift_arrows.visible
     window.drift_action.trigger()
     assert not window.globe.drift_arrows.visible
+
+
+def test_a_remote_grpc_source_shows_clusters_metrics_and_proposals(make_window: Any, qtbot: Any) -> None:
+    """The same client-based insight serves a grpc:// source: the remote orchestrator runs the policy."""
+    from scythe_desktop.net import auth
+    from scythe_desktop.net.server import start_embedded
+
+    remote = start_embedded("tutorial", 5, tick_hz=10.0, policy=NearestClusterDeploys())
+    window = None
+    try:
+        token = remote.orchestrator.issue_refresh_token("remote-viewer", auth.VIEWER)
+        port = remote.target.rsplit(":", 1)[1]
+        window = make_window(f"grpc://127.0.0.1:{port}", token=token)
+        qtbot.waitUntil(lambda: len(window.decisions_dock.proposals) > 0, timeout=30_000)
+        with remote.orchestrator.host.lock:
+            ids = set(remote.orchestrator.host.world.clusters["id"].tolist())
+        rows = window.clusters_dock.model.records
+        assert rows is not None and set(rows["id"].tolist()) == ids
+        assert all(p.policy == "test-nearest-cluster" for p in window.decisions_dock.proposals)
+        assert len(window.globe.proposal_overlay.proposals) == len(window.decisions_dock.proposals)
+        assert window.metrics_dock.plot.samples > 0
+        assert np.isfinite(window.metrics_dock.plot.latest("total entropy"))
+    finally:
+        if window is not None:
+            window.shutdown()  # before the server goes, so the window's workers end on a live server
+        remote.stop()

@@ -24,6 +24,15 @@ class FieldKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OCCLUSION: _ClassVar[FieldKind]
     UNCERTAINTY: _ClassVar[FieldKind]
     VOLUME: _ClassVar[FieldKind]
+
+class ActionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACTION_KIND_UNSPECIFIED: _ClassVar[ActionKind]
+    ACTION_DEPLOY: _ClassVar[ActionKind]
+    ACTION_RELOCATE: _ClassVar[ActionKind]
+    ACTION_INCREASE_SAMPLING: _ClassVar[ActionKind]
+    ACTION_FOCUS: _ClassVar[ActionKind]
+    ACTION_DECOMMISSION: _ClassVar[ActionKind]
 FRAME_KIND_UNSPECIFIED: FrameKind
 KEYFRAME: FrameKind
 DELTA: FrameKind
@@ -36,6 +45,12 @@ COVERAGE: FieldKind
 OCCLUSION: FieldKind
 UNCERTAINTY: FieldKind
 VOLUME: FieldKind
+ACTION_KIND_UNSPECIFIED: ActionKind
+ACTION_DEPLOY: ActionKind
+ACTION_RELOCATE: ActionKind
+ACTION_INCREASE_SAMPLING: ActionKind
+ACTION_FOCUS: ActionKind
+ACTION_DECOMMISSION: ActionKind
 
 class StreamRequest(_message.Message):
     __slots__ = ("resume_from_seq", "kinds")
@@ -232,6 +247,82 @@ class WorldInfo(_message.Message):
     idempotency_window_s: float
     idempotency_window_requests: int
     def __init__(self, scenario: _Optional[str] = ..., seed: _Optional[int] = ..., tick: _Optional[int] = ..., tick_rate_hz: _Optional[float] = ..., latest_seq: _Optional[int] = ..., node_count: _Optional[int] = ..., cluster_count: _Optional[int] = ..., regions: _Optional[_Iterable[_Union[Region, _Mapping]]] = ..., latency_zones: _Optional[_Iterable[_Union[LatencyZone, _Mapping]]] = ..., guardrails: _Optional[_Union[Guardrails, _Mapping]] = ..., spend_per_hour: _Optional[float] = ..., observer_types: _Optional[_Iterable[_Union[ObserverType, _Mapping]]] = ..., server_version: _Optional[str] = ..., backend: _Optional[str] = ..., idempotency_window_s: _Optional[float] = ..., idempotency_window_requests: _Optional[int] = ...) -> None: ...
+
+class ClusterTableRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ClusterTable(_message.Message):
+    __slots__ = ("tick", "row_count", "row_size", "rows", "spend_per_hour", "tick_hours", "reward_weights")
+    TICK_FIELD_NUMBER: _ClassVar[int]
+    ROW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ROW_SIZE_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    SPEND_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
+    TICK_HOURS_FIELD_NUMBER: _ClassVar[int]
+    REWARD_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    tick: int
+    row_count: int
+    row_size: int
+    rows: bytes
+    spend_per_hour: float
+    tick_hours: float
+    reward_weights: RewardWeights
+    def __init__(self, tick: _Optional[int] = ..., row_count: _Optional[int] = ..., row_size: _Optional[int] = ..., rows: _Optional[bytes] = ..., spend_per_hour: _Optional[float] = ..., tick_hours: _Optional[float] = ..., reward_weights: _Optional[_Union[RewardWeights, _Mapping]] = ...) -> None: ...
+
+class RewardWeights(_message.Message):
+    __slots__ = ("information_gain", "cost", "coverage")
+    INFORMATION_GAIN_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    COVERAGE_FIELD_NUMBER: _ClassVar[int]
+    information_gain: float
+    cost: float
+    coverage: float
+    def __init__(self, information_gain: _Optional[float] = ..., cost: _Optional[float] = ..., coverage: _Optional[float] = ...) -> None: ...
+
+class ProposeRequest(_message.Message):
+    __slots__ = ("limit",)
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    def __init__(self, limit: _Optional[int] = ...) -> None: ...
+
+class Proposal(_message.Message):
+    __slots__ = ("action", "lon", "lat", "observer_type", "observer_id", "cluster_id", "target", "predicted_information_gain", "cost_per_hour", "confidence", "explanation", "policy")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    LON_FIELD_NUMBER: _ClassVar[int]
+    LAT_FIELD_NUMBER: _ClassVar[int]
+    OBSERVER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVER_ID_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_ID_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    PREDICTED_INFORMATION_GAIN_FIELD_NUMBER: _ClassVar[int]
+    COST_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    action: ActionKind
+    lon: float
+    lat: float
+    observer_type: str
+    observer_id: int
+    cluster_id: int
+    target: str
+    predicted_information_gain: float
+    cost_per_hour: float
+    confidence: float
+    explanation: str
+    policy: str
+    def __init__(self, action: _Optional[_Union[ActionKind, str]] = ..., lon: _Optional[float] = ..., lat: _Optional[float] = ..., observer_type: _Optional[str] = ..., observer_id: _Optional[int] = ..., cluster_id: _Optional[int] = ..., target: _Optional[str] = ..., predicted_information_gain: _Optional[float] = ..., cost_per_hour: _Optional[float] = ..., confidence: _Optional[float] = ..., explanation: _Optional[str] = ..., policy: _Optional[str] = ...) -> None: ...
+
+class ProposalList(_message.Message):
+    __slots__ = ("tick", "policy", "proposals")
+    TICK_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    PROPOSALS_FIELD_NUMBER: _ClassVar[int]
+    tick: int
+    policy: str
+    proposals: _containers.RepeatedCompositeFieldContainer[Proposal]
+    def __init__(self, tick: _Optional[int] = ..., policy: _Optional[str] = ..., proposals: _Optional[_Iterable[_Union[Proposal, _Mapping]]] = ...) -> None: ...
 
 class DeployRequest(_message.Message):
     __slots__ = ("request_id", "lon", "lat", "observer_type")

@@ -59,6 +59,16 @@ class OrchestratorStub:
                 request_serializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.WorldInfoRequest.SerializeToString,
                 response_deserializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.WorldInfo.FromString,
                 _registered_method=True)
+        self.GetClusterTable = channel.unary_unary(
+                '/scythe.v1.Orchestrator/GetClusterTable',
+                request_serializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ClusterTableRequest.SerializeToString,
+                response_deserializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ClusterTable.FromString,
+                _registered_method=True)
+        self.Propose = channel.unary_unary(
+                '/scythe.v1.Orchestrator/Propose',
+                request_serializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ProposeRequest.SerializeToString,
+                response_deserializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ProposalList.FromString,
+                _registered_method=True)
         self.DeployObserver = channel.unary_unary(
                 '/scythe.v1.Orchestrator/DeployObserver',
                 request_serializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.DeployRequest.SerializeToString,
@@ -120,6 +130,20 @@ class OrchestratorServicer:
 
     def GetWorldInfo(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClusterTable(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Propose(self, request, context):
+        """The configured policy's proposals (scythe serve --policy). FAILED_PRECONDITION when the policy
+        cannot be loaded or fails on this world, with the reason.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -188,6 +212,16 @@ def add_OrchestratorServicer_to_server(servicer, server):
                     servicer.GetWorldInfo,
                     request_deserializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.WorldInfoRequest.FromString,
                     response_serializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.WorldInfo.SerializeToString,
+            ),
+            'GetClusterTable': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClusterTable,
+                    request_deserializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ClusterTableRequest.FromString,
+                    response_serializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ClusterTable.SerializeToString,
+            ),
+            'Propose': grpc.unary_unary_rpc_method_handler(
+                    servicer.Propose,
+                    request_deserializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ProposeRequest.FromString,
+                    response_serializer=scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ProposalList.SerializeToString,
             ),
             'DeployObserver': grpc.unary_unary_rpc_method_handler(
                     servicer.DeployObserver,
@@ -355,6 +389,60 @@ class Orchestrator:
             '/scythe.v1.Orchestrator/GetWorldInfo',
             scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.WorldInfoRequest.SerializeToString,
             scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.WorldInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClusterTable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scythe.v1.Orchestrator/GetClusterTable',
+            scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ClusterTableRequest.SerializeToString,
+            scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ClusterTable.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Propose(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scythe.v1.Orchestrator/Propose',
+            scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ProposeRequest.SerializeToString,
+            scythe__desktop_dot_net_dot_proto_dot_scythe_dot_v1_dot_orchestrator__pb2.ProposalList.FromString,
             options,
             channel_credentials,
             insecure,
