@@ -4,7 +4,8 @@ Loads either a full training checkpoint (``.zip`` from ``scythe train``) or a po
 what ships in ``resources/policies/`` — a few MB, no optimizer state). Each decision encodes the world with the
 same :class:`~scythe_desktop.engine.rl.spaces.ObservationEncoder` and joint mask as the env, so the network
 can only pick valid actions; proposals are the masked actions ranked by the network's probability, which is
-their confidence. ``decide`` takes the most probable action (deterministic) and waits when that is the no-op.
+their confidence. ``decide`` takes the most probable action (deterministic) and waits when that is the no-op
+or a relocation onto the observer's own position (which the world would apply as nothing).
 Known weakness: it only knows the scenarios it was trained on; out of distribution it is still safe (the
 mask) but not necessarily good.
 """
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from scythe_desktop.engine.actions import Action
+from scythe_desktop.engine.actions import Action, Relocate
+from scythe_desktop.engine.geo import great_circle_km
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.proposals import Proposal, make_proposal
 from scythe_desktop.engine.rl.spaces import (
@@ -110,8 +112,8 @@ class PPOPolicy(Policy):
             if len(out) >= limit or probs[idx] <= 0.0:
                 break
             action = self._codec.decode(int(idx), view, slots)
-            if action is None:
-                continue  # the no-op is not something to show an operator
+            if action is None or _stays_put(action, view):
+                continue  # waiting is not something to show an operator
             gain = world.expected_information_gain(action)
             out.append(make_proposal(world, action, gain, float(probs[idx]), self.name, view.clusters))
         return out
@@ -123,7 +125,18 @@ class PPOPolicy(Policy):
         actions: list[Action] = []
         for idx in np.argsort(-probs, kind="stable")[:max_actions]:
             action = self._codec.decode(int(idx), view, slots) if probs[idx] > 0 else None
-            if action is None:
-                break
+            if action is None or _stays_put(action, view):
+                break  # the network chose to wait (explicitly, or by moving an observer onto itself)
             actions.append(action)
         return actions
+
+
+def _stays_put(action: Action, view: WorldView) -> bool:
+    """A relocation onto the observer's own position: the world would change nothing, so it is a wait."""
+    if not isinstance(action, Relocate):
+        return False
+    row = np.flatnonzero(view.observers["id"] == action.observer_id)
+    if row.size == 0:
+        return False
+    o = view.observers[row[0]]
+    return bool(great_circle_km(action.lon, action.lat, o["lon"], o["lat"]) < 1.0)
