@@ -15,7 +15,7 @@ import numpy as np
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.render.lod import LodThresholds, lod_tiers
 
-#: One row of the clusters dock (the engine's cluster table, trimmed, plus the LOD tier it is drawn at).
+#: One row of the clusters dock (the orchestrator's cluster table, trimmed, plus the LOD tier it is drawn at).
 CLUSTER_ROW_DTYPE: Final = np.dtype(
     [
         ("id", "<i8"),
@@ -48,7 +48,8 @@ OBSERVER_DTYPE: Final = np.dtype(
 
 
 def cluster_rows(table: np.ndarray, thresholds: LodThresholds | None = None) -> np.ndarray:
-    """A :data:`CLUSTER_ROW_DTYPE` copy of an engine cluster table, with each cluster's LOD tier."""
+    """A :data:`CLUSTER_ROW_DTYPE` copy of a cluster table (``GetClusterTable`` rows, or any array with those
+    columns), with each cluster's LOD tier."""
     rows = np.zeros(len(table), dtype=CLUSTER_ROW_DTYPE)
     for name in CLUSTER_ROW_DTYPE.names or ():
         if name != "lod":
