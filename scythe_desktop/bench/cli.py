@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "replay": "scythe_desktop.bench.replay",
     "rl": "scythe_desktop.bench.rl",
     "startup": "scythe_desktop.bench.startup",
+    "reliability": "scythe_desktop.bench.reliability",
 }
 
 

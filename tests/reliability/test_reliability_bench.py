@@ -1,0 +1,27 @@
+"""``scythe bench reliability``: sections can be chosen, targets are attached, unknown names refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from scythe_desktop.bench import cli, reliability
+
+
+def test_registered() -> None:
+    assert cli.BENCHMARKS["reliability"] == "scythe_desktop.bench.reliability"
+
+
+def test_one_section_with_its_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCYTHE_RELIABILITY_ONLY", "r4")
+    out = reliability.run(quick=True)
+    assert set(out) == {"seed", "quick", "R4", "targets_met"}
+    r4 = out["R4"]
+    assert isinstance(r4, dict) and "failed" not in r4, r4
+    assert r4["wrong_outcomes_target"] == 0
+    assert out["targets_met"] == {"R4.wrong_outcomes": True, "R4.token_leaks_in_logs": True}
+
+
+def test_unknown_section_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCYTHE_RELIABILITY_ONLY", "R9")
+    with pytest.raises(ValueError, match="R9"):
+        reliability.run(quick=True)
