@@ -44,6 +44,11 @@ def _r2(quick: bool, seed: int, tmp: Path) -> dict[str, Any]:
     result = run_load(5 if quick else 50, 4 if quick else 60, seed)
     result["baseline_1_client_p99_frame_latency_ms"] = baseline["p99_frame_latency_ms"]
     result["baseline_1_client_p50_frame_latency_ms"] = baseline["p50_frame_latency_ms"]
+    # The same fan-out over the small tutorial world: separates the world's own tick cost from fan-out.
+    light = run_load(5 if quick else 50, 3 if quick else 30, seed, scenario="tutorial", tick_hz=10.0)
+    result["tutorial_p99_frame_latency_ms"] = light["p99_frame_latency_ms"]
+    result["tutorial_p50_frame_latency_ms"] = light["p50_frame_latency_ms"]
+    result["tutorial_errors"] = light["errors"]
     return result
 
 
