@@ -55,6 +55,7 @@ def run_load(clients: int, seconds: float, seed: int, *, scenario: str = "region
     from scythe_desktop.net.client import Backoff, ConnectionState, OrchestratorClient, OrchestratorError
     from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 
+    load_before = os.getloadavg()[0]  # the machine is shared: latency figures mean little without this
     proc = subprocess.Popen([sys.executable, "-m", "scythe_desktop.bench.rel_load", "serve", scenario, str(tick_hz)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdin is not None
@@ -176,6 +177,8 @@ def run_load(clients: int, seconds: float, seed: int, *, scenario: str = "region
         "rss_end_mb": round(rss[-1][1] / 2**20, 1) if rss else None,
         "rss_growth_after_warmup_mb": round((warm[-1] - warm[0]) / 2**20, 1) if warm else None,
         "rss_slope_mb_per_min": round(slope, 2),
+        "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "cpu_count": os.cpu_count(),
         "seed": seed,
     }
 

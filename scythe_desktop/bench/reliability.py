@@ -114,7 +114,8 @@ def run(quick: bool = False) -> dict[str, object]:
     unknown = [s for s in only if s not in SECTIONS]
     if unknown:
         raise ValueError(f"SCYTHE_RELIABILITY_ONLY: unknown sections {unknown}; known: {', '.join(SECTIONS)}")
-    out: dict[str, object] = {"seed": seed, "quick": quick}
+    out: dict[str, object] = {"seed": seed, "quick": quick, "cpu_count": os.cpu_count(),
+                              "load_average_1m_at_start": round(os.getloadavg()[0], 2)}
     met: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="scythe-reliability-") as tmp:
         for name, section in SECTIONS.items():
@@ -130,5 +131,6 @@ def run(quick: bool = False) -> dict[str, object]:
                 met[f"{name}.{key}"] = _met(key, figures.get(key), target)
             figures["wall_s"] = round(time.monotonic() - t0, 1)
             out[name] = figures
+    out["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     out["targets_met"] = met
     return out
