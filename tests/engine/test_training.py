@@ -12,7 +12,14 @@ import pytest
 
 from scythe_desktop.engine.policies.ppo import PPOPolicy
 from scythe_desktop.engine.rl.evaluation import run_episode
-from scythe_desktop.engine.rl.training import CARD, FINAL_MODEL, TrainConfig, latest_checkpoint, train
+from scythe_desktop.engine.rl.training import (
+    CARD,
+    FINAL_MODEL,
+    POLICY_FILE,
+    TrainConfig,
+    latest_checkpoint,
+    train,
+)
 from scythe_desktop.engine.scenario import load_scenario
 from scythe_desktop.engine.world import World
 
@@ -29,13 +36,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--scenario",
         "tutorial",
         "--timesteps",
-        "1024",
+        "2048",
         "--seed",
         "3",
         "--out",
         str(out),
         "--checkpoint-every",
-        "512",
+        "1024",
         "--no-progress",
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
@@ -45,9 +52,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_short_training_run_writes_checkpoints_model_and_card(trained: Path) -> None:
     assert (trained / FINAL_MODEL).exists()
-    assert latest_checkpoint(trained) == trained / "checkpoints" / "ppo_1024_steps.zip"
+    assert (
+        PPOPolicy(trained / POLICY_FILE).network.action_space.n
+        == PPOPolicy(trained / FINAL_MODEL).network.action_space.n
+    )
+    assert latest_checkpoint(trained) == trained / "checkpoints" / "ppo_2048_steps.zip"
     card = json.loads((trained / CARD).read_text())
-    assert card["scenario"] == "tutorial" and card["seed"] == 3 and card["timesteps"] == 1024
+    assert card["scenario"] == "tutorial" and card["seed"] == 3 and card["timesteps"] == 2048
     assert {"torch", "stable_baselines3", "sb3_contrib", "gymnasium"} <= set(card["library_versions"])
 
 
