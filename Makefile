@@ -32,8 +32,9 @@ package: $(STAMP)
 	packaging/build.sh $(VENV)
 
 # Builds the bundle, then runs it air-gapped (network namespace with loopback only) under strace.
-package-test: package
+package-test: $(STAMP)
 	scripts/ensure-system-deps.sh
+	$(MAKE) package
 	packaging/smoke_test.sh dist/scythe/scythe
 
 clean:

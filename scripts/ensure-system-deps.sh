@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Installs the system packages the test suite needs (Xvfb, Mesa software GL, Qt's xcb libraries, and strace
-# and iproute2 for the packaging smoke test)
+# Installs the system packages the test suite needs (Xvfb, Mesa software GL, Qt's xcb libraries, and strace,
+# iproute2 and binutils for the packaging build and smoke test)
 # with apt-get when they are missing and we are root; otherwise says what to install.
 set -euo pipefail
 
 packages=(xvfb xauth libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-shape0 libxcb-randr0
   libxcb-xkb1 libfontconfig1 libdbus-1-3
-  strace iproute2)  # packaging/smoke_test.sh (make package-test): connect() tracing, loopback-only namespace
+  strace iproute2 binutils)  # make package-test: connect() tracing, loopback-only namespace, strip for torch
 
 missing=()
 for p in "${packages[@]}"; do
