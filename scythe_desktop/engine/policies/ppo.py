@@ -46,9 +46,7 @@ def card_path(policy_path: Path) -> Path:
 
 def load_network(path: Path) -> Any:
     """The MaskablePPO actor-critic network from a ``.pt`` policy file or a ``.zip`` checkpoint (CPU)."""
-    import torch
-
-    torch.set_num_threads(1)  # one decision is tiny; extra threads only contend with the GUI and workers
+    # No torch.set_num_threads here: that is process-wide and the engine's torch fields share the process.
     if not path.exists():
         raise FileNotFoundError(f"policy file not found: {path}")
     if path.suffix == ".zip":
