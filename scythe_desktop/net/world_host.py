@@ -28,7 +28,7 @@ import numpy as np
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.engine.actions import Action, ActionResult
 from scythe_desktop.engine.scenario import Scenario
-from scythe_desktop.engine.world import World
+from scythe_desktop.engine.world import StepResult, World
 from scythe_desktop.net.hub import FrameHub
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.net.store import StateStore
@@ -102,11 +102,18 @@ class WorldHost:
         log.info("restored world %s seed %d at tick %d", self.scenario.name, self.seed, world.tick)
         return world
 
-    def start(self) -> None:
+    def publish_initial(self) -> None:
+        """Publish what a new stream starts from: keyframe and edges, observers, uncertainty grid. :meth:`start`
+        calls it before the tick thread runs; a caller stepping the host itself (``scythe simulate``) calls it
+        once before its first :meth:`step`."""
         with self.lock:
             self._publish_keyframe()
             self._publish_observers()
             self._publish_grid()
+
+    def start(self) -> None:
+        with self.lock:
+            self.publish_initial()
             self.checkpoint()
         self._thread = threading.Thread(target=self._run, name="world-host", daemon=True)
         self._thread.start()
@@ -133,8 +140,10 @@ class WorldHost:
 
     # ---------------------------------------------------------------------------------------- ticks
 
-    def step(self) -> None:
-        """Advance the world one tick and publish its frames (called by the tick thread; tests may call it)."""
+    def step(self) -> StepResult:
+        """Advance the world one tick and publish its frames (called by the tick thread; tests and
+        ``scythe simulate`` may call it). Returns the engine's result (entropy, reward terms in ``info``); its
+        ``nodes`` view is only valid until the next step."""
         with self.lock:
             res = self.world.step()
             self._ticks_since_keyframe += 1
@@ -149,6 +158,7 @@ class WorldHost:
                 self._publish_observers()
             if time.monotonic() - self._last_checkpoint >= self._checkpoint_s:
                 self.checkpoint()
+            return res
 
     @property
     def tick(self) -> int:

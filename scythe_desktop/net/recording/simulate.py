@@ -22,6 +22,7 @@ from typing import Any, Final
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.engine.scenario import Scenario
+from scythe_desktop.engine.world import StepResult
 from scythe_desktop.net.hub import FrameHub
 from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.net.recording.writer import Recorder, decision_message
@@ -44,26 +45,19 @@ class _CapturingHub(FrameHub):
         self.pending.append(WireFrame(seq, kind, base_seq, tick, payload))
 
 
-class _SteppedHost(WorldHost):
-    """The orchestrator's host, stepped by the caller instead of its tick thread."""
-
-    def begin(self) -> None:
-        """Publish what :meth:`WorldHost.start` publishes first (keyframe, edges, observers, grid), without
-        starting the tick thread."""
-        with self.lock:
-            self._publish_keyframe()
-            self._publish_observers()
-            self._publish_grid()
-
-    def metrics(self) -> dict[str, float]:
-        world = self.world
-        return {
-            "tick": float(world.tick),
-            "nodes": float(world.nodes.shape[0]),
-            "clusters": float(len(world.clusters)),
-            "observers": float(world.observers.shape[0]),
-            "cost_per_hour": float(world.budget_used_per_hour),
-        }
+def step_metrics(host: WorldHost, result: StepResult) -> dict[str, float]:
+    """What a simulation records on the metrics channel after one tick: the world's size and spend, and the
+    engine's own per-tick figures (entropy, reward, coverage, detections) from its step result."""
+    world = host.world
+    values = {
+        "tick": float(result.tick),
+        "nodes": float(world.nodes.shape[0]),
+        "clusters": float(len(world.clusters)),
+        "observers": float(world.observers.shape[0]),
+        "cost_per_hour": float(world.budget_used_per_hour),
+    }
+    values.update((name, float(value)) for name, value in result.info.items())
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +120,8 @@ class Simulation:
             raise ValueError(f"decide_every must be >= 1 tick, got {decide_every}")
         self._hub = _CapturingHub()
         scenario_obj = scenario if isinstance(scenario, Scenario) else _load(scenario)
-        self.host = _SteppedHost(scenario_obj, seed, self._hub, tick_hz=tick_hz,
-                              keyframe_every=keyframe_every, grid_every=grid_every)
+        self.host = WorldHost(scenario_obj, seed, self._hub, tick_hz=tick_hz,
+                             keyframe_every=keyframe_every, grid_every=grid_every)
         self.policy = policy
         self.tick_hz = tick_hz
         self.decide_every = decide_every
@@ -141,16 +135,16 @@ class Simulation:
         """The first frames (keyframe, edges, observers, grid) and world info, then ``ticks`` ticks."""
         host = self.host
         self._hub.pending.clear()
-        host.begin()
+        host.publish_initial()
         yield SimEvent(self.log_time_ns(host.tick), world_info=host.world_info(), tick=host.tick)
         yield from self._drain()
         for _ in range(ticks):
             if self.policy is not None and host.tick % self.decide_every == 0:
                 yield from self._decide()
-            host.step()
+            result = host.step()
             t = self.log_time_ns(host.tick)
             yield from self._drain()
-            yield SimEvent(t, metrics=host.metrics(), tick=host.tick)
+            yield SimEvent(t, metrics=step_metrics(host, result), tick=host.tick)
 
     def _drain(self) -> Iterator[SimEvent]:
         pending, self._hub.pending = self._hub.pending, []
