@@ -78,10 +78,6 @@ def test_lazy_greedy_equals_eager_greedy() -> None:
 def test_instance_rejects_bad_shapes_with_a_named_field() -> None:
     inst = random_instance(0, n_clusters=5, n_sites=3)
     with pytest.raises(ValueError, match="costs"):
-        CoverageInstance(
-            inst.weights, inst.costs[:2], inst.covers, 1.0, inst.site_lonlat, inst.cluster_lonlat
-        )
+        CoverageInstance(inst.weights, inst.costs[:2], inst.covers, 1.0, inst.site_lonlat, inst.cluster_lonlat)
     with pytest.raises(ValueError, match="budget"):
-        CoverageInstance(
-            inst.weights, inst.costs, inst.covers, float("nan"), inst.site_lonlat, inst.cluster_lonlat
-        )
+        CoverageInstance(inst.weights, inst.costs, inst.covers, float("nan"), inst.site_lonlat, inst.cluster_lonlat)
