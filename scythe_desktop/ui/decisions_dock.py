@@ -3,7 +3,9 @@
 The dock shows what it is given and says what the operator wants; it sends nothing itself. It emits
 ``confirmRequested(proposal)`` / ``rejectRequested(proposal)`` and ``automateChanged(on)``; the window
 sends actions and reports outcomes back with :meth:`DecisionsDock.add_history`. Automate limits are edited
-here and read as an :class:`~scythe_desktop.ui.automate.AutomateLimits` through :meth:`limits`.
+here and read as an :class:`~scythe_desktop.ui.automate.AutomateLimits` through :meth:`limits`. For a replay
+:meth:`set_read_only` disables Confirm, Reject and Automate (their tooltips say why) and the history is
+filled with recorded rows (:meth:`add_history_row`, :meth:`clear_history`).
 """
 
 from __future__ import annotations
@@ -202,12 +204,25 @@ class DecisionsDock(QDockWidget):
 
     def add_history(self, decision: str, proposal: Proposal, outcome: str) -> None:
         """Append one line to the audit trail (newest at the bottom)."""
+        self.add_history_row((time.strftime("%H:%M:%S"), decision, proposal.kind, proposal.target, outcome))
+
+    def add_history_row(self, cells: Sequence[str]) -> None:
+        """Append one row of (time, decision, action, target, outcome) text, e.g. a recorded decision."""
         row = self.history.rowCount()
         self.history.insertRow(row)
-        cells = (time.strftime("%H:%M:%S"), decision, proposal.kind, proposal.target, outcome)
         for col, text in enumerate(cells):
             self.history.setItem(row, col, _item(text))
         self.history.scrollToBottom()
+
+    def clear_history(self) -> None:
+        self.history.setRowCount(0)
+
+    def set_read_only(self, reason: str) -> None:
+        """Nothing can be decided here (a replay): Confirm, Reject and Automate are disabled, saying why."""
+        for widget in (self.confirm_button, self.reject_button, self.automate):
+            widget.setEnabled(False)
+            widget.setToolTip(reason)
+        self.automate.setChecked(False)
 
     def history_rows(self) -> list[tuple[str, ...]]:
         """The audit trail as text rows (what the operator sees)."""

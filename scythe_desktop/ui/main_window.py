@@ -9,22 +9,37 @@ world snapshots (cluster table, proposals, metrics) from any orchestrator throug
 the GUI thread by a queued signal; only this thread touches widgets and GL. Window geometry, dock layout and
 preferences (Automate limits, grid overlay) persist in the ``QSettings`` it is given. Closing the window
 stops every worker and the source.
+
+A replay source (a recording) streams through the same worker, mailbox and :class:`GlobeView`; its
+recorded proposals, decisions and metrics arrive as events (queued from the stream thread) for a read-only
+decisions dock, the history and the metrics dock, and a :class:`~scythe_desktop.ui.timeline.TimelineDock`
+drives its player. On a live source the Record toggle writes a recording on a stream of its own
+(:class:`~scythe_desktop.net.recording.session.RecordingSession`), with the operator's decisions and the
+proposals as they refresh; stopping it runs off the GUI thread. File → Open recording replaces the window
+with one on the recording; a file that cannot be replayed is reported and this window goes on.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+import platformdirs
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from scythe_desktop.engine.actions import Action, Decommission, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.proposals import Proposal, action_kind, describe_target
 from scythe_desktop.net.client import OrchestratorClient
+from scythe_desktop.net.recording import schemas
+from scythe_desktop.net.recording.session import RecordingSession
+from scythe_desktop.net.recording.timeline import ReplayEvent
+from scythe_desktop.net.recording.writer import decision_message
 from scythe_desktop.render.backend import gl_renderer
 from scythe_desktop.render.scene import GlobeScene
 from scythe_desktop.ui.automate import AutomateGuard, AutomateLimits, RegionBox
@@ -36,8 +51,10 @@ from scythe_desktop.ui.info_docks import ConnectionDock, MetricsDock
 from scythe_desktop.ui.insight import ClientInsight
 from scythe_desktop.ui.mailbox import OBSERVERS_KIND, FrameMailbox
 from scythe_desktop.ui.observers_dock import ObserversDock
+from scythe_desktop.ui.replayed import bookmark_row, decision_row, recorded_metrics, recorded_proposals
 from scythe_desktop.ui.snapshots import WorldSnapshot, observer_rows
-from scythe_desktop.ui.source import Connection
+from scythe_desktop.ui.source import Connection, SourceError, SourceSpec, open_source
+from scythe_desktop.ui.timeline import TimelineDock, format_offset
 from scythe_desktop.ui.workers import CallOutcome, CallWorker, PeriodicWorker, StreamWorker
 
 #: Seconds between world snapshots (cluster table, policy proposals, metrics).
@@ -48,6 +65,21 @@ FIELDS_INTERVAL_S = 3.0
 #: two cores, 100k take hundreds of ms and would freeze the GUI thread that draws them).
 SOFTWARE_GL_NODE_BUDGET = 10_000
 SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software")
+#: Why nothing can be decided while a recording plays (tooltips and the decisions dock).
+READ_ONLY_REASON = "Replay is read-only: a recording's decisions were made when it was recorded"
+
+
+def default_recording_path() -> Path:
+    """Where the Record toggle suggests saving: a timestamped file in the user's data directory."""
+    folder = platformdirs.user_data_path("scythe-desktop", "SCYTHE") / "recordings"
+    return folder / time.strftime("scythe-%Y%m%d-%H%M%S.mcap")
+
+
+class _Relay(QObject):
+    """Lives in the GUI thread; other threads emit its signals, which Qt queues to the GUI thread."""
+
+    replayEvent = Signal(object)  # ReplayEvent, from the replay stream thread
+    recordingStopped = Signal(str, str)  # (path, error or ""), from the thread that closed the recording
 
 
 def send_action(client: OrchestratorClient, action: Action, request_id: str) -> Any:
@@ -75,6 +107,10 @@ class MainWindow(QMainWindow):
     decisionLogged = Signal(str, str)
     #: Emitted with (decision, proposal) when an action is handed to the orchestrator client.
     actionSent = Signal(str, object)
+    #: Emitted with the file's path once a recording made by the Record toggle is closed (error text or "").
+    recordingSaved = Signal(str, str)
+    #: Emitted with the new window when File → Open recording replaced this one.
+    replacedBy = Signal(object)
 
     def __init__(self, connection: Connection, settings: QSettings, *, canvas_size: tuple[int, int] = (1280, 800),
                  parent: QWidget | None = None) -> None:
@@ -99,6 +135,16 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.metrics_dock)
         self.tabifyDockWidget(self.decisions_dock, self.connection_dock)
         self.decisions_dock.raise_()
+        self._relay = _Relay(self)
+        self.timeline: TimelineDock | None = None
+        self._replay_min_generation = 0
+        self._replayed_rows: dict[int, tuple[str, str, str, str, str]] = {}
+        if connection.replay is not None:
+            self.timeline = TimelineDock(connection.replay, connection.replay.bookmarks, self)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.timeline)
+            self.timeline.seekRequested.connect(self.seek_replay)
+            self._relay.replayEvent.connect(self._on_replay_event)
+            connection.on_replay_event = self._relay.replayEvent.emit
         for key, value in connection.description.items():
             self.connection_dock.set_field(key, value)
 
@@ -107,7 +153,10 @@ class MainWindow(QMainWindow):
         self._status_latency = QLabel("latency —")
         self._status_state = QLabel("connecting")
         self._status_nodes = QLabel("nodes —")
-        for label in (self._status_nodes, self._status_fps, self._status_seq, self._status_latency,
+        self._status_record = QLabel("")
+        self._status_record.setObjectName("recordStatus")
+        self._status_record.setVisible(False)
+        for label in (self._status_record, self._status_nodes, self._status_fps, self._status_seq, self._status_latency,
                       self._status_state):
             self.statusBar().addPermanentWidget(label)
 
@@ -128,8 +177,9 @@ class MainWindow(QMainWindow):
             self.insight.problem.connect(self.notify)
         else:
             self.decisions_dock.automate_status.setText(
-                "This source carries no cluster table or proposals (those come from an orchestrator's "
-                "GetClusterTable and Propose); the globe, grids and observers are shown.")
+                f"{READ_ONLY_REASON}. Shown as recorded: nodes, edges, uncertainty grid, observers, the "
+                "policy's proposals, decisions (history and timeline markers) and metrics. Not in recordings: "
+                "the cluster table (clusters dock), coverage/occlusion grids and the volume field.")
 
         self.fields_feed = FieldFeed(connection.client)
         self.fields: PeriodicWorker[FieldSnapshot] = PeriodicWorker("fields", self.fields_feed.fetch, FIELDS_INTERVAL_S)
@@ -153,6 +203,15 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._world_info_received = False
         self.renderer = "unknown (not started)"
+        self.recording: RecordingSession | None = None
+        self._record_started = 0.0
+        self._record_stopper: threading.Thread | None = None
+        self._recorded_proposals: tuple[Proposal, ...] = ()
+        self.successor: MainWindow | None = None
+        self._relay.recordingStopped.connect(self._on_recording_stopped)
+        self._record_timer = QTimer(self)
+        self._record_timer.setInterval(1000)
+        self._record_timer.timeout.connect(self._show_record_status)
 
         self.scene.canvas.events.draw.connect(self._count_draw)
         self.scene.canvas.events.mouse_press.connect(self._on_mouse_press)
@@ -173,6 +232,8 @@ class MainWindow(QMainWindow):
         self._fps_timer.setInterval(1000)
         self._fps_timer.timeout.connect(self._update_fps)
         self._restore_settings()
+        if connection.replay is not None:
+            self._make_read_only()
 
     # --------------------------------------------------------------------------------------- lifecycle
 
@@ -188,6 +249,8 @@ class MainWindow(QMainWindow):
         self.fields.start()
         self._fps_timer.start()
         self.calls.submit(("world_info", None), self._action_client.world_info)
+        if self.timeline is not None:
+            self.timeline.start()
         self.renderer = self._detect_renderer()
         self._status_nodes.setToolTip(f"GL renderer: {self.renderer}")
         self._apply_draw_budget()
@@ -224,6 +287,15 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._save_settings()
         self._fps_timer.stop()
+        self._record_timer.stop()
+        if self.timeline is not None:
+            self.timeline.stop()
+        if self.recording is not None:  # closing: finish the file here (the queue is short)
+            session, self.recording = self.recording, None
+            self._stop_session(session, notify=False)
+        if self._record_stopper is not None:
+            self._record_stopper.join()
+            self._record_stopper = None
         self.stream.stop()
         if self._insight_source is not None:
             self._insight_source.cancel()  # ends a call in flight, so the worker stops at once
@@ -253,6 +325,20 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self.open_recording_action = self._action("&Open recording…", self._open_recording_dialog, "Ctrl+O")
+        file_menu.addAction(self.open_recording_action)
+        self.record_action = QAction("&Record", self)
+        self.record_action.setCheckable(True)
+        self.record_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.record_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.record_action.triggered.connect(self._record_triggered)
+        if self.connection.live:
+            self.record_action.setToolTip("Record this session (frames, proposals, your decisions) to a file (Ctrl+R)")
+        else:
+            self.record_action.setEnabled(False)
+            self.record_action.setToolTip("A recording is already a recording: Record works on live sources")
+        file_menu.addAction(self.record_action)
+        file_menu.addSeparator()
         self.save_image_action = self._action("Save &screenshot…", self._save_screenshot_dialog, "Ctrl+S")
         file_menu.addAction(self.save_image_action)
         file_menu.addSeparator()
@@ -307,8 +393,8 @@ class MainWindow(QMainWindow):
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
-        for a in (self.reset_view_action, self.fly_action, self.confirm_action, self.reject_action,
-                  self.automate_action, self.overlay_actions["uncertainty"], self.volume_action):
+        for a in (self.record_action, self.reset_view_action, self.fly_action, self.confirm_action,
+                  self.reject_action, self.automate_action, self.overlay_actions["uncertainty"], self.volume_action):
             toolbar.addAction(a)
 
     def _show_keys(self) -> None:
@@ -316,7 +402,8 @@ class MainWindow(QMainWindow):
             "Home: reset view · F: fly to selected cluster · +/−: zoom · arrows: orbit\n"
             "Ctrl+Return: confirm proposal · Ctrl+Backspace: reject · Ctrl+Shift+A: automate\n"
             "N/U/C/O: no/uncertainty/coverage/occlusion overlay · V: volume field · G: drift arrows · B: borders\n"
-            "Ctrl+S: save screenshot · Ctrl+Q: quit"))
+            "Ctrl+O: open recording · Ctrl+R: record on/off · Ctrl+S: save screenshot · Ctrl+Q: quit\n"
+            "Replay timeline: Space: play/pause · .: step"))
 
     def _save_screenshot_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -481,6 +568,8 @@ class MainWindow(QMainWindow):
         self.globe.set_proposals(self.decisions_dock.proposals)
         self.globe.set_drift(snap.drift)
         self.metrics_dock.append(snap.metrics)
+        if self.recording is not None:
+            self._record_snapshot(snap)
         if snap.problem:
             self.notify(snap.problem)
         self.snapshotShown.emit(snap.generation)
@@ -528,13 +617,20 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------- actions
 
     def confirm(self, proposal: Proposal) -> None:
+        if not self.connection.live:
+            self.notify(READ_ONLY_REASON)
+            return
         self._send(proposal, "confirmed")
         self._withdraw(proposal)
 
     def reject(self, proposal: Proposal) -> None:
+        if not self.connection.live:
+            self.notify(READ_ONLY_REASON)
+            return
         self._rejected.add(proposal.action)
         self._withdraw(proposal)
         self._log("rejected", proposal, "not sent")
+        self._record_decision("rejected", proposal, ok=True, reason="not sent")
 
     def _withdraw(self, proposal: Proposal) -> None:
         self.decisions_dock.remove_proposal(proposal)
@@ -542,6 +638,9 @@ class MainWindow(QMainWindow):
 
     def request_action(self, action: Action) -> None:
         """An operator action from the observers dock (no proposal behind it)."""
+        if not self.connection.live:
+            self.notify(READ_ONLY_REASON)
+            return
         proposal = Proposal(action, describe_target(action), float("nan"), 0.0, 1.0, "operator action", "operator")
         self._send(proposal, "operator")
 
@@ -552,6 +651,7 @@ class MainWindow(QMainWindow):
                                    lambda: send_action(client, proposal.action, request_id))
         if not queued:
             self._log(decision, proposal, "not sent: too many actions waiting")
+            self._record_decision(decision, proposal, ok=False, reason="not sent: too many actions waiting")
             if decision == "automated":
                 self._automate_in_flight = False
             return
@@ -566,16 +666,21 @@ class MainWindow(QMainWindow):
         if decision == "automated":
             self._automate_in_flight = False
         reply = outcome.result
+        ok = False
         if outcome.error:
             text = f"refused: {outcome.error}"
         elif reply is not None and not reply.ok:
             text = f"refused: {reply.reason}"
         else:
+            ok = True
             text = f"ok (observer {reply.observer_id}, spend {reply.cost_per_hour:.2f}/h)"
             self._spend_per_hour = float(reply.cost_per_hour)
             if self.insight is not None:
                 self.insight.poke()
         self._log(decision, proposal, text)
+        self._record_decision(decision, proposal, ok=ok, reason=text,
+                              observer_id=int(reply.observer_id) if ok else None,
+                              cost_per_hour=float(reply.cost_per_hour) if ok else 0.0)
         self.notify(f"{action_kind(proposal.action)} {proposal.target}: {text}")
 
     def _on_world_info(self, outcome: CallOutcome) -> None:
@@ -629,6 +734,222 @@ class MainWindow(QMainWindow):
             self.decisions_dock.automate_status.setText("Automate holding: " + "; ".join(sorted(set(held))))
 
 
+    # -------------------------------------------------------------------------------------- replay
+
+    def _make_read_only(self) -> None:
+        """A recording plays: nothing can be decided, and what recordings lack is not offered."""
+        self.decisions_dock.set_read_only(READ_ONLY_REASON)
+        for action in (self.confirm_action, self.reject_action, self.automate_action):
+            action.setEnabled(False)
+            action.setToolTip(READ_ONLY_REASON)
+        dock = self.observers_dock
+        for button in (dock.relocate_button, dock.sampling_button, dock.focus_button, dock.decommission_button):
+            button.setEnabled(False)
+            button.setToolTip(READ_ONLY_REASON)
+        dock.hint.setText("Observers as recorded. " + READ_ONLY_REASON + ".")
+        self.clusters_dock.show_details("Recordings carry no cluster table (it comes from an orchestrator's "
+                                        "GetClusterTable): no clusters are listed in replay.")
+        self.metrics_dock.setWindowTitle("Metrics (as recorded)")
+        missing = "not in recordings (fetched from a live orchestrator)"
+        for kind in ("coverage", "occlusion"):
+            self.overlay_actions[kind].setEnabled(False)
+            self.overlay_actions[kind].setToolTip(missing)
+        self.volume_action.setEnabled(False)
+        self.volume_action.setToolTip(missing)
+        if self.overlay in ("coverage", "occlusion"):
+            self.set_overlay("uncertainty")
+        self.set_volume_visible(False)
+
+    def seek_replay(self, offset_s: float) -> None:
+        """Go to ``offset_s`` seconds into the recording; what was pending from before is dropped."""
+        source = self.connection.replay
+        if source is None:
+            return
+        # Events of the generation playing now are stale once the source has taken the seek.
+        self._replay_min_generation = max(self._replay_min_generation, source.generation + 1)
+        self.mailbox.reset_chain()  # pending node frames are stale; the seek's first frame is a keyframe
+        source.seek(offset_s)
+        self.decisions_dock.set_proposals([])  # the seek's catch-up brings the proposals in force then
+        self.globe.set_proposals(())
+        self.decisions_dock.clear_history()
+        target_ns = source.start_ns + int(offset_s * 1e9)
+        for bookmark in source.bookmarks:
+            if bookmark.log_time_ns <= target_ns:
+                row = self._replayed_rows.get(bookmark.log_time_ns) or bookmark_row(
+                    format_offset(bookmark.offset_s), bookmark)
+                self.decisions_dock.add_history_row(row)
+
+    def _on_replay_event(self, event: ReplayEvent) -> None:
+        """A recorded proposal set, decision or metrics sample (queued from the stream thread)."""
+        source = self.connection.replay
+        if source is None or event.generation < self._replay_min_generation:
+            return  # from before a seek
+        message: Any = event.message
+        if event.topic == schemas.TOPIC_PROPOSALS:
+            proposals, problems = recorded_proposals(message)
+            for problem in problems:
+                self.notify(problem)
+            self.decisions_dock.set_proposals(proposals)
+            self.globe.set_proposals(self.decisions_dock.proposals)
+        elif event.topic == schemas.TOPIC_DECISIONS:
+            if event.catch_up:
+                return  # already in the history rebuilt from the bookmarks at the seek
+            row = decision_row(format_offset((event.log_time_ns - source.start_ns) / 1e9), message)
+            self._replayed_rows[event.log_time_ns] = row
+            self.decisions_dock.add_history_row(row)
+            self.decisionLogged.emit(message.outcome, row[4])
+        elif event.topic == schemas.TOPIC_METRICS:
+            self.metrics_dock.append(recorded_metrics(message))
+
+    def _open_recording_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = default_recording_path().parent
+        path, _ = QFileDialog.getOpenFileName(self, "Open recording", str(folder if folder.is_dir() else Path.cwd()),
+                                              "MCAP recordings (*.mcap);;All files (*)")
+        if path:
+            problem = self.open_recording(path)
+            if problem is not None:
+                QMessageBox.warning(self, "Cannot open recording", problem)
+
+    def open_recording(self, path: str | Path) -> str | None:
+        """Replace this window with one replaying ``path``; on failure say why (returned too) and go on."""
+        try:
+            connection = open_source(SourceSpec("replay", path=Path(path)))
+        except SourceError as exc:
+            self.notify(str(exc))
+            return str(exc)
+        window = MainWindow(connection, self.settings, canvas_size=tuple(self.scene.canvas.size))
+        self.successor = window
+        window.resize(self.size())
+        window.show()
+        window.start()
+        self.replacedBy.emit(window)
+        self.close()
+        return None
+
+    # ----------------------------------------------------------------------------------- recording
+
+    def _record_triggered(self, on: bool) -> None:
+        if not on:
+            self.stop_recording()
+            return
+        from PySide6.QtWidgets import QFileDialog
+
+        suggested = default_recording_path()
+        suggested.parent.mkdir(parents=True, exist_ok=True)
+        path, _ = QFileDialog.getSaveFileName(self, "Record to", str(suggested), "MCAP recordings (*.mcap)")
+        if not path or not self.start_recording(path, overwrite=True):  # the dialog asked about replacing
+            self.record_action.setChecked(False)
+
+    def start_recording(self, path: str | Path, *, overwrite: bool = False) -> bool:
+        """Record the live source into ``path`` on a stream and thread of its own; False (and why) if not."""
+        if not self.connection.live:
+            self.notify("Record works on live sources, not on a recording")
+            return False
+        if self.recording is not None or self._record_stopper is not None:
+            self.notify("a recording is still running or being saved")
+            return False
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            session = RecordingSession(self.connection.client(), path, overwrite=overwrite,
+                                       metadata={"operator": self._who("confirmed"), "recorder": "scythe console"})
+        except (OSError, ValueError) as exc:
+            self.notify(f"cannot record to {path}: {exc}")
+            self.record_action.setChecked(False)
+            return False
+        session.start()
+        self.recording = session
+        self._record_started = time.monotonic()
+        self._recorded_proposals = ()
+        if self.snapshot is not None:
+            self._record_snapshot(self.snapshot)
+        self.record_action.setChecked(True)
+        self._status_record.setVisible(True)
+        self._show_record_status()
+        self._record_timer.start()
+        self.notify(f"recording to {path}")
+        return True
+
+    def stop_recording(self) -> None:
+        """Stop recording; the file is finished on a worker thread (``recordingSaved`` says when)."""
+        session = self.recording
+        if session is None:
+            self.record_action.setChecked(False)
+            return
+        self.recording = None
+        self._record_timer.stop()
+        self.record_action.setChecked(False)
+        self._status_record.setText(f"saving {session.path.name}…")
+        self._record_stopper = threading.Thread(target=self._stop_session, args=(session,),
+                                                name="scythe-record-stop", daemon=True)
+        self._record_stopper.start()
+
+    def _stop_session(self, session: RecordingSession, notify: bool = True) -> None:
+        """Runs on the stopper thread (or at shutdown): drain the queue and close the file."""
+        error = ""
+        try:
+            session.stop()
+        except Exception as exc:  # a disk error must reach the operator, not kill the thread silently
+            error = f"{type(exc).__name__}: {exc}"
+        if session.error is not None and not error:
+            error = f"the recording stream ended early: {session.error}"
+        if notify:
+            self._relay.recordingStopped.emit(str(session.path), error)
+
+    def _on_recording_stopped(self, path: str, error: str) -> None:
+        if self._record_stopper is not None:
+            self._record_stopper.join()  # it has emitted: it is ending now
+            self._record_stopper = None
+        self._status_record.setVisible(False)
+        if error:
+            self.notify(f"recording {path} ended with a problem: {error}")
+        else:
+            self.notify(f"recording saved to {path} ({_size_text(Path(path))})")
+        self.recordingSaved.emit(path, error)
+
+    def _show_record_status(self) -> None:
+        session = self.recording
+        if session is None:
+            return
+        elapsed = time.monotonic() - self._record_started
+        self._status_record.setText(f"● REC {session.path.name} · {_size_text(session.path)} · "
+                                    f"{format_offset(elapsed)}")
+        self._status_record.setToolTip(str(session.path))
+
+    def _who(self, decision: str) -> str:
+        if decision == "automated":
+            return "automate"
+        subject = getattr(self._action_client, "subject", "") or "local"
+        return f"operator:{subject}"
+
+    def _record_decision(self, decision: str, proposal: Proposal, *, ok: bool, reason: str,
+                         observer_id: int | None = None, cost_per_hour: float = 0.0) -> None:
+        if self.recording is None:
+            return
+        tick = self.snapshot.tick if self.snapshot is not None else 0
+        self.recording.write_decision(decision_message(
+            proposal, who=self._who(decision), outcome=decision, reason=reason, ok=ok, tick=tick,
+            observer_id=observer_id, cost_per_hour=cost_per_hour))
+
+    def _record_snapshot(self, snap: WorldSnapshot) -> None:
+        assert self.recording is not None
+        self.recording.write_metrics(snap.tick, snap.metrics)
+        if snap.proposals != self._recorded_proposals:
+            self._recorded_proposals = snap.proposals
+            policy = snap.proposals[0].policy if snap.proposals else ""
+            self.recording.write_proposals(snap.proposals, snap.tick, policy)
+
+
+def _size_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return "—"
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
+
+
 def _as_list(value: object) -> list[object]:
     """QSettings returns a one-element list as a plain string on some backends."""
     if value is None:
@@ -642,4 +963,4 @@ def _as_bool(value: object) -> bool:
     return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
 
 
-__all__ = ["INSIGHT_INTERVAL_S", "MainWindow", "send_action"]
+__all__ = ["INSIGHT_INTERVAL_S", "READ_ONLY_REASON", "MainWindow", "default_recording_path", "send_action"]

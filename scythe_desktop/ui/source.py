@@ -5,8 +5,11 @@
 :class:`~scythe_desktop.net.client.OrchestratorClient` s (one per thread: stream, actions, insight, fields)
 and the connection dock's description. Embedded and remote use the same client code; the embedded
 orchestrator is served on loopback with local credentials and runs the console's ``--policy`` for its
-``Propose`` RPC. Replay is a seam: it arrives with
-the recording feature and is refused with a clear message until then. No Qt.
+``Propose`` RPC. A replay source plays a recording through a
+:class:`~scythe_desktop.net.replay.ReplaySource` (kept on :attr:`Connection.replay` for the timeline's
+controls) with :class:`~scythe_desktop.net.replay.ReplayClient` s standing in for the live client; the
+recorded proposals, decisions and metrics go to :attr:`Connection.on_replay_event`. A file that is not a
+usable recording raises :class:`SourceError` with the reader's message (file and problem). No Qt.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import grpc
 
 from scythe_desktop.net.advisor import PolicySpec
 from scythe_desktop.net.client import ConnectionState, OrchestratorClient
+from scythe_desktop.net.recording.reader import RecordingError
+from scythe_desktop.net.recording.timeline import ReplayEvent
+from scythe_desktop.net.replay import ReplayClient, ReplaySource
 from scythe_desktop.net.server import EmbeddedOrchestrator, is_loopback, start_embedded
 
 #: Environment variable holding a refresh token for a remote orchestrator (kept off the command line,
@@ -67,7 +73,12 @@ class Connection:
     make_client: Callable[..., OrchestratorClient]
     description: dict[str, str]
     embedded: EmbeddedOrchestrator | None = None
-    _clients: list[OrchestratorClient] = field(default_factory=list)
+    #: The recording a replay source plays (its controls are thread-safe); None for live sources.
+    replay: ReplaySource | None = None
+    #: Receives the recorded non-frame events (proposals, decisions, metrics, world info) of a replay, on the
+    #: streaming thread; set by the window before it starts streaming.
+    on_replay_event: Callable[[ReplayEvent], None] | None = None
+    _clients: list[Any] = field(default_factory=list)
 
     def client(self, on_state: Callable[[ConnectionState, str], None] | None = None) -> OrchestratorClient:
         client = self.make_client(on_state=on_state)
@@ -81,6 +92,13 @@ class Connection:
         if self.embedded is not None:
             self.embedded.stop()
             self.embedded = None
+        if self.replay is not None:
+            self.replay.close()
+
+    @property
+    def live(self) -> bool:
+        """True for an orchestrator (actions, cluster table, proposals); False for a recording."""
+        return self.replay is None
 
 
 def open_source(
@@ -151,9 +169,29 @@ def _open_remote(spec: SourceSpec, token: str | None, tls_ca: Path | None) -> Co
 
 
 def _open_replay(spec: SourceSpec) -> Connection:
-    # The seam for recordings: a replay source will provide the same Connection (a client-like frame
-    # iterator with pause/seek/speed) once the recording feature lands.
-    raise SourceError(f"replay sources are not available in this build yet (asked for {spec.path})")
+    assert spec.path is not None
+    try:
+        source = ReplaySource(spec.path)
+    except RecordingError as exc:
+        raise SourceError(f"cannot replay: {exc}") from exc
+
+    def forward(event: ReplayEvent) -> None:
+        if connection.on_replay_event is not None:
+            connection.on_replay_event(event)
+
+    def make(on_state: Callable[[ConnectionState, str], None] | None = None) -> ReplayClient:
+        return ReplayClient(source, on_state=on_state, on_event=forward)
+
+    meta = source.metadata
+    what = ", ".join(f"{key} {meta[key]}" for key in ("scenario", "seed", "policy") if meta.get(key))
+    description = {
+        "source": f"recording {spec.path.name}" + (f" ({what})" if what else ""),
+        "address": str(spec.path),
+        "transport": f"file, {source.duration_s:.1f} s of log time, {len(source.bookmarks)} decisions",
+        "token": "none needed (read-only replay)",
+    }
+    connection = Connection(spec, make, description, replay=source)  # type: ignore[arg-type]
+    return connection
 
 
 __all__ = ["TOKEN_ENV", "Connection", "SourceError", "SourceSpec", "open_source", "parse_source"]

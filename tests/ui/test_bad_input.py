@@ -103,8 +103,9 @@ def test_bad_source_values_are_refused_by_name(text: str, fragment: str) -> None
     assert fragment in str(info.value)
 
 
-def test_the_replay_seam_refuses_clearly_until_recordings_land(tmp_path: Any) -> None:
+def test_a_missing_recording_is_refused_naming_the_file(tmp_path: Any) -> None:
     from scythe_desktop.ui.source import open_source
 
-    with pytest.raises(SourceError, match="replay sources are not available"):
+    with pytest.raises(SourceError, match="cannot replay") as info:
         open_source(parse_source(f"replay:{tmp_path / 'rec.mcap'}"))
+    assert str(tmp_path / "rec.mcap") in str(info.value)
