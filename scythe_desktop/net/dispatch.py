@@ -2,16 +2,19 @@
 
 For each of the five actions, in this order:
 
-1. validate the request (request id, finite in-range coordinates, known observer type, observer and
-   cluster ids) → INVALID_ARGUMENT / NOT_FOUND naming the field;
+1. validate the request (request id, finite in-range coordinates, known observer type) →
+   INVALID_ARGUMENT naming the field;
 2. look up (subject, request_id): a known id returns its first outcome unchanged (``replayed``) and
    never acts again; the same id with different parameters is INVALID_ARGUMENT;
-3. check the guardrails (:mod:`scythe_desktop.net.guardrails`) → FAILED_PRECONDITION naming the one
+3. check that the observer and cluster ids exist → NOT_FOUND (after the lookup: the retry of a
+   decommission that succeeded replays its reply instead of finding no observer);
+4. check the guardrails (:mod:`scythe_desktop.net.guardrails`) → FAILED_PRECONDITION naming the one
    that refused, then the world's own validation;
-4. apply it through the deployment backend and the world host;
-5. append to the audit log and store the outcome, both durably, before answering.
+5. apply it through the deployment backend and the world host;
+6. store the outcome together with the world's new checkpoint (one transaction), then append to the
+   audit log, before answering.
 
-Steps 2–5 run under one lock, so two retries racing each other still act once. Errors are
+Steps 2–6 run under one lock, so two retries racing each other still act once. Errors are
 :class:`ActionRefused` carrying the gRPC status; the servicer turns them into ``context.abort``.
 This module knows the contract's request messages and the world host, not servers or channels.
 """
@@ -128,27 +131,20 @@ class ActionDesk:
         if isinstance(request, pb.RelocateRequest):
             lon = _finite_in("lon", request.lon, -180.0, 180.0)
             lat = _finite_in("lat", request.lat, -90.0, 90.0)
-            oid = self._observer(request.observer_id)
+            oid = request.observer_id
             return _Parsed("relocate", {"observer_id": oid, "lon": lon, "lat": lat}, Relocate(oid, lon, lat))
         if isinstance(request, pb.IncreaseSamplingRequest):
-            oid = self._observer(request.observer_id)
+            oid = request.observer_id
             return _Parsed("increase_sampling", {"observer_id": oid}, IncreaseSampling(oid))
         if isinstance(request, pb.FocusRequest):
-            oid = self._observer(request.observer_id)
-            if not self._host.has_cluster(request.cluster_id):
-                raise ActionRefused(grpc.StatusCode.NOT_FOUND, f"cluster_id {request.cluster_id} not found")
+            oid = request.observer_id
             return _Parsed(
                 "focus", {"observer_id": oid, "cluster_id": request.cluster_id}, Focus(oid, request.cluster_id)
             )
         if isinstance(request, pb.DecommissionRequest):
-            oid = self._observer(request.observer_id)
+            oid = request.observer_id
             return _Parsed("decommission", {"observer_id": oid}, Decommission(oid))
         raise TypeError(f"not an action request: {type(request).__name__}")
-
-    def _observer(self, observer_id: int) -> int:
-        if self._host.observer_row(observer_id) is None:
-            raise ActionRefused(grpc.StatusCode.NOT_FOUND, f"observer_id {observer_id} not found")
-        return observer_id
 
     # ----------------------------------------------------------------------------------- guardrails
 
@@ -210,7 +206,7 @@ class ActionDesk:
             if stored is not None:
                 return self._replay(subject, request_id, parsed, fingerprint, stored)
             gone = self._vanished(parsed)
-            if gone is not None:  # removed by another request after this one was parsed, before the lock
+            if gone is not None:  # unknown, or removed by another request after this one was parsed
                 self._audit_append(subject, request_id, parsed, "not reached", "NOT_FOUND", gone)
                 raise ActionRefused(grpc.StatusCode.NOT_FOUND, gone)
             refusal = self._guard(parsed)
@@ -242,9 +238,13 @@ class ActionDesk:
             return reply
 
     def _vanished(self, parsed: _Parsed) -> str | None:
+        """The observer or cluster the action names, when it does not exist (checked under the lock and after
+        the replay lookup: a retry of a decommission that succeeded must replay, not find no observer)."""
         oid = getattr(parsed.action, "observer_id", None)
         if oid is not None and self._host.observer_row(oid) is None:
             return f"observer_id {oid} not found"
+        if isinstance(parsed.action, Focus) and not self._host.has_cluster(parsed.action.cluster_id):
+            return f"cluster_id {parsed.action.cluster_id} not found"
         return None
 
     def _recall(self, subject: str, request_id: str) -> StoredOutcome | None:
