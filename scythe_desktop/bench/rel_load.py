@@ -177,6 +177,7 @@ def run_load(clients: int, seconds: float, seed: int, *, scenario: str = "region
         "rss_end_mb": round(rss[-1][1] / 2**20, 1) if rss else None,
         "rss_growth_after_warmup_mb": round((warm[-1] - warm[0]) / 2**20, 1) if warm else None,
         "rss_slope_mb_per_min": round(slope, 2),
+        "rss_every_10s_mb": [round(b / 2**20, 1) for t, b in rss if int(t) % 10 == 0],
         "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "cpu_count": os.cpu_count(),
         "seed": seed,

@@ -98,6 +98,8 @@ def _main(argv: list[str]) -> int:
         "rss_after_warmup_mb": round(warm[0] / 2**20, 1) if warm else None,
         "rss_end_mb": round(rss[-1][1] / 2**20, 1) if rss else None,
         "rss_growth_after_warmup_mb": round((warm[-1] - warm[0]) / 2**20, 1) if warm else None,
+        # Shape of the curve (plateau or line): one sample a minute.
+        "rss_per_minute_mb": [round(b / 2**20) for t, b in rss if int(t) % 60 == 0],
         "automate_actions_sent": sent[0],
         "event_loop_exit_code": int(code),
     }
