@@ -17,13 +17,17 @@ Pure functions over arrays; this module knows nothing of worlds, clusters or obs
 from __future__ import annotations
 
 import warnings
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
 from scythe_desktop.engine.geo import EARTH_RADIUS_KM
+
+if TYPE_CHECKING:
+    # torch is imported inside the functions that use it: importing it costs seconds, and the embedded
+    # orchestrator imports this module on the console's path to its first frame, which needs no volume field.
+    import torch
 
 #: Half the side of the volume cube in globe units (a little more than the Earth's radius).
 EXTENT: Final = 1.1
@@ -70,6 +74,8 @@ def gaussian_bumps(
 def _voxel_index(xyz: torch.Tensor, size: int) -> torch.Tensor:
     """Linear voxel index (z-major) of each point. Computed in float32, which is exact here: voxel
     coordinates are integers below 2^24 for any size up to 256."""
+    import torch
+
     scale = size / (2.0 * EXTENT)
     q = xyz.mul(scale).add_(EXTENT * scale).floor_().clamp_(0.0, size - 1.0)
     strides = torch.tensor([1.0, size, size * size], dtype=torch.float32)
@@ -79,6 +85,8 @@ def _voxel_index(xyz: torch.Tensor, size: int) -> torch.Tensor:
 def splat(xyz: NDArray[np.float32], weights: NDArray[np.float32], size: int) -> torch.Tensor:
     """Scatter-add of weights into an (S, S, S) voxel grid ([z, y, x]); ``xyz`` may be a strided view
     such as ``nodes[:, :3]`` (no copy is made)."""
+    import torch
+
     if size > 256:
         raise ValueError(f"splat size must be at most 256, got {size}")
     with warnings.catch_warnings():
@@ -91,6 +99,8 @@ def splat(xyz: NDArray[np.float32], weights: NDArray[np.float32], size: int) -> 
 
 
 def gaussian_kernel(sigma_vox: float) -> torch.Tensor:
+    import torch
+
     radius = max(1, int(np.ceil(3.0 * sigma_vox)))
     x = torch.arange(-radius, radius + 1, dtype=torch.float32)
     k = torch.exp(-0.5 * (x / max(sigma_vox, 1e-6)) ** 2)
@@ -99,6 +109,8 @@ def gaussian_kernel(sigma_vox: float) -> torch.Tensor:
 
 def blur_matrix(size: int, sigma_vox: float) -> torch.Tensor:
     """(S, S) banded Toeplitz matrix of the truncated Gaussian (zero padding at the edges)."""
+    import torch
+
     k = gaussian_kernel(sigma_vox)
     r = (k.numel() - 1) // 2
     d = torch.arange(size)[None, :] - torch.arange(size)[:, None]
@@ -112,6 +124,8 @@ def blur3d(grid: torch.Tensor, sigma_vox: float) -> torch.Tensor:
     a direct convolution but runs as one BLAS call, which measured several times faster here than
     ``conv1d`` over S² rows (that needs a transposed copy per axis as well).
     """
+    import torch
+
     s = grid.shape[0]
     k = blur_matrix(s, sigma_vox)
     out = (grid.reshape(-1, s) @ k.T).reshape(s, s, s)  # x, the last axis
@@ -120,6 +134,8 @@ def blur3d(grid: torch.Tensor, sigma_vox: float) -> torch.Tensor:
 
 
 def volume_gaussian(xyz: NDArray[np.float32], weights: NDArray[np.float32], size: int) -> NDArray[np.float32]:
+    import torch
+
     sigma_vox = VOLUME_SIGMA * size / (2.0 * EXTENT)
     with torch.no_grad():
         field = blur3d(splat(xyz, weights, size), sigma_vox)
@@ -128,6 +144,8 @@ def volume_gaussian(xyz: NDArray[np.float32], weights: NDArray[np.float32], size
 
 def voxel_directions(size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Longitude, latitude (degrees) and radius of every voxel centre, each (S, S, S) [z, y, x]."""
+    import torch
+
     c = (torch.arange(size, dtype=torch.float32) + 0.5) * (2.0 * EXTENT / size) - EXTENT
     z, y, x = torch.meshgrid(c, c, c, indexing="ij")
     r = torch.sqrt(x * x + y * y + z * z)
@@ -143,6 +161,8 @@ def volume_rf(
     occlusion_grid: NDArray[np.float32],
 ) -> NDArray[np.float32]:
     """Σ power/(d² + d₀²) at every voxel, times (1 − occlusion) looked up by the voxel's direction."""
+    import torch
+
     with torch.no_grad():
         p = splat(xyz, power, size)
         n = 2 * size  # zero padding: a linear, not circular, convolution
