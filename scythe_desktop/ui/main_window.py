@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         self._replay_min_generation = 0
         self._replayed_rows: dict[int, tuple[str, str, str, str, str]] = {}
         if connection.replay is not None:
+            self.setWindowTitle(f"SCYTHE Desktop — replay of {connection.replay.path.name}")
             self.timeline = TimelineDock(connection.replay, connection.replay.bookmarks, self)
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.timeline)
             self.timeline.seekRequested.connect(self.seek_replay)

@@ -83,6 +83,7 @@ def test_replay_window_plays_seeks_steps_and_is_read_only(make_window: Any, reco
     assert not window.record_action.isEnabled()
     assert not window.overlay_actions["coverage"].isEnabled()
     assert "cluster table" in window.decisions_dock.automate_status.text()
+    assert recording.name in window.windowTitle()
 
     # The timeline spans the recording, with a marker per decision.
     timeline = window.timeline
@@ -123,11 +124,18 @@ def test_replay_window_plays_seeks_steps_and_is_read_only(make_window: Any, reco
     assert not np.array_equal(expected_late, expected_next)
     qtbot.waitUntil(lambda: shows(window, expected_late), timeout=30_000)
 
-    # Speed and play.
+    # The recorded metrics reach the metrics dock under its names.
+    qtbot.waitUntil(lambda: window.metrics_dock.plot.samples > 0, timeout=10_000)
+    assert np.isfinite(window.metrics_dock.plot.latest("total entropy"))
+
+    # Speed, play and loop: from near the end it comes round to the start.
     timeline.speed.setCurrentIndex(timeline.speed.findData(4.0))
     assert source.speed == 4.0
     timeline.toggle_play()
     qtbot.waitUntil(lambda: source.position_s > 8.8, timeout=30_000)
+    timeline.loop.setChecked(True)
+    timeline.seek(source.duration_s - 0.3)
+    qtbot.waitUntil(lambda: source.position_s < 1.0, timeout=30_000)
 
 
 def test_record_toggle_writes_a_clean_recording_with_the_confirmed_decision(
