@@ -43,10 +43,22 @@ def _serve(scenario: str, tick_hz: float) -> None:
 
     orch.hub.publish = noted  # type: ignore[method-assign]
     port = orch.start()
+    # The hub's ring (bounded by design) is most of the memory a server legitimately gains while it fills.
+    ring: list[tuple[float, int]] = []
+    done = threading.Event()
+
+    def sample_ring() -> None:
+        while not done.wait(1.0):
+            ring.append((time.monotonic(), orch.hub._bytes))
+
+    sampler = threading.Thread(target=sample_ring, daemon=True)
+    sampler.start()
     print(f"serving {port}", flush=True)
     sys.stdin.read()  # until the bench closes our stdin
+    done.set()
+    sampler.join()
     orch.stop()
-    print(json.dumps(published), flush=True)
+    print(json.dumps({"published": published, "ring": ring}), flush=True)
 
 
 def run_load(clients: int, seconds: float, seed: int, *, scenario: str = "regional", tick_hz: float = 10.0,
@@ -146,7 +158,9 @@ def run_load(clients: int, seconds: float, seed: int, *, scenario: str = "region
     for t in ops + threads:
         t.join(60)
     proc.stdin.close()
-    published = {int(k): v for k, v in json.loads(proc.stdout.readline()).items()}
+    report = json.loads(proc.stdout.readline())
+    published = {int(k): v for k, v in report["published"].items()}
+    ring_warm = [b for t, b in report["ring"] if t - t0 >= seconds * 0.25]
     proc.wait(60)
     samples = [(kind, (ns - published[seq]) / 1e6) for mine in arrivals for seq, kind, ns in mine if seq in published]
     latencies = np.array([ms for _k, ms in samples])
@@ -178,6 +192,8 @@ def run_load(clients: int, seconds: float, seed: int, *, scenario: str = "region
         "rss_growth_after_warmup_mb": round((warm[-1] - warm[0]) / 2**20, 1) if warm else None,
         "rss_slope_mb_per_min": round(slope, 2),
         "rss_every_10s_mb": [round(b / 2**20, 1) for t, b in rss if int(t) % 10 == 0],
+        "hub_ring_growth_after_warmup_mb": round((ring_warm[-1] - ring_warm[0]) / 2**20, 1) if ring_warm else None,
+        "hub_ring_end_mb": round(report["ring"][-1][1] / 2**20, 1) if report["ring"] else None,
         "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "cpu_count": os.cpu_count(),
         "seed": seed,
