@@ -59,6 +59,8 @@ from scythe_desktop.ui.workers import CallOutcome, CallWorker, PeriodicWorker, S
 
 #: Seconds between world snapshots (cluster table, policy proposals, metrics).
 INSIGHT_INTERVAL_S = 1.0
+#: Status-bar text from the first frame until the orchestrator's policy has answered.
+LOADING_POLICY = "loading policy…"
 #: Seconds between fetches of the fields on show (coverage/occlusion grid, volume).
 FIELDS_INTERVAL_S = 3.0
 #: Nodes drawn at most on a software GL renderer (llvmpipe pays per vertex: ~10k nodes fit a 50 ms frame on
@@ -172,10 +174,13 @@ class MainWindow(QMainWindow):
         self.insight: PeriodicWorker[WorldSnapshot] | None = None
         self._insight_source: ClientInsight | None = None
         if connection.spec.kind in ("embedded", "grpc"):  # every orchestrator, through its client
-            self._insight_source = ClientInsight(connection.client)
+            # First frame first: the orchestrator loads its policy (torch, SB3: seconds of CPU) at the first
+            # Propose, so the insight asks for proposals only once a frame has been drawn.
+            self._insight_source = ClientInsight(connection.client, defer_proposals=False)
             self.insight = PeriodicWorker("insight", self._insight_source.snapshot, INSIGHT_INTERVAL_S)
             self.insight.ready.connect(self._on_snapshot)
             self.insight.problem.connect(self.notify)
+            self.scene.canvas.events.draw.connect(self._on_draw_before_proposals)
         else:
             self.decisions_dock.automate_status.setText(
                 f"{READ_ONLY_REASON}. Shown as recorded: nodes, edges, uncertainty grid, observers, the "
@@ -556,6 +561,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------------- insight
 
+    def _on_draw_before_proposals(self, _event: object) -> None:
+        if self.frames_applied == 0 or self._insight_source is None:
+            return
+        self.scene.canvas.events.draw.disconnect(self._on_draw_before_proposals)
+        QTimer.singleShot(0, self._allow_proposals)  # after this paint has finished
+
+    def _allow_proposals(self) -> None:
+        if self._closed or self._insight_source is None or self.insight is None:
+            return
+        self._insight_source.allow_proposals()
+        self.statusBar().showMessage(LOADING_POLICY)  # until the first answer (or a problem) replaces it
+        self.insight.poke()
+
     def _on_snapshot(self) -> None:
         assert self.insight is not None
         snap = self.insight.slot.take()
@@ -571,6 +589,8 @@ class MainWindow(QMainWindow):
         self.metrics_dock.append(snap.metrics)
         if self.recording is not None:
             self._record_snapshot(snap)
+        if not snap.proposals_pending and self.statusBar().currentMessage() == LOADING_POLICY:
+            self.statusBar().clearMessage()
         if snap.problem:
             self.notify(snap.problem)
         self.snapshotShown.emit(snap.generation)
@@ -773,6 +793,7 @@ class MainWindow(QMainWindow):
         self.decisions_dock.set_proposals([])  # the seek's catch-up brings the proposals in force then
         self.globe.set_proposals(())
         self.decisions_dock.clear_history()
+        self.metrics_dock.plot.clear()  # the catch-up re-sends the samples up to the target
         target_ns = source.start_ns + int(offset_s * 1e9)
         for bookmark in source.bookmarks:
             if bookmark.log_time_ns <= target_ns:

@@ -49,6 +49,12 @@ class MetricsPlot(QWidget):
         self._count += 1
         self.update()
 
+    def clear(self) -> None:
+        """Forget every sample (a replay seek: the strips start again from the new position)."""
+        self._values[:] = np.nan
+        self._count = 0
+        self.update()
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
