@@ -217,7 +217,8 @@ class OrchestratorClient:
         self._channel.close()
 
     def cancel(self) -> None:
-        """End running streams and retry loops now, from any thread; the client cannot stream again."""
+        """End running streams, unary calls and retry loops now, from any thread; the client cannot call or
+        stream again (a call then ends with CANCELLED)."""
         self._closed.set()
         with self._call_lock:
             calls = list(self._calls)
@@ -248,12 +249,29 @@ class OrchestratorClient:
 
     # ------------------------------------------------------------------------------------- unary calls
 
+    def _call_once(self, method: Callable[..., T], request: Any) -> T:
+        """One attempt of a unary call, registered so that :meth:`cancel` ends it from any thread."""
+        if self._closed.is_set():
+            raise OrchestratorError(grpc.StatusCode.CANCELLED, "client closed")
+        future = cast(Any, method).future(request, metadata=self._tokens.metadata(), timeout=self._timeout_s)
+        with self._call_lock:
+            self._calls.add(future)
+        try:
+            if self._closed.is_set():  # cancelled while the call was being started
+                future.cancel()
+            return cast(T, future.result())
+        except grpc.FutureCancelledError:
+            raise OrchestratorError(grpc.StatusCode.CANCELLED, "client closed") from None
+        finally:
+            with self._call_lock:
+                self._calls.discard(future)
+
     def _unary(self, method: Callable[..., T], request: Any, *, attempts: int = 1) -> T:
         attempt = 0
         refreshed = False
         while True:
             try:
-                return method(request, metadata=self._tokens.metadata(), timeout=self._timeout_s)
+                return self._call_once(method, request)
             except grpc.RpcError as exc:
                 code: grpc.StatusCode = exc.code()
                 details: str = exc.details() or ""

@@ -13,11 +13,13 @@
 
 Only the GUI thread touches widgets and GL: workers emit signals carrying immutable values (the GUI
 connects with the default auto connection, which queues across threads). :func:`stop_thread` ends a worker
-and waits for its thread, so closing the window leaves nothing running.
+and waits for its thread, so closing the window leaves nothing running; a thread stuck in work that cannot
+be cancelled is logged and abandoned, never a reason for closing to fail or the process to abort.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from scythe_desktop.core.frames import FrameError, FrameKind
 from scythe_desktop.core.frames import decode as decode_core
@@ -35,6 +37,10 @@ from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.ui.mailbox import OBSERVERS_KIND, FrameMailbox
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+#: Worker threads that did not stop in time (see :func:`stop_thread`).
+_abandoned: list[QThread] = []
 
 #: Pause before opening the stream again after an error a retry inside the client could not fix.
 RETRY_PAUSE_S = 2.0
@@ -71,14 +77,28 @@ def _start_in_thread(worker: QObject, name: str) -> QThread:
     return thread
 
 
-def stop_thread(thread: QThread | None, stop: Callable[[], None], timeout_ms: int = 10_000) -> None:
-    """Ask a worker to stop (``stop`` must be callable from the GUI thread) and wait for its thread."""
+def stop_thread(thread: QThread | None, stop: Callable[[], None], timeout_ms: int = 10_000) -> bool:
+    """Ask a worker to stop (``stop`` must be callable from the GUI thread) and wait for its thread.
+
+    Returns ``False`` when the thread is still running after ``timeout_ms`` (its work blocked in something
+    that could not be cancelled). Closing must not fail because of it: the thread is logged and abandoned.
+    Qt aborts the process when a running ``QThread`` object is destroyed, which Python would do when the
+    worker is dropped or at exit, so the abandoned thread is handed to the main thread's ``QThread`` object
+    (C++ ownership, never deleted while the process lives); the process can still exit normally.
+    """
     if thread is None:
-        return
+        return True
     stop()
     thread.quit()
-    if not thread.wait(timeout_ms):
-        raise RuntimeError(f"worker thread {thread.objectName()!r} did not stop within {timeout_ms} ms")
+    if thread.wait(timeout_ms):
+        return True
+    log.error("worker thread %r did not stop within %d ms; abandoning it", thread.objectName(), timeout_ms)
+    app = QCoreApplication.instance()
+    if app is not None:
+        thread.setParent(app.thread())
+    else:  # no application, so no owner to hand it to: at least never let Python's GC destroy it
+        _abandoned.append(thread)
+    return False
 
 
 class StreamWorker(QObject):
