@@ -8,11 +8,17 @@ the metrics plots' values from consecutive tables. Gradient-drift arrows come fr
 contract (and in recordings), so the arrows need no RPC of their own. It runs in a worker thread and returns
 an immutable :class:`~scythe_desktop.ui.snapshots.WorldSnapshot`. Actions are never sent from here. No Qt,
 and no access to any world object.
+
+Proposals can be deferred (``defer_proposals``) until :meth:`ClientInsight.allow_proposals`: the first
+``Propose`` makes the orchestrator load its policy (torch and Stable-Baselines3, seconds of CPU), which
+the console must not compete with while it draws its first frame. Until then snapshots carry the table
+and ``proposals_pending``.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from typing import Final
 
@@ -72,13 +78,24 @@ class ClientInsight:
     """Snapshots of an orchestrator through its client (one per insight, made in the worker thread)."""
 
     def __init__(self, make_client: Callable[[], OrchestratorClient], *, limit: int = 5,
-                 thresholds: LodThresholds | None = None) -> None:
+                 thresholds: LodThresholds | None = None, defer_proposals: bool = False) -> None:
         self._make_client = make_client
+        self._proposals_allowed = threading.Event()
+        if not defer_proposals:
+            self._proposals_allowed.set()
         self._client: OrchestratorClient | None = None
         self.limit = limit
         self.thresholds = thresholds
         self._last: tuple[int, float] | None = None  # (tick, total entropy) of the previous snapshot
         self._unsupported = False  # the orchestrator answered UNIMPLEMENTED: stop asking
+
+    @property
+    def proposals_allowed(self) -> bool:
+        return self._proposals_allowed.is_set()
+
+    def allow_proposals(self) -> None:
+        """Ask the orchestrator's policy from the next snapshot on (callable from any thread)."""
+        self._proposals_allowed.set()
 
     def cancel(self) -> None:
         """End a call in flight (from any thread), e.g. when the window closes."""
@@ -101,8 +118,10 @@ class ClientInsight:
                                       "no cluster table, metrics or proposals")
         proposals: tuple[Proposal, ...] = ()
         problem = ""
+        pending = not self._proposals_allowed.is_set()
         try:
-            proposals = client.propose(self.limit).proposals
+            if not pending:
+                proposals = client.propose(self.limit).proposals
         except OrchestratorError as exc:  # the orchestrator's policy failed: keep the table, say why
             if exc.code is not grpc.StatusCode.FAILED_PRECONDITION:
                 raise
@@ -113,7 +132,8 @@ class ClientInsight:
             grid = client.field(pb.UNCERTAINTY, height=DRIFT_GRID[0], width=DRIFT_GRID[1])
             drift = drift_from_grid(grid, np.array([o.lon for o in observers]), np.array([o.lat for o in observers]))
         rows = cluster_rows(table.rows, self.thresholds)
-        return WorldSnapshot(generation, table.tick, rows, proposals, self._metrics(table), problem, drift)
+        return WorldSnapshot(generation, table.tick, rows, proposals, self._metrics(table), problem, drift,
+                             proposals_pending=pending)
 
     def _metrics(self, table: ClusterTable) -> dict[str, float]:
         rows, tick, spend = table.rows, table.tick, table.spend_per_hour

@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
         if connection.spec.kind in ("embedded", "grpc"):  # every orchestrator, through its client
             # First frame first: the orchestrator loads its policy (torch, SB3: seconds of CPU) at the first
             # Propose, so the insight asks for proposals only once a frame has been drawn.
-            self._insight_source = ClientInsight(connection.client, defer_proposals=False)
+            self._insight_source = ClientInsight(connection.client, defer_proposals=True)
             self.insight = PeriodicWorker("insight", self._insight_source.snapshot, INSIGHT_INTERVAL_S)
             self.insight.ready.connect(self._on_snapshot)
             self.insight.problem.connect(self.notify)

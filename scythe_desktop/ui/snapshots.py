@@ -83,6 +83,8 @@ class WorldSnapshot:
     #: Uncertainty-gradient drift at each observer: rows of (lon, lat, d_lon, d_lat) in degrees, scaled for
     #: display (the direction an observer would drift toward more ambiguity).
     drift: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    #: The policy has not been asked yet (the console asks only once its first frame is on screen).
+    proposals_pending: bool = False
 
 
 __all__ = ["CLUSTER_ROW_DTYPE", "OBSERVER_DTYPE", "WorldSnapshot", "cluster_rows", "observer_rows"]
