@@ -35,11 +35,22 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def launch_command() -> str:
+    """How this program was started, for "run it as …" hints: the binary itself when frozen, the script
+    path as invoked, or ``PYTHON -m scythe_desktop``."""
+    if getattr(sys, "frozen", False):
+        return sys.executable
+    script = sys.argv[0] if sys.argv else ""
+    if not script or script in ("-c", "-m") or Path(script).name == "__main__.py":
+        return f"{sys.executable} -m scythe_desktop"
+    return script
+
+
 def run_app(args: argparse.Namespace) -> int:
     if not has_display() and not args.screenshot:
         print(
             "scythe: no display found (DISPLAY/WAYLAND_DISPLAY unset); run it on a desktop, "
-            "or headless as: xvfb-run -a .venv/bin/scythe",
+            f"or headless as: xvfb-run -a {launch_command()}",
             file=sys.stderr,
         )
         return 2
@@ -48,4 +59,10 @@ def run_app(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"scythe: the desktop console is not available in this build ({exc})", file=sys.stderr)
         return 2
-    return run_console(args)
+    from scythe_desktop.render.backend import GLUnavailable
+
+    try:
+        return run_console(args)
+    except GLUnavailable as exc:  # raised before any window exists: one line, no traceback
+        print(f"scythe: {exc}", file=sys.stderr)
+        return 2
