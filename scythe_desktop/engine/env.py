@@ -72,6 +72,7 @@ class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):
         self._world: World | None = None
         self._tracker: RewardTracker | None = None
         self._view: WorldView | None = None
+        self._snapshot: Snapshot | None = None  # of self._view: the next step's "before"
         self._tick = 0
         self._slots = np.zeros(0, dtype=np.intp)
         self._mask = np.ones(self.codec.n_actions, dtype=bool)
@@ -92,6 +93,7 @@ class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):
         self._world = make_world(self.scenario, world_seed)
         self._view = WorldView.of(self._world)
         self._tracker = RewardTracker(self._view, self.weights)
+        self._snapshot = Snapshot.of(self._view)
         self._tick = 0
         return self._observe(), {"world_seed": world_seed}
 
@@ -104,19 +106,19 @@ class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):
             raise ValueError(f"action must be in [0, {self.codec.n_actions}), got {index}")
         refused: str | None = None
         chosen = None
-        assert self._view is not None and self._tracker is not None
+        assert self._view is not None and self._tracker is not None and self._snapshot is not None
         if self._mask[index]:
             chosen = self.codec.decode(index, self._view, self._slots)
         else:
             refused = f"masked: action {index} ({self.codec.block(index)[0]}) is not valid in this state"
-        before = Snapshot.of(self._view)
+        before = self._snapshot  # the world has not changed since the last step read it
         result = world.step((chosen,) if chosen is not None else ())
         for r in result.action_results:
             if not r.ok:  # cannot happen while the mask is right; reported, never hidden
                 refused = r.reason
         self._tick += 1
         self._view = WorldView.of(world)
-        after = Snapshot.of(self._view)
+        after = self._snapshot = Snapshot.of(self._view)
         spend_delta = after.spend_per_hour - before.spend_per_hour if chosen is not None else 0.0
         components = self._tracker.components(before, after, self._view, spend_delta)
         components["invalid_action"] = -INVALID_ACTION_PENALTY if refused else 0.0

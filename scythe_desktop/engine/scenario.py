@@ -49,6 +49,16 @@ class Region:
     weight: float
 
     def contains(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
+        if isinstance(lon, float | int) and isinstance(lat, float | int):
+            # One point (every action check): plain float arithmetic, no array round trips. Python's float
+            # % has numpy's np.mod semantics (result takes the divisor's sign), so this is wrap_lon exactly.
+            w = (lon + 180.0) % 360.0 - 180.0
+            inside_lon = (
+                self.lon_min <= w <= self.lon_max
+                if self.lon_min <= self.lon_max
+                else (w >= self.lon_min or w <= self.lon_max)
+            )
+            return np.bool_(inside_lon and self.lat_min <= lat <= self.lat_max)
         lat_a = np.asarray(lat, dtype=np.float64)
         return in_lon_range(lon, self.lon_min, self.lon_max) & (lat_a >= self.lat_min) & (lat_a <= self.lat_max)
 

@@ -38,7 +38,7 @@ from scythe_desktop.engine.actions import (
     IncreaseSampling,
     Relocate,
 )
-from scythe_desktop.engine.belief import BeliefModel
+from scythe_desktop.engine.belief import GONE, BeliefModel
 from scythe_desktop.engine.clusters import (
     GHOST,
     STATE_INTENSITY,
@@ -140,7 +140,10 @@ class World:
 
     @property
     def budget_used_per_hour(self) -> float:
-        return float(self._obs["cost_per_hour"].sum())
+        cached = self._cache.get("spend")
+        if cached is None or cached[0] != self._version:  # only actions change an observer's cost
+            cached = self._cache["spend"] = (self._version, float(self._obs["cost_per_hour"].sum()))
+        return cached[1]
 
     @property
     def observers(self) -> NDArray[np.void]:
@@ -160,7 +163,7 @@ class World:
         Read-only and shared until the next step (copy it to modify)."""
         cached = self._cache.get("cluster_table")
         if cached is None or cached[0] != self.tick:
-            amb = self._model.state_entropy(self._cl.b) / 2.0 * (1.0 - self._cl.agreement)
+            amb = self._state_entropy() / 2.0 * (1.0 - self._cl.agreement)
             table = self._cl.table(amb)
             table.flags.writeable = False
             cached = self._cache["cluster_table"] = (self.tick, table)
@@ -300,7 +303,7 @@ class World:
         obs, cl, s = self._obs, self._cl, self.scenario
         n = len(cl)
         per_obs = self._observer_constants()
-        reach = footprint(per_obs["oxyz"] @ cl.xyz.T, per_obs["radius"])
+        reach = self._reach(per_obs)
         base = reach * per_obs["det"]
         if per_obs["focused"]:
             base *= focus_multipliers(obs["focus_cluster"], cl.id, s.belief.focus_gain, s.belief.focus_penalty)
@@ -308,8 +311,14 @@ class World:
         w = s.belief.occlusion_weight
         # Detection is scaled by 1 − w·occlusion with occlusion = 1 − (1 − region)(1 − silence/2),
         # i.e. by occl_a + occl_b · silence.
-        occl_a = 1.0 - w * cl.region_occlusion
-        occl_b = -0.5 * w * (1.0 - cl.region_occlusion)
+        occl = self._cache.get("occlusion_terms")
+        if occl is None or occl[0] != self._cl_version:  # region occlusion moves only with the rows
+            occl = self._cache["occlusion_terms"] = (
+                self._cl_version,
+                1.0 - w * cl.region_occlusion,
+                -0.5 * w * (1.0 - cl.region_occlusion),
+            )
+        _, occl_a, occl_b = occl
         # Pairs below the cutoff are not sampled: their detection chance and their "saw nothing"
         # evidence are both below 1e-7 (load only lowers detection further).
         idx = np.flatnonzero(base > PAIR_CUTOFF)
@@ -337,6 +346,15 @@ class World:
         self._cache["geometry"] = g
         return g
 
+    def _reach(self, per_obs: dict[str, Any]) -> NDArray[np.float64]:
+        """(O, C) footprint weights; reused while the observers' positions and radii and the clusters'
+        positions are unchanged (a focus or sampling change, the commonest actions, moves nothing)."""
+        key = (per_obs["place_key"], self._cl_version)
+        cached = self._cache.get("reach")
+        if cached is None or cached[0] != key:
+            cached = self._cache["reach"] = (key, footprint(per_obs["oxyz"] @ self._cl.xyz.T, per_obs["radius"]))
+        return cached[1]
+
     def _observer_constants(self) -> dict[str, Any]:
         """Per-observer quantities that only actions change."""
         c = self._cache.get("observers")
@@ -345,9 +363,16 @@ class World:
         obs = self._obs
         types = obs["type"].astype(np.int64)
         rate_ratio = obs["sampling_rate"] / self._type_base_rate[types]
+        place_key = obs["lon"].tobytes() + obs["lat"].tobytes() + obs["coverage_radius_km"].tobytes()
+        prev = self._cache.get("observers")
+        if prev is not None and prev["place_key"] == place_key:
+            oxyz = prev["oxyz"]
+        else:
+            oxyz = unit_vectors(obs["lon"], obs["lat"]).reshape(-1, 3)
         c = {
             "key": self._version,
-            "oxyz": unit_vectors(obs["lon"], obs["lat"]).reshape(-1, 3),
+            "place_key": place_key,
+            "oxyz": oxyz,
             "radius": obs["coverage_radius_km"][:, None],
             "rate_ratio": rate_ratio,
             "det": (1.0 - (1.0 - self._type_detection[types]) ** rate_ratio)[:, None],
@@ -361,9 +386,8 @@ class World:
         cl = self._cl
         return 1.0 - (1.0 - cl.region_occlusion) * (1.0 - 0.5 * cl.silence)
 
-    def _loaded(self) -> tuple[dict[str, Any], NDArray[np.float64]]:
-        """Geometry and the load-limited base detection (O, C); refreshes each observer's ``load`` and
-        the pairs' loaded base detection."""
+    def _loaded(self) -> dict[str, Any]:
+        """Geometry, after refreshing each observer's ``load`` and the pairs' loaded base detection."""
         g = self._geometry()
         key = (g["key"], self._count_version)
         if self._cache.get("load_key") != key:
@@ -374,15 +398,24 @@ class World:
             pairs = g["pairs"]
             pairs["base"] = pairs["base_geometric"] * lf[pairs["o"]]
             self._cache.update(
-                base_loaded=g["base"] * lf[:, None],
+                load_factor=lf,
+                base_loaded=None,  # (O, C), built on demand: only information gain reads it
                 log_count=np.log(np.maximum(cl.node_count, 1)),
                 load_key=key,
             )
-        return g, self._cache["base_loaded"]
+        return g
+
+    def _base_loaded(self) -> tuple[dict[str, Any], NDArray[np.float64]]:
+        """Geometry and the load-limited base detection (O, C)."""
+        g = self._loaded()
+        base = self._cache["base_loaded"]
+        if base is None:
+            base = self._cache["base_loaded"] = g["base"] * self._cache["load_factor"][:, None]
+        return g, base
 
     def _detection(self) -> NDArray[np.float64]:
         """(O, C) detection probabilities now (before the cluster's own visibility)."""
-        g, base = self._loaded()
+        g, base = self._base_loaded()
         pd = base * (g["occl_a"] + g["occl_b"] * self._cl.silence)
         if g["clip"]:
             np.minimum(pd, MAX_DETECTION, out=pd)
@@ -416,7 +449,7 @@ class World:
         else:
             nodes, delta, emitted = _EMPTY_NODES, _EMPTY_DELTA, False
 
-        cost_h = float(self._obs["cost_per_hour"].sum())
+        cost_h = self.budget_used_per_hour
         cost_tick = cost_h * self._tick_hours
         total = self._entropy_total
         drop = before - total
@@ -453,14 +486,14 @@ class World:
             cl.coverage = np.zeros(n)
             self._refresh_entropy()
             return 0, 0.0
-        g, _ = self._loaded()
+        g = self._loaded()
         pairs = g["pairs"]
         pc = pairs["c"]
         pd = pairs["base"] * (pairs["occl_a"] + pairs["occl_b"] * cl.silence[pc])
         if g["clip"]:
             np.minimum(pd, MAX_DETECTION, out=pd)
         state = cl.state
-        seen = rng.random(pc.size) < pd * self._vis[state][pc]
+        seen = rng.random(pc.size) < pd * self._vis[state[pc]]
         hit = np.flatnonzero(seen)
         cidx = pc[hit]
         # Report the true state with probability acc, else one of the two other live states.
@@ -493,8 +526,19 @@ class World:
         return hit.size, float(cl.coverage.sum()) / n
 
     def _refresh_entropy(self) -> None:
-        self._cl.entropy = self._model.entropy(self._cl.b, self._cl.var)
-        self._entropy_total = float(self._cl.entropy.sum())
+        cl, model = self._cl, self._model
+        # BeliefModel.entropy, split so that the state part is kept for the cluster table's ambiguity.
+        h_state = model.state_entropy(cl.b)
+        cl.entropy = h_state + model.count_weight * (1.0 - cl.b[GONE]) * model.count_entropy(cl.var)
+        self._cache["state_entropy"] = (cl.b, h_state)
+        self._entropy_total = float(cl.entropy.sum())
+
+    def _state_entropy(self) -> NDArray[np.float64]:
+        """H(state) per cluster of the current belief (computed with the entropy when it is fresh)."""
+        cached = self._cache.get("state_entropy")
+        if cached is not None and cached[0] is self._cl.b:  # beliefs are replaced, never edited in place
+            return cached[1]
+        return self._model.state_entropy(self._cl.b)
 
     # ====================================================================== information gain
 

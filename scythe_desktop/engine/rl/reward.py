@@ -98,6 +98,8 @@ class RewardTracker:
         self.credited = np.zeros(0, dtype=bool)
         self._flags(c)
         self.ever_detected[c["id"][c["detected"]]] = True
+        # redundant_coverage depends only on where observers and clusters are: kept with those exact bytes.
+        self._redundancy: tuple[tuple[bytes, ...], float] | None = None
 
     def _flags(self, c: np.ndarray) -> None:
         need = int(c["id"].max()) + 1 if len(c) else 0
@@ -105,6 +107,19 @@ class RewardTracker:
             grow = max(need, 2 * self.ever_detected.size)
             self.ever_detected = np.concatenate([self.ever_detected, np.zeros(grow - self.ever_detected.size, bool)])
             self.credited = np.concatenate([self.credited, np.zeros(grow - self.credited.size, bool)])
+
+    def _redundant_coverage(self, world: WorldView) -> float:
+        o, c = world.observers, world.clusters
+        key = (
+            o["lon"].tobytes(),
+            o["lat"].tobytes(),
+            o["coverage_radius_km"].tobytes(),
+            c["lon"].tobytes(),
+            c["lat"].tobytes(),
+        )
+        if self._redundancy is None or self._redundancy[0] != key:
+            self._redundancy = (key, redundant_coverage(world))
+        return self._redundancy[1]
 
     def components(
         self, before: Snapshot, after: Snapshot, world: WorldView, action_spend_delta: float
@@ -131,7 +146,7 @@ class RewardTracker:
             "agreement": w.agreement * (after.agreement - before.agreement),
             "detection": w.detection * float(np.count_nonzero(newly)),
             "deployment_cost": -w.deployment_cost * max(action_spend_delta, 0.0),
-            "redundancy": -w.redundancy * redundant_coverage(world),
+            "redundancy": -w.redundancy * self._redundant_coverage(world),
             "compute_cost": -w.compute_cost * after.spend_per_hour * self.tick_hours,
             "latency": -w.latency * latency,
             "early_activation": w.early_activation * float(np.count_nonzero(caught)),

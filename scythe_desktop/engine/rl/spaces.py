@@ -291,7 +291,10 @@ def _box(shape: tuple[int, ...], low: float = -FEATURE_BOUND, high: float = FEAT
 
 
 def _f32(a: NDArray) -> NDArray[np.float32]:
-    return np.clip(a, -FEATURE_BOUND, FEATURE_BOUND).astype(np.float32)
+    # Clipped in a's precision, then rounded to float32 on the way out (one pass, no temporary).
+    out = np.empty(a.shape, dtype=np.float32)
+    np.clip(a, -FEATURE_BOUND, FEATURE_BOUND, out=out, casting="unsafe")
+    return out
 
 
 class ClusterPart(ObservationPart):
@@ -352,28 +355,19 @@ class ObserverPart(ObservationPart):
         o = world.observers[: self.m]
         n = len(o)
         x, y = self.codec.grid.normalise(o["lon"], o["lat"])
-        one_hot = np.zeros((n, MAX_TYPES))
-        one_hot[np.arange(n), o["type"]] = 1.0
         budget = max(self.codec.scenario.constraints.budget_per_hour, 1e-9)
+        types = o["type"]
         out = np.zeros((self.m, self.FEATURES))
-        out[:n] = np.concatenate(
-            [
-                np.stack(
-                    [
-                        x,
-                        y,
-                        o["coverage_radius_km"] / 1000.0,
-                        o["load"],
-                        o["sampling_rate"] / self.codec.type_max_rate[o["type"]],
-                        o["focus_cluster"] >= 0,
-                        o["cost_per_hour"] / budget,
-                    ],
-                    axis=1,
-                ),
-                one_hot,
-            ],
-            axis=1,
-        )
+        # Column by column into the padded buffer (no stack/concatenate temporaries); the type one-hot
+        # fills the last MAX_TYPES columns.
+        out[:n, 0] = x
+        out[:n, 1] = y
+        out[:n, 2] = o["coverage_radius_km"] / 1000.0
+        out[:n, 3] = o["load"]
+        out[:n, 4] = o["sampling_rate"] / self.codec.type_max_rate[types]
+        out[:n, 5] = o["focus_cluster"] >= 0
+        out[:n, 6] = o["cost_per_hour"] / budget
+        out[np.arange(n), 7 + types] = 1.0
         mask = np.zeros(self.m)
         mask[:n] = 1.0
         return {"observers": _f32(out), "observer_mask": _f32(mask)}
@@ -394,6 +388,10 @@ class GridPart(ObservationPart):
         occl = np.array([r.occlusion for r in sc.regions] + [0.0])
         self.occlusion = occl[region].reshape(self.shape)
         self.cell_units = unit_vectors(codec.cells[:, 0], codec.cells[:, 1])
+        # Coverage and the clusters' cells change only when observers or clusters move: each is kept with
+        # the exact bytes of its inputs and recomputed when those differ.
+        self._coverage: tuple[tuple[bytes, ...], NDArray[np.float64]] | None = None
+        self._cells: tuple[tuple[bytes, ...], NDArray[np.intp], NDArray[np.bool_]] | None = None
 
     def spaces(self) -> dict[str, spaces.Box]:
         return {"grids": _box((3, *self.shape))}
@@ -403,13 +401,20 @@ class GridPart(ObservationPart):
         from scythe_desktop.engine.observers import footprint
 
         o = world.observers
-        coverage = np.zeros(self.codec.config.n_cells)
-        if len(o):
-            cos = self.cell_units @ unit_vectors(o["lon"], o["lat"]).T
-            coverage = footprint(cos, o["coverage_radius_km"][None, :]).sum(axis=1)
+        o_key = (o["lon"].tobytes(), o["lat"].tobytes(), o["coverage_radius_km"].tobytes())
+        if self._coverage is None or self._coverage[0] != o_key:
+            coverage = np.zeros(self.codec.config.n_cells)
+            if len(o):
+                cos = self.cell_units @ unit_vectors(o["lon"], o["lat"]).T
+                coverage = footprint(cos, o["coverage_radius_km"][None, :]).sum(axis=1)
+            self._coverage = (o_key, coverage)
+        coverage = self._coverage[1]
         c = world.clusters
-        cell = self.codec.grid.cell_of(c["lon"], c["lat"])
-        inside = cell >= 0
+        c_key = (c["lon"].tobytes(), c["lat"].tobytes())
+        if self._cells is None or self._cells[0] != c_key:
+            cell = self.codec.grid.cell_of(c["lon"], c["lat"])
+            self._cells = (c_key, cell, cell >= 0)
+        _, cell, inside = self._cells
         uncertainty = np.bincount(cell[inside], weights=c["entropy"][inside], minlength=self.codec.config.n_cells)
         grids = np.stack([coverage.reshape(self.shape), self.occlusion, uncertainty.reshape(self.shape) / 4.0])
         return {"grids": _f32(grids)}
