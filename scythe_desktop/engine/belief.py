@@ -97,10 +97,19 @@ class BeliefModel:
 
     def state_entropy(self, bt: NDArray[np.float64]) -> NDArray[np.float64]:
         """Entropy in bits of (4, …) state beliefs."""
-        return -(bt * np.log2(bt + _TINY)).sum(axis=0)
+        t = bt + _TINY  # in place from here on: the same operations without temporaries
+        np.log2(t, out=t)
+        np.multiply(bt, t, out=t)
+        h = t.sum(axis=0)
+        return np.negative(h, out=h) if isinstance(h, np.ndarray) else -h
 
     def count_entropy(self, var: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.maximum(0.0, 0.5 * np.log2(var) + self._count_const)
+        if np.ndim(var) == 0:
+            return np.maximum(0.0, 0.5 * np.log2(var) + self._count_const)
+        h = np.log2(var)  # in place from here on
+        np.multiply(0.5, h, out=h)
+        h += self._count_const
+        return np.maximum(0.0, h, out=h)
 
     def entropy(self, bt: NDArray[np.float64], var: NDArray[np.float64]) -> NDArray[np.float64]:
         """Total entropy in bits per cluster for (4, C) beliefs and (C,) log-count variances."""
@@ -123,7 +132,8 @@ class BeliefModel:
         (GONE is invisible, so silence costs it nothing); ``counts`` (3, C) how many observers reported
         each live state.
         """
-        log_post = np.log(bt + 1e-300)
+        log_post = bt + 1e-300
+        np.log(log_post, out=log_post)
         log_post += self.log_report @ counts
         log_post[:3] += miss_log
         log_post -= log_post.max(axis=0)
@@ -143,7 +153,14 @@ class BeliefModel:
         written so that precision 0 (nothing detected) is an exact no-op."""
         vp = var * precision
         den = vp + 1.0
-        mu += (vp * (log_count - mu) + var * np.sqrt(precision) * noise) / den
+        step = log_count - mu  # in place below: (vp·(log n − mu) + var·√precision·noise) / den
+        step *= vp
+        gain = np.sqrt(precision)
+        np.multiply(var, gain, out=gain)
+        gain *= noise
+        step += gain
+        step /= den
+        mu += step
         var /= den
 
     # ------------------------------------------------------------------------ expected information

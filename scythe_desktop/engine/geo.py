@@ -36,7 +36,13 @@ def unit_vectors(lon_deg: ArrayLike, lat_deg: ArrayLike) -> NDArray[np.float64]:
     lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
     lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
     c = np.cos(lat)
-    return np.stack((c * np.cos(lon), c * np.sin(lon), np.sin(lat)), axis=-1)
+    # Written component by component into one buffer (np.stack's temporaries cost more than the maths
+    # on the few dozen points of a tick).
+    out = np.empty((*np.broadcast_shapes(lon.shape, lat.shape), 3))
+    np.multiply(c, np.cos(lon), out=out[..., 0])
+    np.multiply(c, np.sin(lon), out=out[..., 1])
+    np.sin(lat, out=out[..., 2])
+    return out
 
 
 def chord_to_km(cos_angle: NDArray[np.float64]) -> NDArray[np.float64]:

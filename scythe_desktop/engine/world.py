@@ -300,13 +300,13 @@ class World:
         g = self._cache.get("geometry")
         if g is not None and g["key"] == key:
             return g
-        obs, cl, s = self._obs, self._cl, self.scenario
+        cl, s = self._cl, self.scenario
         n = len(cl)
         per_obs = self._observer_constants()
         reach = self._reach(per_obs)
         base = reach * per_obs["det"]
         if per_obs["focused"]:
-            base *= focus_multipliers(obs["focus_cluster"], cl.id, s.belief.focus_gain, s.belief.focus_penalty)
+            base *= self._focus_multipliers()
         rate_ratio = per_obs["rate_ratio"]
         w = s.belief.occlusion_weight
         # Detection is scaled by 1 − w·occlusion with occlusion = 1 − (1 − region)(1 − silence/2),
@@ -345,6 +345,16 @@ class World:
         }
         self._cache["geometry"] = g
         return g
+
+    def _focus_multipliers(self) -> NDArray[np.float64]:
+        """(O, C) focus gain/penalty; reused until a focus changes or cluster rows change."""
+        key = (self._obs["focus_cluster"].tobytes(), self._cl_version)
+        cached = self._cache.get("focus")
+        if cached is None or cached[0] != key:
+            b = self.scenario.belief
+            mult = focus_multipliers(self._obs["focus_cluster"], self._cl.id, b.focus_gain, b.focus_penalty)
+            cached = self._cache["focus"] = (key, mult)
+        return cached[1]
 
     def _reach(self, per_obs: dict[str, Any]) -> NDArray[np.float64]:
         """(O, C) footprint weights; reused while the observers' positions and radii and the clusters'
@@ -489,7 +499,10 @@ class World:
         g = self._loaded()
         pairs = g["pairs"]
         pc = pairs["c"]
-        pd = pairs["base"] * (pairs["occl_a"] + pairs["occl_b"] * cl.silence[pc])
+        pd = cl.silence[pc]  # base · (occl_a + occl_b · silence), in place
+        np.multiply(pairs["occl_b"], pd, out=pd)
+        np.add(pairs["occl_a"], pd, out=pd)
+        np.multiply(pairs["base"], pd, out=pd)
         if g["clip"]:
             np.minimum(pd, MAX_DETECTION, out=pd)
         state = cl.state
@@ -529,7 +542,11 @@ class World:
         cl, model = self._cl, self._model
         # BeliefModel.entropy, split so that the state part is kept for the cluster table's ambiguity.
         h_state = model.state_entropy(cl.b)
-        cl.entropy = h_state + model.count_weight * (1.0 - cl.b[GONE]) * model.count_entropy(cl.var)
+        h = np.subtract(1.0, cl.b[GONE])  # h_state + w·(1 − P(gone))·H(count), without temporaries
+        np.multiply(model.count_weight, h, out=h)
+        h *= model.count_entropy(cl.var)
+        h += h_state
+        cl.entropy = h
         self._cache["state_entropy"] = (cl.b, h_state)
         self._entropy_total = float(cl.entropy.sum())
 

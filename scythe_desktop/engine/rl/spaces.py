@@ -387,6 +387,7 @@ class GridPart(ObservationPart):
         region = np.array([sc.region_of(float(lon), float(lat)) for lon, lat in codec.cells])
         occl = np.array([r.occlusion for r in sc.regions] + [0.0])
         self.occlusion = occl[region].reshape(self.shape)
+        self._occlusion_f32 = _f32(self.occlusion)
         self.cell_units = unit_vectors(codec.cells[:, 0], codec.cells[:, 1])
         # Coverage and the clusters' cells change only when observers or clusters move: each is kept with
         # the exact bytes of its inputs and recomputed when those differ.
@@ -416,8 +417,13 @@ class GridPart(ObservationPart):
             self._cells = (c_key, cell, cell >= 0)
         _, cell, inside = self._cells
         uncertainty = np.bincount(cell[inside], weights=c["entropy"][inside], minlength=self.codec.config.n_cells)
-        grids = np.stack([coverage.reshape(self.shape), self.occlusion, uncertainty.reshape(self.shape) / 4.0])
-        return {"grids": _f32(grids)}
+        # Each channel clipped straight into the float32 output (the occlusion channel is static).
+        grids = np.empty((3, *self.shape), dtype=np.float32)
+        np.clip(coverage.reshape(self.shape), -FEATURE_BOUND, FEATURE_BOUND, out=grids[0], casting="unsafe")
+        grids[1] = self._occlusion_f32
+        uncertainty /= 4.0
+        np.clip(uncertainty.reshape(self.shape), -FEATURE_BOUND, FEATURE_BOUND, out=grids[2], casting="unsafe")
+        return {"grids": grids}
 
 
 class GlobalPart(ObservationPart):
