@@ -7,36 +7,15 @@ numbers travel between machines even though the absolute times do not.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 
 import numpy as np
 
+from scythe_desktop.bench.swarms import best_of as _best_of
+from scythe_desktop.bench.swarms import random_swarm
 from scythe_desktop.core.frames import decode, encode_delta, encode_keyframe
-from scythe_desktop.core.layout import DeltaOp, empty_deltas, make_node_buffer
+from scythe_desktop.core.layout import DeltaOp, empty_deltas
 from scythe_desktop.core.reference import ReferenceSwarm
 from scythe_desktop.core.swarm import NodeSwarm
-
-
-def _best_of(fn: Callable[[], object], repeats: int) -> float:
-    """Minimum wall time of ``repeats`` calls: the least disturbed measurement on a shared machine."""
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def _swarm(n: int, rng: np.random.Generator) -> np.ndarray:
-    return make_node_buffer(
-        rng.uniform(-180, 180, n),
-        rng.uniform(-80, 80, n),
-        0.0,
-        rng.uniform(0, 1, n),
-        rng.uniform(0, 2, n),
-        rng.uniform(1, 5, n),
-    )
 
 
 def _churn_delta(nodes: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -55,7 +34,7 @@ def run(quick: bool = False) -> dict[str, object]:
     n = 10_000 if quick else 100_000
     repeats = 3 if quick else 20
     rng = np.random.default_rng(7)
-    nodes = _swarm(n, rng)
+    nodes = random_swarm(n, seed=7)
     frame = encode_keyframe(nodes, seq=1)
     payload = nodes.copy()
 

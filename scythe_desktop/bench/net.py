@@ -44,19 +44,10 @@ _LEN = struct.Struct("<Q")
 
 
 def _keyframe_payload(nodes: int) -> bytes:
+    from scythe_desktop.bench.swarms import random_swarm
     from scythe_desktop.core.frames import encode_keyframe
-    from scythe_desktop.core.layout import make_node_buffer
 
-    rng = np.random.default_rng(5)
-    buf = make_node_buffer(
-        rng.uniform(-180, 180, nodes),
-        rng.uniform(-80, 80, nodes),
-        0.0,
-        rng.uniform(0, 1, nodes),
-        rng.uniform(0, 2, nodes),
-        rng.uniform(1, 5, nodes),
-    )
-    return encode_keyframe(buf, 1)
+    return encode_keyframe(random_swarm(nodes, seed=5), 1)
 
 
 def _spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

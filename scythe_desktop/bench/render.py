@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from scythe_desktop.core.layout import COL_INTENSITY, COL_THREAT, DELTA_DTYPE, DeltaOp, make_node_buffer
+from scythe_desktop.bench.swarms import random_swarm
+from scythe_desktop.core.layout import COL_INTENSITY, COL_THREAT, DELTA_DTYPE, DeltaOp
 from scythe_desktop.core.swarm import NodeSwarm
 
 
@@ -39,17 +40,6 @@ def _x_display() -> Iterator[None]:
         yield
     finally:
         display.stop()
-
-
-def _nodes(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return make_node_buffer(
-        rng.uniform(-180, 180, n),
-        np.degrees(np.arcsin(rng.uniform(-1, 1, n))),
-        alt=rng.uniform(0.0, 0.02, n),
-        intensity=rng.uniform(0, 1, n),
-        threat=rng.uniform(0, 2, n),
-    )
 
 
 def _marker_style(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +90,7 @@ def _measure(quick: bool) -> dict[str, object]:
     repeats = 2 if quick else 5
 
     scene = GlobeScene(size=size)
-    nodes_a, nodes_b = _nodes(n, 1), _nodes(n, 2)
+    nodes_a, nodes_b = random_swarm(n, 1), random_swarm(n, 2)
     colors, sizes = _marker_style(nodes_a)
 
     ours = Nodes(parent=scene.root)
