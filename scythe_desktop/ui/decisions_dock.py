@@ -5,7 +5,9 @@ The dock shows what it is given and says what the operator wants; it sends nothi
 sends actions and reports outcomes back with :meth:`DecisionsDock.add_history`. Automate limits are edited
 here and read as an :class:`~scythe_desktop.ui.automate.AutomateLimits` through :meth:`limits`. For a replay
 :meth:`set_read_only` disables Confirm, Reject and Automate (their tooltips say why) and the history is
-filled with recorded rows (:meth:`add_history_row`, :meth:`clear_history`).
+filled with recorded rows (:meth:`add_history_row`, :meth:`clear_history`). The history keeps the newest
+``history_limit`` rows (:data:`HISTORY_LIMIT` by default) so that Automate running for days does not grow
+memory; the complete trail is the orchestrator's audit log and the recording.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from scythe_desktop.ui.automate import AutomateLimits
 
 _PROPOSAL_HEADERS = ("action", "target", "gain", "cost/h", "confidence", "why")
 _HISTORY_HEADERS = ("time", "decision", "action", "target", "outcome")
+#: Rows the decision history keeps; older rows are dropped from the top (the audit log keeps everything).
+HISTORY_LIMIT = 1000
 
 
 def _item(text: str, align_right: bool = False) -> QTableWidgetItem:
@@ -54,9 +58,12 @@ class DecisionsDock(QDockWidget):
     rejectRequested = Signal(object)
     automateChanged = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, history_limit: int = HISTORY_LIMIT) -> None:
         super().__init__("Decisions", parent)
+        if history_limit < 1:
+            raise ValueError(f"history_limit must be >= 1 row, got {history_limit}")
         self.setObjectName("decisionsDock")
+        self.history_limit = history_limit
         self._proposals: tuple[Proposal, ...] = ()
 
         self.table = QTableWidget(0, len(_PROPOSAL_HEADERS))
@@ -207,7 +214,11 @@ class DecisionsDock(QDockWidget):
         self.add_history_row((time.strftime("%H:%M:%S"), decision, proposal.kind, proposal.target, outcome))
 
     def add_history_row(self, cells: Sequence[str]) -> None:
-        """Append one row of (time, decision, action, target, outcome) text, e.g. a recorded decision."""
+        """Append one row of (time, decision, action, target, outcome) text, e.g. a recorded decision; the
+        oldest rows go once there are more than ``history_limit``."""
+        excess = self.history.rowCount() + 1 - self.history_limit
+        for _ in range(max(0, excess)):
+            self.history.removeRow(0)
         row = self.history.rowCount()
         self.history.insertRow(row)
         for col, text in enumerate(cells):
