@@ -47,6 +47,7 @@ from scythe_desktop.ui.clusters_dock import ClustersDock, describe_cluster
 from scythe_desktop.ui.decisions_dock import DecisionsDock
 from scythe_desktop.ui.fields_feed import FieldFeed, FieldSnapshot
 from scythe_desktop.ui.globe_view import GlobeView
+from scythe_desktop.ui.heap import limit_heap_growth
 from scythe_desktop.ui.info_docks import ConnectionDock, MetricsDock
 from scythe_desktop.ui.insight import ClientInsight
 from scythe_desktop.ui.mailbox import OBSERVERS_KIND, FrameMailbox
@@ -61,6 +62,8 @@ from scythe_desktop.ui.workers import CallOutcome, CallWorker, PeriodicWorker, S
 INSIGHT_INTERVAL_S = 1.0
 #: Status-bar text from the first frame until the orchestrator's policy has answered.
 LOADING_POLICY = "loading policy…"
+#: Milliseconds after the first applied frame at which proposals are asked for even if nothing was drawn.
+PROPOSALS_FALLBACK_MS = 2000
 #: Seconds between fetches of the fields on show (coverage/occlusion grid, volume).
 FIELDS_INTERVAL_S = 3.0
 #: Nodes drawn at most on a software GL renderer (llvmpipe pays per vertex: ~10k nodes fit a 50 ms frame on
@@ -117,6 +120,7 @@ class MainWindow(QMainWindow):
     def __init__(self, connection: Connection, settings: QSettings, *, canvas_size: tuple[int, int] = (1280, 800),
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        limit_heap_growth()  # streaming multi-MB frames for hours must not ratchet the C heap up (ui/heap.py)
         self.setWindowTitle("SCYTHE Desktop")
         self.setObjectName("scytheMainWindow")
         self.connection = connection
@@ -181,6 +185,7 @@ class MainWindow(QMainWindow):
             self.insight.ready.connect(self._on_snapshot)
             self.insight.problem.connect(self.notify)
             self.scene.canvas.events.draw.connect(self._on_draw_before_proposals)
+            self.framesApplied.connect(self._on_frame_before_proposals)
         else:
             self.decisions_dock.automate_status.setText(
                 f"{READ_ONLY_REASON}. Shown as recorded: nodes, edges, uncertainty grid, observers, the "
@@ -567,8 +572,16 @@ class MainWindow(QMainWindow):
         self.scene.canvas.events.draw.disconnect(self._on_draw_before_proposals)
         QTimer.singleShot(0, self._allow_proposals)  # after this paint has finished
 
+    def _on_frame_before_proposals(self, _seq: int) -> None:
+        # A window that never paints (hidden, minimised) must get its proposals too: a moment after the first
+        # frame, whether or not it was drawn.
+        self.framesApplied.disconnect(self._on_frame_before_proposals)
+        QTimer.singleShot(PROPOSALS_FALLBACK_MS, self._allow_proposals)
+
     def _allow_proposals(self) -> None:
         if self._closed or self._insight_source is None or self.insight is None:
+            return
+        if self._insight_source.proposals_allowed:
             return
         self._insight_source.allow_proposals()
         self.statusBar().showMessage(LOADING_POLICY)  # until the first answer (or a problem) replaces it

@@ -129,3 +129,14 @@ def test_a_process_with_an_abandoned_worker_still_exits_with_its_own_code() -> N
     assert out.stdout.strip() == "abandoned"
     assert out.returncode == 3, out.stderr[-2000:]  # not 134: Qt did not abort on a running QThread
     assert "Destroyed while thread" not in out.stderr
+
+
+@pytest.mark.gl
+def test_a_window_that_never_draws_still_gets_proposals(make_window: Any, qtbot: Any) -> None:
+    window = make_window(policy=NearestClusterDeploys(), start=False)
+    window.hide()  # a hidden canvas does not paint: only the fallback after the first frame asks
+    draws: list[object] = []
+    window.scene.canvas.events.draw.connect(draws.append)
+    window.start()
+    qtbot.waitUntil(lambda: window.snapshot is not None and len(window.snapshot.proposals) > 0, timeout=60_000)
+    assert window.frames_applied >= 1 and draws == []
