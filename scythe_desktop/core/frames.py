@@ -7,7 +7,7 @@ Header (little endian, every payload starts at byte 48, a multiple of 8)::
          4    2 version      FORMAT_VERSION
          6    2 kind         FrameKind
          8    4 flags        reserved, must be 0
-        12    4 dim0         rows (keyframe, delta, edges), S (field), H (grid)
+        12    4 dim0         rows (keyframe, delta, edges, membership), S (field), H (grid)
         16    4 dim1         6 (keyframe), S (field), W (grid), else 0
         20    4 dim2         S (field), else 0
         24    8 seq          sequence number, u64
@@ -17,6 +17,11 @@ Header (little endian, every payload starts at byte 48, a multiple of 8)::
 Decoding validates the header and the values, then returns ``np.frombuffer`` views into the caller's
 buffer: no copy, read-only when the input is. Every problem raises :class:`FrameError` naming what was
 wrong; decoding raises nothing else, whatever the bytes. Frames in a byte stream are padded to 8 bytes.
+
+A MEMBERSHIP frame is (N,) ``MEMBERSHIP_DTYPE`` pairs (stable node id, cluster id >= -1): the orchestrator
+sends the full list after each keyframe (ids equal rows there) and, after a delta, only the ids whose
+cluster is new or changed. Ids survive swap-removes, so a receiver keeps one cluster-by-id array and reads
+a row's cluster as ``cluster_by_id[swarm.ids[row]]``; the swarm contract itself does not change.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from scythe_desktop.core.layout import (
     FIELD_DTYPE,
     GRID_DTYPE,
     INTENSITY_RANGE,
+    MEMBERSHIP_DTYPE,
     NODE_COLUMN_NAMES,
     NODE_COLUMNS,
     NODE_DTYPE,
@@ -65,6 +71,7 @@ class FrameKind(IntEnum):
     EDGES = 3
     FIELD = 4
     GRID = 5
+    MEMBERSHIP = 7  # 6 is the wire's OBSERVERS (a protobuf message, not a core frame)
 
 
 _ELEMENT_DTYPE: Final[dict[FrameKind, np.dtype]] = {
@@ -73,6 +80,7 @@ _ELEMENT_DTYPE: Final[dict[FrameKind, np.dtype]] = {
     FrameKind.EDGES: EDGE_DTYPE,
     FrameKind.FIELD: FIELD_DTYPE,
     FrameKind.GRID: GRID_DTYPE,
+    FrameKind.MEMBERSHIP: MEMBERSHIP_DTYPE,
 }
 
 
@@ -81,7 +89,7 @@ class Frame:
     """A decoded frame. ``data`` is a view into the bytes it was decoded from.
 
     Shapes: keyframe (N, 6) float32; delta (N,) DELTA_DTYPE; edges (N,) EDGE_DTYPE;
-    field (S, S, S) float32; grid (H, W) float32.
+    field (S, S, S) float32; grid (H, W) float32; membership (N,) MEMBERSHIP_DTYPE.
     """
 
     kind: FrameKind
@@ -93,6 +101,8 @@ class Frame:
         return HEADER_SIZE + self.data.nbytes
 
 
+_ROW_KINDS: Final = (FrameKind.DELTA, FrameKind.EDGES, FrameKind.MEMBERSHIP)
+
 # --------------------------------------------------------------------------------------------- encoding
 
 
@@ -101,7 +111,7 @@ def _shape_for(kind: FrameKind, data: np.ndarray) -> tuple[int, int, int]:
         if data.dtype != NODE_DTYPE or data.ndim != 2 or data.shape[1] != NODE_COLUMNS:
             raise FrameError(f"keyframe payload must be float32 (N, 6), got {data.dtype} {data.shape}")
         return data.shape[0], NODE_COLUMNS, 0
-    if kind in (FrameKind.DELTA, FrameKind.EDGES):
+    if kind in _ROW_KINDS:
         if data.dtype != _ELEMENT_DTYPE[kind] or data.ndim != 1:
             raise FrameError(f"{kind.name.lower()} payload must be 1-D {_ELEMENT_DTYPE[kind]}, got {data.dtype}")
         return data.shape[0], 0, 0
@@ -147,6 +157,10 @@ def encode_field(field: NDArray[np.float32], seq: int) -> bytes:
 
 def encode_grid(grid: NDArray[np.float32], seq: int) -> bytes:
     return encode(FrameKind.GRID, seq, grid)
+
+
+def encode_membership(pairs: np.ndarray, seq: int) -> bytes:
+    return encode(FrameKind.MEMBERSHIP, seq, pairs)
 
 
 def encode_stream(frames: list[bytes]) -> bytes:
@@ -229,7 +243,7 @@ def _check_shape(kind: FrameKind, dim0: int, dim1: int, dim2: int, count: int) -
         if dim1 != NODE_COLUMNS or dim2 != 0 or count != dim0 * NODE_COLUMNS:
             raise FrameError(f"keyframe shape ({dim0}, {dim1}, {dim2}) with count {count} is not (N, 6)")
         return (dim0, NODE_COLUMNS)
-    if kind in (FrameKind.DELTA, FrameKind.EDGES):
+    if kind in _ROW_KINDS:
         if dim1 != 0 or dim2 != 0 or count != dim0:
             raise FrameError(f"{kind.name.lower()} shape ({dim0}, {dim1}, {dim2}) with count {count} is not (N,)")
         return (dim0,)
@@ -253,6 +267,12 @@ def _validate_values(kind: FrameKind, data: np.ndarray) -> None:
         if conf.size and (conf.min() < 0.0 or conf.max() > 1.0):
             i = int(np.flatnonzero((conf < 0.0) | (conf > 1.0))[0])
             raise FrameError(f"edge confidence out of range [0, 1] at edge {i}: {conf[i]!r}")
+    elif kind is FrameKind.MEMBERSHIP:
+        cluster = data["cluster"]
+        if cluster.size and cluster.min() < -1:
+            i = int(np.flatnonzero(cluster < -1)[0])
+            node = int(data["node"][i])
+            raise FrameError(f"membership cluster must be >= -1, got {int(cluster[i])} at pair {i} (node {node})")
     else:
         _require_finite(data, f"{kind.name.lower()} value")
 

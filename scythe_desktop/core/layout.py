@@ -44,6 +44,9 @@ DELTA_DTYPE: Final = np.dtype(
     ]
 )
 
+#: Which cluster a node belongs to, keyed by stable node id (not row); cluster -1 means "none known".
+MEMBERSHIP_DTYPE: Final = np.dtype([("node", "<u4"), ("cluster", "<i4")])
+
 #: Volumetric fields (S, S, S) and lon/lat grids (H, W).
 FIELD_DTYPE: Final = np.dtype("<f4")
 GRID_DTYPE: Final = np.dtype("<f4")
@@ -51,6 +54,7 @@ GRID_DTYPE: Final = np.dtype("<f4")
 assert NODE_VERTEX_DTYPE.itemsize == NODE_STRIDE == 24
 assert EDGE_DTYPE.itemsize == 12
 assert DELTA_DTYPE.itemsize == 24
+assert MEMBERSHIP_DTYPE.itemsize == 8
 
 
 class DeltaOp(IntEnum):

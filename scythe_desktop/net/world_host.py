@@ -3,7 +3,9 @@
 The host owns the world and the lock around it. It ticks ``tick_hz`` times per wall-clock second (each
 tick advances the scenario by its ``tick_seconds``). Each tick it steps the world and encodes the result
 once with the core codec: a DELTA every tick (chained by ``base_seq`` to the previous node frame), a
-KEYFRAME plus EDGES every ``keyframe_every`` ticks (and first), an uncertainty GRID every
+KEYFRAME plus EDGES every ``keyframe_every`` ticks (and first), a MEMBERSHIP frame after each node frame
+that places nodes in clusters (all of them after a keyframe; after a delta only the ids whose cluster is new
+or changed, and none when nothing changed), an uncertainty GRID every
 ``grid_every`` ticks and an OBSERVERS list whenever the observers change; then hands the bytes to the
 :class:`~scythe_desktop.net.hub.FrameHub`. Every seq is durably reserved in the
 :class:`~scythe_desktop.net.store.StateStore` before use, and the world is checkpointed there after
@@ -26,6 +28,7 @@ from typing import Final
 import numpy as np
 
 from scythe_desktop.core import frames as core_frames
+from scythe_desktop.core.layout import MEMBERSHIP_DTYPE
 from scythe_desktop.engine.actions import Action, ActionResult
 from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.engine.world import StepResult, World
@@ -70,6 +73,8 @@ class WorldHost:
         self._thread: threading.Thread | None = None
         self._seq = store.first_free_seq if store else 1
         self._last_node_seq = 0
+        # The cluster of every node id as the clients know it (-1: not sent yet); reset by each keyframe.
+        self._cluster_by_id = np.zeros(0, dtype=np.int32)
         self._observers_dirty = True
         self._last_checkpoint = 0.0
         self._checkpoint_deferred = False
@@ -152,6 +157,7 @@ class WorldHost:
             else:
                 payload = core_frames.encode_delta(res.delta, self._seq)
                 self._publish(pb.DELTA, payload, base_seq=self._last_node_seq, node=True)
+                self._publish_membership_changes()
             if self._grid_every and res.tick % self._grid_every == 0:
                 self._publish_grid()
             if self._observers_dirty:
@@ -182,6 +188,28 @@ class WorldHost:
         self._publish(pb.KEYFRAME, core_frames.encode_keyframe(self.world.nodes, self._seq), node=True)
         self._publish(pb.EDGES, core_frames.encode_edges(self.world.edges(), self._seq))
         self._ticks_since_keyframe = 0
+        self._cluster_by_id = self.world.node_cluster()  # ids equal rows right after the keyframe
+        pairs = np.empty(len(self._cluster_by_id), dtype=MEMBERSHIP_DTYPE)
+        pairs["node"] = np.arange(len(pairs))
+        pairs["cluster"] = self._cluster_by_id
+        self._publish(pb.MEMBERSHIP, core_frames.encode_membership(pairs, self._seq), base_seq=self._last_node_seq)
+
+    def _publish_membership_changes(self) -> None:
+        """After a delta: the (id, cluster) pairs of added or reassigned nodes, if any (O(N) numpy)."""
+        ids = self.world.node_ids()
+        cluster = self.world.node_cluster()
+        known = self._cluster_by_id
+        if ids.size and int(ids.max()) >= len(known):
+            known = np.concatenate([known, np.full(int(ids.max()) + 1 - len(known), -1, dtype=np.int32)])
+            self._cluster_by_id = known
+        changed = np.flatnonzero(known[ids] != cluster)
+        if not changed.size:
+            return
+        known[ids[changed]] = cluster[changed]
+        pairs = np.empty(changed.size, dtype=MEMBERSHIP_DTYPE)
+        pairs["node"] = ids[changed]
+        pairs["cluster"] = cluster[changed]
+        self._publish(pb.MEMBERSHIP, core_frames.encode_membership(pairs, self._seq), base_seq=self._last_node_seq)
 
     def _publish_grid(self) -> None:
         grid = np.ascontiguousarray(self.world.uncertainty_grid(*GRID_SHAPE), dtype=np.float32)

@@ -3,7 +3,8 @@
 :class:`ClusterLayer` is the adapter the UI keeps per cluster. It takes the cluster's node buffer
 (keyframes via :meth:`ClusterLayer.set_snapshot`, deltas via :meth:`ClusterLayer.apply_rows` with the rows
 ``NodeSwarm.apply_delta`` returned), its edges and, optionally, its field, and shows only what the tier
-allows (see :mod:`scythe_desktop.render.lod`). It knows nothing about where the buffers came from.
+allows (see :mod:`scythe_desktop.render.lod`). :class:`CentroidMarkers` is the one marker visual the live
+globe uses for every cluster drawn as ``FIELD_ONLY``. It knows nothing about where the buffers came from.
 """
 
 from __future__ import annotations
@@ -108,4 +109,24 @@ class ClusterLayer:
             self.centroid.visible = False
 
 
-__all__ = ["ClusterLayer"]
+class CentroidMarkers:
+    """Centroid rings of the clusters that draw no nodes (one visual for all of them)."""
+
+    def __init__(self, parent: Node) -> None:
+        self.markers = Markers(parent=parent)
+        self.markers.order = 15
+        self.markers.visible = False
+        self.count = 0
+
+    def set_centroids(self, lonlat: NDArray[np.floating]) -> None:
+        """``lonlat`` (M, 2) degrees; none hides the visual."""
+        self.count = len(lonlat)
+        if not self.count:
+            self.markers.visible = False
+            return
+        pos = lonlat_to_unit(lonlat[:, 0], lonlat[:, 1], 0.003).astype(np.float32)
+        self.markers.set_data(pos, size=14, face_color=CENTROID_RGBA, edge_color="black", symbol="ring")
+        self.markers.visible = True
+
+
+__all__ = ["CentroidMarkers", "ClusterLayer"]

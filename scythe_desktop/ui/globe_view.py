@@ -6,8 +6,12 @@ globe, the instanced node visual, edges, the draped uncertainty grid) and applie
 :class:`~scythe_desktop.core.swarm.NodeSwarm` and uploads the buffer once; each delta goes through
 ``NodeSwarm.apply_delta`` and only the changed rows go up (``NodesVisual.update_rows``). A delta that does
 not apply (an unknown id, a value out of range) leaves the swarm as it was and is reported; node frames
-then wait for the next keyframe. It also maps a click to the nearest cluster or node on screen.
-Called from the GUI thread only.
+then wait for the next keyframe. MEMBERSHIP frames place node ids in clusters; each cluster's LOD tier
+(:mod:`scythe_desktop.render.lod`, thresholds settable) decides what it draws: ``FIELD_ONLY`` clusters draw no
+node sprites but one centroid marker, ``INSTANCED`` ones only their strongest edges, ``VOLUME`` ones none
+(see :mod:`scythe_desktop.ui.cluster_lod`). Leaving rows out means drawing a gathered copy of the others,
+like the draw budget does; a delta then re-uploads only the changed rows of that copy. It also maps a click
+to the nearest cluster or node on screen. Called from the GUI thread only.
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scythe_desktop.core.frames import FrameError, FrameKind
-from scythe_desktop.core.layout import COL_X, COL_Z, lonlat_to_unit, unit_to_lonlat
+from scythe_desktop.core.layout import COL_X, COL_Z, DeltaOp, lonlat_to_unit, unit_to_lonlat
 from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.engine.actions import Decommission, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.render.cluster import CentroidMarkers
 from scythe_desktop.render.edges import Edges
 from scythe_desktop.render.fields import FieldBox, GridLayers, VolumeField
 from scythe_desktop.render.globe import Globe
-from scythe_desktop.render.lod import strongest_edges
+from scythe_desktop.render.lod import LodThresholds, strongest_edges
 from scythe_desktop.render.nodes import Nodes
 from scythe_desktop.render.overlays import (
     GradientArrows,
@@ -35,6 +40,7 @@ from scythe_desktop.render.overlays import (
     ProposalView,
 )
 from scythe_desktop.render.scene import GlobeScene
+from scythe_desktop.ui.cluster_lod import ClusterMembership, LodLayout, edge_selection, lod_layout
 from scythe_desktop.ui.mailbox import FrameBatch
 from scythe_desktop.ui.snapshots import observer_rows
 
@@ -90,7 +96,13 @@ class GlobeView:
         self._keyframe_seq = 0
         self._budget: int | None = None
         self._stride = 1
-        self._drawn: np.ndarray | None = None  # the drawn subsample when a draw budget applies
+        self._drawn: np.ndarray | None = None  # the drawn rows' copy when a budget or a LOD tier leaves rows out
+        self._drawn_at = np.zeros(0, dtype=np.int64)  # row -> its index in _drawn, -1 when not drawn
+        self._layout_rows = 0  # swarm rows when the selection was made
+        self.membership = ClusterMembership()
+        self.lod_thresholds = LodThresholds()
+        self.centroids = CentroidMarkers(root)
+        self.lod: LodLayout | None = None  # the current draw selection (tiers per cluster)
         self._cluster_lonlat = np.zeros((0, 2))
         self._cluster_ids = np.zeros(0, dtype=np.int64)
         self.grid_overlay: str | None = "uncertainty"
@@ -103,9 +115,20 @@ class GlobeView:
         if batch.keyframe is not None:
             self._keyframe_seq, nodes = batch.keyframe
             self.swarm.load_keyframe(nodes)
-            self._upload_all()
+            self.membership.reset()
             report.keyframe, report.rows, report.upload = True, len(self.swarm), "full"
             self._edges_data = None  # edges index keyframe rows: the old ones no longer apply
+        # Membership is keyed by stable id, so it applies before this batch's deltas as well as after them;
+        # ids it may name end where those deltas' ADDs end.
+        id_limit = self.swarm.next_id + sum(int((d.deltas["op"] == DeltaOp.ADD).sum()) for d in batch.deltas)
+        for pairs in batch.membership:
+            if unknown := self.membership.apply(pairs, id_limit):
+                report.problems.append(f"membership named {unknown} unknown node ids (at or past {id_limit}); ignored")
+        if batch.keyframe is not None:
+            self._upload_all()
+        elif batch.membership and not batch.deltas and self._relayout():
+            self._upload_drawn()  # clusters changed tier: other rows are drawn now
+            report.upload = "full"
         if edges is not None and edges[0] > self._keyframe_seq:
             # Edges are published right after their keyframe and index its rows; draw them against the
             # swarm as it is before this batch's deltas move or remove rows.
@@ -123,7 +146,7 @@ class GlobeView:
             # Rows past the end (removed by a later delta) are gone, not changed.
             rows = np.unique(np.concatenate(changed)) if changed else np.zeros(0, np.int64)
             rows = rows[rows < len(self.swarm)]
-            report.upload = self._upload_rows(rows)
+            report.upload = self._upload_rows(rows, relayout=bool(batch.membership))
             report.rows += int(rows.size)
         grid = batch.latest.get(FrameKind.GRID)
         if grid is not None:
@@ -164,37 +187,69 @@ class GlobeView:
         if len(self.swarm):
             self._upload_all()
 
-    def _upload_all(self) -> None:
+    def set_lod_thresholds(self, thresholds: LodThresholds) -> None:
+        """Node counts at which clusters change tier; applied at once."""
+        self.lod_thresholds = thresholds
+        self._upload_all()
+
+    def _relayout(self) -> bool:
+        """Recompute tiers, centroid markers and the rows to draw; True when those rows changed."""
         n = len(self.swarm)
         self._stride = 1 if self._budget is None or n <= self._budget else -(-n // self._budget)
-        if self._stride == 1:
+        before = None if self.lod is None else self.lod.rows
+        tiers_before = None if self.lod is None else self.lod.tiers
+        self.lod = lod_layout(self.swarm.nodes, self.membership.of_ids(self.swarm.ids), self.lod_thresholds,
+                              self._stride)
+        self.centroids.set_centroids(self.lod.marker_lonlat)
+        if self._edges_data is not None and (tiers_before is None or not np.array_equal(tiers_before, self.lod.tiers)):
+            self._draw_edges(ApplyReport())  # a cluster changed tier: its edges change with it
+        after = self.lod.rows
+        same = n == self._layout_rows and (
+            (before is None and after is None)
+            or (before is not None and after is not None and np.array_equal(before, after))
+        )
+        return not same
+
+    def _upload_all(self) -> None:
+        self._relayout()
+        self._upload_drawn()
+
+    def _upload_drawn(self) -> None:
+        assert self.lod is not None
+        n = len(self.swarm)
+        self._layout_rows = n
+        if self.lod.rows is None:
             self._drawn = None
             self.nodes.set_nodes(self.swarm.nodes)
         else:
-            self._drawn = np.ascontiguousarray(self.swarm.nodes[:: self._stride])
+            self._drawn = np.ascontiguousarray(self.swarm.nodes[self.lod.rows])
+            self._drawn_at = np.full(n, -1, dtype=np.int64)
+            self._drawn_at[self.lod.rows] = np.arange(len(self.lod.rows))
             self.nodes.set_nodes(self._drawn)
 
-    def _upload_rows(self, rows: np.ndarray) -> str:
+    def _upload_rows(self, rows: np.ndarray, relayout: bool = False) -> str:
+        if len(self.swarm) != self._layout_rows:
+            self._upload_all()  # rows were added or removed: the selection (and maybe the stride) changes
+            return "full"
+        if relayout and self._relayout():  # rows moved between clusters, or a cluster crossed a threshold
+            self._upload_drawn()
+            return "full"
         if self._drawn is None:
-            if self._budget is None or len(self.swarm) <= self._budget:
-                return self.nodes.update_rows(self.swarm.nodes, rows)
-            self._upload_all()  # the swarm outgrew the budget
-            return "full"
-        k = self._stride
-        if -(-len(self.swarm) // k) != len(self._drawn):
-            self._upload_all()  # rows were added or removed: the subsample (and maybe the stride) changes
-            return "full"
-        picked = rows[rows % k == 0]
-        self._drawn[picked // k] = self.swarm.nodes[picked]
-        return self.nodes.update_rows(self._drawn, picked // k)
+            return self.nodes.update_rows(self.swarm.nodes, rows)
+        at = self._drawn_at[rows]
+        picked = at >= 0
+        self._drawn[at[picked]] = self.swarm.nodes[rows[picked]]
+        return self.nodes.update_rows(self._drawn, at[picked])
 
     def _draw_edges(self, report: ApplyReport) -> None:
         assert self._edges_data is not None
         edges = self._edges_data
         n = len(self.swarm)
-        inside = (edges["src"] < n) & (edges["dst"] < n)  # rows removed since the keyframe: drop their edges
+        edges = edges[(edges["src"] < n) & (edges["dst"] < n)]  # rows removed since the keyframe: drop their edges
+        if self.lod is not None:
+            edges = edge_selection(edges, self.lod, self.lod_thresholds)
         try:
-            self.edges.set_edges(self.swarm.nodes, edges[inside])
+            self.edges.set_edges(self.swarm.nodes, edges)
         except ValueError as exc:
             self.edges.visible = False
             report.problems.append(f"edges not shown: {exc}")

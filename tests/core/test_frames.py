@@ -23,6 +23,7 @@ from scythe_desktop.core.frames import (
     encode_field,
     encode_grid,
     encode_keyframe,
+    encode_membership,
     encode_stream,
     iter_frames,
 )
@@ -31,6 +32,7 @@ from scythe_desktop.core.layout import (
     COL_THREAT,
     DELTA_DTYPE,
     EDGE_DTYPE,
+    MEMBERSHIP_DTYPE,
     DeltaOp,
     empty_deltas,
     make_node_buffer,
@@ -61,12 +63,20 @@ def deltas(n: int) -> np.ndarray:
     return d
 
 
+def membership(n: int) -> np.ndarray:
+    m = np.zeros(n, dtype=MEMBERSHIP_DTYPE)
+    m["node"] = np.arange(n) * 3
+    m["cluster"] = np.arange(n) % 5 - 1  # -1 (unknown) is a valid cluster
+    return m
+
+
 PAYLOADS = {
     FrameKind.KEYFRAME: lambda n: swarm(n),
     FrameKind.DELTA: deltas,
     FrameKind.EDGES: edges,
     FrameKind.FIELD: lambda n: np.random.default_rng(1).random((n, n, n), dtype=np.float32),
     FrameKind.GRID: lambda n: np.random.default_rng(2).random((n, 2 * n), dtype=np.float32),
+    FrameKind.MEMBERSHIP: membership,
 }
 
 
@@ -200,6 +210,36 @@ def test_edge_confidence_out_of_range() -> None:
         decode(encode_edges(e, 1))
 
 
+def test_membership_round_trip_is_a_zero_copy_view_keyed_by_node_id() -> None:
+    pairs = membership(6)
+    buf = encode_membership(pairs, 9)
+    assert len(buf) == HEADER_SIZE + 6 * 8
+    frame = decode(buf)
+    assert frame.kind is FrameKind.MEMBERSHIP and frame.seq == 9
+    assert frame.data["node"].tolist() == [0, 3, 6, 9, 12, 15]
+    assert frame.data["cluster"].tolist() == [-1, 0, 1, 2, 3, -1]
+    assert not frame.data.flags.writeable  # a view into the immutable bytes
+
+
+def test_membership_cluster_below_minus_one_is_located() -> None:
+    pairs = membership(4)
+    pairs["cluster"][2] = -7
+    with pytest.raises(FrameError, match=r"membership cluster must be >= -1, got -7 at pair 2 \(node 6\)"):
+        decode(encode_membership(pairs, 1))
+
+
+def test_membership_bad_shapes_and_payloads_are_named() -> None:
+    good = encode_membership(membership(3), 2)
+    with pytest.raises(FrameError, match=r"membership shape \(3, 1, 0\) with count 3 is not \(N,\)"):
+        decode(_with_header(good, dim1=1))
+    with pytest.raises(FrameError, match="count/length mismatch: 3 membership elements need 24 bytes"):
+        decode(_with_header(good, payload_len=20))
+    with pytest.raises(FrameError, match="membership payload must be 1-D"):
+        encode(FrameKind.MEMBERSHIP, 1, np.zeros(3, dtype=[("node", "<u4"), ("cluster", "<u4")]))
+    with pytest.raises(FrameError, match="truncated"):
+        decode(good[:-8])
+
+
 def test_non_bytes_input_is_a_frame_error() -> None:
     with pytest.raises(FrameError, match="bytes-like"):
         decode("not bytes")  # type: ignore[arg-type]
@@ -227,7 +267,8 @@ def test_random_bytes_decode_or_raise_frame_error(data: bytes) -> None:
 @settings(max_examples=400, deadline=None)
 @given(
     st.sampled_from(
-        [GOOD, encode_delta(deltas(4), 3), encode_edges(edges(4), 2), encode_grid(np.ones((2, 3), np.float32), 4)]
+        [GOOD, encode_delta(deltas(4), 3), encode_edges(edges(4), 2), encode_grid(np.ones((2, 3), np.float32), 4),
+         encode_membership(membership(4), 5)]
     ),
     st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=8),
     st.integers(0, 400),

@@ -76,6 +76,7 @@ def _write_all_channels(path: Path) -> dict[str, list[bytes]]:
 def test_every_channel_round_trips_with_its_embedded_schema(tmp_path: Path) -> None:
     path = tmp_path / "all.mcap"
     written = _write_all_channels(path)
+    assert written[schemas.TOPIC_MEMBERSHIP]  # node-to-cluster frames are recorded on their own topic
     with Recording(path) as rec:
         assert rec.metadata["scenario"] == "tutorial"
         for topic, payloads in written.items():

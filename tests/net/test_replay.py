@@ -386,3 +386,13 @@ def test_id_translation_maps_held_ids_to_rows_new_ids_after_them_and_the_rest_to
     assert core_frames.decode(out.payload).data["node"].tolist() == [2, 1, 3, 4, 2**32 - 1]
     empty = IdTranslator(np.zeros(0, dtype=np.int64), next_id=0).translate(frame)
     assert core_frames.decode(empty.payload).data["node"].tolist() == [9, 2, 12, 13, 5]
+
+
+def test_membership_replays_after_keyframes_but_not_in_a_checkpoints_id_space(simulated: tuple[Path, list]) -> None:
+    path, _live = simulated
+    with Recording(path) as rec:
+        cp = next(m.log_time_ns for m in rec.messages([schemas.TOPIC_CHECKPOINTS]))
+        kinds = [e.frame.kind for e in Timeline(rec).play(cp) if e.frame is not None]
+    first_keyframe = kinds.index(pb.KEYFRAME, 1)  # kinds[0] is the checkpoint, served as a keyframe
+    assert pb.MEMBERSHIP not in kinds[:first_keyframe]  # its stream ids mean nothing in the checkpoint's space
+    assert pb.MEMBERSHIP in kinds[first_keyframe:]

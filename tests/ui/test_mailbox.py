@@ -7,7 +7,7 @@ import threading
 import numpy as np
 
 from scythe_desktop.core.frames import FrameKind
-from scythe_desktop.core.layout import empty_deltas, empty_nodes
+from scythe_desktop.core.layout import MEMBERSHIP_DTYPE, empty_deltas, empty_nodes
 from scythe_desktop.ui.mailbox import OBSERVERS_KIND, FrameMailbox
 
 
@@ -105,3 +105,40 @@ def test_a_keyframe_drops_pending_edges_of_the_previous_keyframe() -> None:
     box.put(FrameKind.EDGES, 4, np.zeros(1, EDGE_DTYPE))
     batch = box.take()
     assert batch is not None and batch.latest[FrameKind.EDGES][0] == 4
+
+
+def _pairs(*items: tuple[int, int]) -> np.ndarray:
+    m = np.zeros(len(items), dtype=MEMBERSHIP_DTYPE)
+    for i, (node, cluster) in enumerate(items):
+        m[i] = (node, cluster)
+    return m
+
+
+def test_membership_rides_the_node_chain_and_a_keyframe_drops_the_older_one() -> None:
+    box = FrameMailbox()
+    box.put(FrameKind.KEYFRAME, 1, empty_nodes(2))
+    box.put(FrameKind.MEMBERSHIP, 2, _pairs((0, 4), (1, 5)), base_seq=1)
+    box.put(FrameKind.DELTA, 3, empty_deltas(1), base_seq=1)
+    box.put(FrameKind.MEMBERSHIP, 4, _pairs((2, 4)), base_seq=3)
+    batch = box.take()
+    assert batch is not None
+    assert [m["node"].tolist() for m in batch.membership] == [[0, 1], [2]]
+
+    box.put(FrameKind.DELTA, 5, empty_deltas(1), base_seq=3)
+    box.put(FrameKind.MEMBERSHIP, 6, _pairs((3, 1)), base_seq=5)
+    box.put(FrameKind.KEYFRAME, 7, empty_nodes(1))  # ids reset: the pending membership is stale
+    box.put(FrameKind.MEMBERSHIP, 8, _pairs((0, 9)), base_seq=7)
+    batch = box.take()
+    assert batch is not None and batch.keyframe is not None
+    assert [m["cluster"].tolist() for m in batch.membership] == [[9]]
+    assert batch.dropped == 2  # the delta and its membership
+
+
+def test_membership_for_a_dropped_node_frame_is_dropped() -> None:
+    box = FrameMailbox()
+    box.put(FrameKind.KEYFRAME, 1, empty_nodes(2))
+    box.put(FrameKind.DELTA, 2, empty_deltas(1), base_seq=9)  # gap: the chain breaks
+    box.put(FrameKind.MEMBERSHIP, 3, _pairs((2, 1)), base_seq=2)
+    batch = box.take()
+    assert batch is not None and batch.membership == () and batch.keyframe is None
+    assert box.waiting_for_keyframe

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from scythe_desktop.engine.actions import Focus
+from scythe_desktop.render.lod import LodTier
 from tests.ui.conftest import NearestClusterDeploys, running_qthreads
 
 pytestmark = pytest.mark.gl
@@ -266,7 +267,12 @@ def test_software_gl_draws_a_budgeted_subsample_unless_every_node_is_asked_for(m
     assert window.globe.draw_stride > 1 and window.globe.nodes.count <= SOFTWARE_GL_NODE_BUDGET + 1
     assert f"drawing 1 in {window.globe.draw_stride}" in window._status_nodes.text()
     window.all_nodes_action.trigger()
-    assert window.globe.draw_stride == 1 and window.globe.nodes.count == len(window.globe.swarm)
+    globe = window.globe
+    assert globe.draw_stride == 1
+    # Every node, except those of clusters whose LOD tier is FIELD_ONLY (a centroid marker stands for them).
+    lod = globe.lod
+    hidden = (lod.cluster_of_row >= 0) & (lod.tiers[np.maximum(lod.cluster_of_row, 0)] == LodTier.FIELD_ONLY)
+    assert globe.nodes.count == len(globe.swarm) - int(hidden.sum())
 
 
 def test_gradient_drift_arrows_toggle_with_g(make_window: Any, qtbot: Any) -> None:

@@ -34,6 +34,8 @@ TOPIC_DELTAS: Final = "/scythe/frames/deltas"
 TOPIC_EDGES: Final = "/scythe/frames/edges"
 TOPIC_FIELDS: Final = "/scythe/frames/fields"
 TOPIC_GRIDS: Final = "/scythe/frames/grids"
+#: Node-to-cluster pairs; replayed in seq order with the node frames they annotate.
+TOPIC_MEMBERSHIP: Final = "/scythe/frames/membership"
 TOPIC_OBSERVERS: Final = "/scythe/observers"
 #: Node state written by the recorder when the stream sent no keyframe for a while (see Checkpoint).
 TOPIC_CHECKPOINTS: Final = "/scythe/frames/checkpoints"
@@ -50,6 +52,7 @@ FRAME_TOPIC_BY_KIND: Final[dict[int, str]] = {
     pb.FIELD: TOPIC_FIELDS,
     pb.GRID: TOPIC_GRIDS,
     pb.OBSERVERS: TOPIC_OBSERVERS,
+    pb.MEMBERSHIP: TOPIC_MEMBERSHIP,
 }
 FRAME_TOPICS: Final = frozenset(FRAME_TOPIC_BY_KIND.values())
 

@@ -10,7 +10,9 @@ gives the very buffer that applying every node frame from the start up to ``t`` 
 Stream frames come out as the :class:`~scythe_desktop.net.wire.WireFrame` the live client yields,
 byte for byte. A checkpoint becomes a KEYFRAME; a keyframe resets node ids to rows, so the deltas
 after it (until the stream's next keyframe) have their node ids rewritten into that id space by
-:class:`IdTranslator` — rows, and so the buffer, are the same either way. This module knows our
+:class:`IdTranslator` — rows, and so the buffer, are the same either way. MEMBERSHIP frames in that
+stretch are left out (the checkpoint holds no clusters; a receiver draws unknown clusters in full until the
+next keyframe's membership). This module knows our
 topics and frames, not threads or Qt.
 """
 
@@ -164,4 +166,6 @@ class Timeline:
                     except core_frames.FrameError as exc:
                         raise RecordingError(f"{path}: delta seq {frame.seq} is corrupt ({exc})") from None
                     event = ReplayEvent(event.log_time_ns, event.topic, frame=frame, catch_up=event.catch_up)
+            elif frame is not None and frame.kind == pb.MEMBERSHIP and translator is not None:
+                continue  # names stream ids the checkpoint's id space lacks: clusters stay unknown until a keyframe
             yield event

@@ -16,6 +16,7 @@ class FrameKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FIELD: _ClassVar[FrameKind]
     GRID: _ClassVar[FrameKind]
     OBSERVERS: _ClassVar[FrameKind]
+    MEMBERSHIP: _ClassVar[FrameKind]
 
 class FieldKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -40,6 +41,7 @@ EDGES: FrameKind
 FIELD: FrameKind
 GRID: FrameKind
 OBSERVERS: FrameKind
+MEMBERSHIP: FrameKind
 FIELD_KIND_UNSPECIFIED: FieldKind
 COVERAGE: FieldKind
 OCCLUSION: FieldKind
