@@ -41,6 +41,7 @@ from scythe_desktop.net.recording.session import RecordingSession
 from scythe_desktop.net.recording.timeline import ReplayEvent
 from scythe_desktop.net.recording.writer import decision_message
 from scythe_desktop.render.backend import gl_renderer
+from scythe_desktop.render.lod import LodThresholds
 from scythe_desktop.render.scene import GlobeScene
 from scythe_desktop.ui.automate import AutomateGuard, AutomateLimits, RegionBox
 from scythe_desktop.ui.clusters_dock import ClustersDock, describe_cluster
@@ -69,6 +70,8 @@ FIELDS_INTERVAL_S = 3.0
 #: Nodes drawn at most on a software GL renderer (llvmpipe pays per vertex: ~10k nodes fit a 50 ms frame on
 #: two cores, 100k take hundreds of ms and would freeze the GUI thread that draws them).
 SOFTWARE_GL_NODE_BUDGET = 10_000
+#: LodThresholds fields stored in the settings as ``lod/<field>``.
+LOD_KEYS = ("instanced", "volume", "field_only", "max_edges")
 SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software")
 #: Why nothing can be decided while a recording plays (tooltips and the decisions dock).
 READ_ONLY_REASON = "Replay is read-only: a recording's decisions were made when it was recorded"
@@ -497,6 +500,18 @@ class MainWindow(QMainWindow):
         self.borders_action.setChecked(_as_bool(s.value("view/borders", True)))
         self.all_nodes_action.setChecked(_as_bool(s.value("view/draw_every_node", False)))
         self.drift_action.setChecked(_as_bool(s.value("view/drift_arrows", False)))
+        lod = LodThresholds()
+        try:
+            lod = LodThresholds(**{k: int(s.value(f"lod/{k}", getattr(lod, k))) for k in LOD_KEYS})  # type: ignore[call-overload]
+        except (TypeError, ValueError) as exc:
+            self.notify(f"stored LOD thresholds ignored ({exc}); using defaults")
+        self.set_lod_thresholds(lod)
+
+    def set_lod_thresholds(self, thresholds: LodThresholds) -> None:
+        """Node counts at which clusters change LOD tier, for the globe and the clusters dock's tier column."""
+        self.globe.set_lod_thresholds(thresholds)
+        if self._insight_source is not None:
+            self._insight_source.thresholds = thresholds  # read by the next snapshot (one reference swap)
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -512,6 +527,8 @@ class MainWindow(QMainWindow):
         s.setValue("view/draw_every_node", self.all_nodes_action.isChecked())
         s.setValue("view/drift_arrows", self.drift_action.isChecked())
         s.setValue("view/borders", self.borders_action.isChecked())
+        for k in LOD_KEYS:
+            s.setValue(f"lod/{k}", getattr(self.globe.lod_thresholds, k))
         s.sync()
 
     # -------------------------------------------------------------------------------------- frames

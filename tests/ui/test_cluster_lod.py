@@ -218,3 +218,32 @@ def test_membership_naming_ids_the_swarm_never_had_is_reported_not_stored(view: 
     report = view.apply(box.take())  # type: ignore[attr-defined]
     assert report.problems == ["membership named 1 unknown node ids (at or past 3); ignored"]
     assert view.membership.of_ids(view.swarm.ids).tolist() == [1, 1, 1]  # type: ignore[attr-defined]
+
+
+@pytest.mark.gl
+def test_stored_thresholds_drive_the_globe_and_the_clusters_dock_tier(make_window: Any, qtbot: Any,
+                                                                       settings_path: Any) -> None:
+    from PySide6.QtCore import QSettings
+
+    stored = QSettings(str(settings_path), QSettings.Format.IniFormat)
+    for key, value in {"instanced": 5, "volume": 10, "field_only": 20, "max_edges": 7}.items():
+        stored.setValue(f"lod/{key}", value)
+    stored.sync()
+    window = make_window(policy=None)
+    expected = LodThresholds(instanced=5, volume=10, field_only=20, max_edges=7)
+    assert window.globe.lod_thresholds == expected
+    qtbot.waitUntil(lambda: window.snapshot is not None and len(window.snapshot.clusters) > 0, timeout=30_000)
+    rows = window.snapshot.clusters
+    assert rows["lod"].tolist() == lod_tiers(rows["node_count"], expected).tolist()  # the dock's tier column
+
+
+@pytest.mark.gl
+def test_bad_stored_thresholds_are_reported_and_defaults_used(make_window: Any, settings_path: Any) -> None:
+    from PySide6.QtCore import QSettings
+
+    stored = QSettings(str(settings_path), QSettings.Format.IniFormat)
+    stored.setValue("lod/volume", 5)  # below instanced (100): not a valid ordering
+    stored.sync()
+    window = make_window(policy=None, start=False)
+    assert window.globe.lod_thresholds == LodThresholds()
+    assert "stored LOD thresholds ignored" in window.statusBar().currentMessage()
