@@ -416,7 +416,10 @@ class GridPart(ObservationPart):
             cell = self.codec.grid.cell_of(c["lon"], c["lat"])
             self._cells = (c_key, cell, cell >= 0)
         _, cell, inside = self._cells
-        uncertainty = np.bincount(cell[inside], weights=c["entropy"][inside], minlength=self.codec.config.n_cells)
+        # bincount with weights is float64 (numpy's stubs type it as int)
+        uncertainty: NDArray[np.float64] = np.bincount(  # type: ignore[assignment]
+            cell[inside], weights=c["entropy"][inside], minlength=self.codec.config.n_cells
+        )
         # Each channel clipped straight into the float32 output (the occlusion channel is static).
         grids = np.empty((3, *self.shape), dtype=np.float32)
         np.clip(coverage.reshape(self.shape), -FEATURE_BOUND, FEATURE_BOUND, out=grids[0], casting="unsafe")
