@@ -36,13 +36,6 @@ TARGETS = {
 }
 
 
-def _rate(fn: Callable[[], object], n: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return n / (time.perf_counter() - t0)
-
-
 def env_throughput(steps: int) -> dict[str, float]:
     """Env steps/s with random masked actions, and the bare world replaying the very same actions."""
     from scythe_desktop.engine.env import ObserverEnv

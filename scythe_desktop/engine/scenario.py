@@ -192,9 +192,6 @@ class Scenario:
                 return r
         raise KeyError(name)
 
-    def region_index(self, name: str) -> int:
-        return [r.name for r in self.regions].index(name)
-
     def observer_type(self, name: str) -> ObserverType:
         for t in self.observer_types:
             if t.name == name:

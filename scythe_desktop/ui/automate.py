@@ -121,10 +121,6 @@ class AutomateGuard:
         if isinstance(proposal.action, Deploy):
             self._deploy_times.append(now)
 
-    def deploys_in_window(self, now: float) -> int:
-        """Deploys recorded in the 60 seconds before ``now``."""
-        return self._deploys_since(now - _MINUTE_S)
-
     def _deploys_since(self, start: float) -> int:
         while self._deploy_times and self._deploy_times[0] <= start:
             self._deploy_times.popleft()

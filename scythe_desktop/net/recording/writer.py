@@ -325,7 +325,7 @@ class RecordingWorker:
     """A :class:`Recorder` on its own thread: ``submit`` never waits for the disk.
 
     The queue is unbounded on purpose: dropping a delta would corrupt every frame after it, and a
-    recording falls behind only when the disk does. :attr:`backlog` says how far behind it is.
+    recording falls behind only when the disk does.
     An error in the worker stops recording; :meth:`close` re-raises it.
     """
 
@@ -338,10 +338,6 @@ class RecordingWorker:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"recorder {recorder.path.name}", daemon=True)
         self._thread.start()
-
-    @property
-    def backlog(self) -> int:
-        return self._queue.qsize()
 
     def submit(self, method: Callable[..., None], *args: Any) -> None:
         """Queue ``method(*args)`` (a bound ``Recorder.write_*``) for the worker thread."""
