@@ -18,11 +18,8 @@ measured by ``scythe bench ui`` in a child process and merged into this object u
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -194,13 +191,8 @@ def run(quick: bool) -> dict[str, object]:
 
 
 def _ui_lag(quick: bool) -> dict[str, object]:
-    """The console's event-loop lag (``ui_lag_*``, measured by ``scythe bench ui``), in a child process:
+    """The console's event-loop lag (``ui_lag_*``, what ``scythe bench ui`` measures), in a child process:
     it needs a fresh Qt application of its own, not the one this process drew the benchmarks with."""
-    child = subprocess.run(
-        [sys.executable, "-m", "scythe_desktop", "bench", "ui", *(["--quick"] if quick else [])],
-        capture_output=True, text=True, check=False,
-    )
-    if child.returncode != 0:
-        raise RuntimeError(f"ui lag measurement failed: {child.stderr[-2000:]}")
-    lag: dict[str, object] = json.loads(child.stdout.strip().splitlines()[-1])
-    return lag
+    from scythe_desktop.bench.ui import measure_in_child
+
+    return measure_in_child(quick)

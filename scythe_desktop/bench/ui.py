@@ -20,17 +20,29 @@ def run(quick: bool) -> dict[str, object]:
         from scythe_desktop.bench.ui_lag import measure_ui_lag
 
         return measure_ui_lag(quick)
+    return measure_in_child(quick)
+
+
+def measure_in_child(quick: bool) -> dict[str, object]:
+    """The same measurement in a child process (with its own Qt application), on this ``DISPLAY`` or, without
+    one, on a private Xvfb that outlives the child."""
+    if os.environ.get("DISPLAY"):
+        return _child(quick, dict(os.environ))
     from pyvirtualdisplay import Display
 
     display = Display(visible=False, size=(1920, 1200), color_depth=24)
     display.start()
     try:
-        child = subprocess.run(
-            [sys.executable, "-m", "scythe_desktop.bench.ui_lag", *(["--quick"] if quick else [])],
-            env={**os.environ, "DISPLAY": f":{display.display}"}, capture_output=True, text=True, check=False,
-        )
+        return _child(quick, {**os.environ, "DISPLAY": f":{display.display}"})
     finally:
         display.stop()
+
+
+def _child(quick: bool, env: dict[str, str]) -> dict[str, object]:
+    child = subprocess.run(
+        [sys.executable, "-m", "scythe_desktop.bench.ui_lag", *(["--quick"] if quick else [])],
+        env=env, capture_output=True, text=True, check=False,
+    )
     if child.returncode != 0:
         raise RuntimeError(f"ui lag measurement failed: {child.stderr[-2000:]}")
     result: dict[str, object] = json.loads(child.stdout.strip().splitlines()[-1])
