@@ -53,11 +53,9 @@ class LatestSlot(Generic[T]):
         self._lock = threading.Lock()
         self._value: T | None = None
         self._full = False
-        self.replaced = 0  # values overwritten before anyone took them (dropped as stale)
 
     def put(self, value: T) -> bool:
         with self._lock:
-            self.replaced += self._full
             was_empty = not self._full
             self._value, self._full = value, True
             return was_empty
