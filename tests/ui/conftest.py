@@ -57,6 +57,20 @@ def running_qthreads() -> list[str]:
 
 
 @pytest.fixture
+def view(qapp: object) -> Iterator[Any]:
+    """A :class:`~scythe_desktop.ui.globe_view.GlobeView` on a small (240x180) GL scene, closed afterwards."""
+    from scythe_desktop.render.backend import use_render_backend
+
+    use_render_backend()
+    from scythe_desktop.render.scene import GlobeScene
+    from scythe_desktop.ui.globe_view import GlobeView
+
+    scene = GlobeScene(size=(240, 180))
+    yield GlobeView(scene)
+    scene.close()
+
+
+@pytest.fixture
 def settings_path(tmp_path: Path) -> Path:
     return tmp_path / "scythe-test.ini"
 

@@ -3,7 +3,6 @@ centroid instead of their nodes; thresholds switch tiers at once (pixels read ba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -109,19 +108,6 @@ def test_edges_follow_the_source_cluster_tier() -> None:
 # ------------------------------------------------------------------------------------------------ GL
 
 BIG, SMALL = 60, 40  # nodes of the cluster at lon -25 and of the one at lon +25
-
-
-@pytest.fixture
-def view(qapp: object) -> Iterator[object]:
-    from scythe_desktop.render.backend import use_render_backend
-
-    use_render_backend()
-    from scythe_desktop.render.scene import GlobeScene
-    from scythe_desktop.ui.globe_view import GlobeView
-
-    scene = GlobeScene(size=(240, 180))
-    yield GlobeView(scene)
-    scene.close()
 
 
 def _red(img: np.ndarray) -> np.ndarray:

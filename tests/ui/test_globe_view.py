@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
@@ -12,19 +10,6 @@ from scythe_desktop.core.layout import COL_X, DELTA_DTYPE, EDGE_DTYPE, DeltaOp, 
 from scythe_desktop.ui.mailbox import FrameMailbox
 
 pytestmark = pytest.mark.gl
-
-
-@pytest.fixture
-def view(qapp: object) -> Iterator[object]:
-    from scythe_desktop.render.backend import use_render_backend
-
-    use_render_backend()
-    from scythe_desktop.render.scene import GlobeScene
-    from scythe_desktop.ui.globe_view import GlobeView
-
-    scene = GlobeScene(size=(240, 180))
-    yield GlobeView(scene)
-    scene.close()
 
 
 def nodes(n: int) -> np.ndarray:

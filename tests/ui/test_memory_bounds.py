@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,19 +21,6 @@ from scythe_desktop.engine.actions import Deploy, Focus
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.ui.mailbox import FrameMailbox
 from scythe_desktop.ui.snapshots import OBSERVER_DTYPE
-
-
-@pytest.fixture
-def view(qapp: object) -> Iterator[Any]:
-    from scythe_desktop.render.backend import use_render_backend
-
-    use_render_backend()
-    from scythe_desktop.render.scene import GlobeScene
-    from scythe_desktop.ui.globe_view import GlobeView
-
-    scene = GlobeScene(size=(240, 180))
-    yield GlobeView(scene)
-    scene.close()
 
 
 def _gl_objects() -> Counter[str]:
