@@ -17,32 +17,16 @@ measured by ``scythe bench ui`` in a child process and merged into this object u
 
 from __future__ import annotations
 
-import contextlib
-import os
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
 from scythe_desktop.bench.swarms import random_swarm
+from scythe_desktop.bench.ui import measure_in_child, x_display
 from scythe_desktop.core.layout import COL_INTENSITY, COL_THREAT, DELTA_DTYPE, DeltaOp
 from scythe_desktop.core.swarm import NodeSwarm
-
-
-@contextlib.contextmanager
-def _x_display() -> Iterator[None]:
-    if os.environ.get("DISPLAY"):
-        yield
-        return
-    from pyvirtualdisplay import Display
-
-    display = Display(visible=False, size=(1920, 1200), color_depth=24)
-    display.start()
-    try:
-        yield
-    finally:
-        display.stop()
 
 
 def _marker_style(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -184,15 +168,9 @@ def _measure(quick: bool) -> dict[str, object]:
 
 
 def run(quick: bool) -> dict[str, object]:
-    with _x_display():
+    with x_display():
         result = _measure(quick)
-    result.update(_ui_lag(quick))
+    # ui_lag_*, what ``scythe bench ui`` measures, in a child process: it needs a fresh Qt application of its
+    # own, not the one this process drew the benchmarks with.
+    result.update(measure_in_child(quick))
     return result
-
-
-def _ui_lag(quick: bool) -> dict[str, object]:
-    """The console's event-loop lag (``ui_lag_*``, what ``scythe bench ui`` measures), in a child process:
-    it needs a fresh Qt application of its own, not the one this process drew the benchmarks with."""
-    from scythe_desktop.bench.ui import measure_in_child
-
-    return measure_in_child(quick)

@@ -9,10 +9,12 @@ figures are never mistaken for GPU ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 
 def run(quick: bool) -> dict[str, object]:
@@ -26,24 +28,29 @@ def run(quick: bool) -> dict[str, object]:
 def measure_in_child(quick: bool) -> dict[str, object]:
     """The same measurement in a child process (with its own Qt application), on this ``DISPLAY`` or, without
     one, on a private Xvfb that outlives the child."""
+    with x_display():
+        child = subprocess.run(
+            [sys.executable, "-m", "scythe_desktop.bench.ui_lag", *(["--quick"] if quick else [])],
+            capture_output=True, text=True, check=False,
+        )
+    if child.returncode != 0:
+        raise RuntimeError(f"ui lag measurement failed: {child.stderr[-2000:]}")
+    result: dict[str, object] = json.loads(child.stdout.strip().splitlines()[-1])
+    return result
+
+
+@contextlib.contextmanager
+def x_display() -> Iterator[None]:
+    """This process's ``DISPLAY``; without one, a private Xvfb for the duration (``pyvirtualdisplay`` exports
+    it as ``DISPLAY``, so child processes see it too, and restores the environment when it stops)."""
     if os.environ.get("DISPLAY"):
-        return _child(quick, dict(os.environ))
+        yield
+        return
     from pyvirtualdisplay import Display
 
     display = Display(visible=False, size=(1920, 1200), color_depth=24)
     display.start()
     try:
-        return _child(quick, {**os.environ, "DISPLAY": f":{display.display}"})
+        yield
     finally:
         display.stop()
-
-
-def _child(quick: bool, env: dict[str, str]) -> dict[str, object]:
-    child = subprocess.run(
-        [sys.executable, "-m", "scythe_desktop.bench.ui_lag", *(["--quick"] if quick else [])],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if child.returncode != 0:
-        raise RuntimeError(f"ui lag measurement failed: {child.stderr[-2000:]}")
-    result: dict[str, object] = json.loads(child.stdout.strip().splitlines()[-1])
-    return result
