@@ -120,10 +120,13 @@ class GlobeView:
             self._edges_data = None  # edges index keyframe rows: the old ones no longer apply
         # Membership is keyed by stable id, so it applies before this batch's deltas as well as after them;
         # ids it may name end where those deltas' ADDs end.
-        id_limit = self.swarm.next_id + sum(int((d.deltas["op"] == DeltaOp.ADD).sum()) for d in batch.deltas)
-        for pairs in batch.membership:
-            if unknown := self.membership.apply(pairs, id_limit):
-                report.problems.append(f"membership named {unknown} unknown node ids (at or past {id_limit}); ignored")
+        if batch.membership:
+            id_limit = self.swarm.next_id + sum(int((d.deltas["op"] == DeltaOp.ADD).sum()) for d in batch.deltas)
+            for pairs in batch.membership:
+                if unknown := self.membership.apply(pairs, id_limit):
+                    report.problems.append(
+                        f"membership named {unknown} unknown node ids (at or past {id_limit}); ignored"
+                    )
         if batch.keyframe is not None:
             self._upload_all()
         elif batch.membership and not batch.deltas and self._relayout():
