@@ -17,7 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	scripts/ensure-system-deps.sh
-	$(VENV)/bin/ruff check scythe_desktop tests scripts
+	$(VENV)/bin/ruff check scythe_desktop tests scripts benchmarks
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest

@@ -4,7 +4,7 @@
 on an ephemeral loopback port (local credentials, no auth) and prints ``PORT <n>`` on its first line; it
 runs until killed or until its standard input closes. Every frame is a whole keyframe of ``--nodes``
 nodes (the globe swarm drifting a little between frames), chunked and serialized once with
-:mod:`scythe_desktop.net.wire` like the real orchestrator does. It runs in its own process so that the
+:mod:`scythe_desktop.protocol.wire` like the real orchestrator does. It runs in its own process so that the
 console under test, not the load generator, is what competes for the measuring process's GIL. The real
 world simulator cannot tick 100k nodes at 10 Hz on a small machine, which is why this exists.
 """
@@ -23,8 +23,8 @@ import numpy as np
 
 from scythe_desktop.core.frames import encode_keyframe
 from scythe_desktop.core.layout import make_node_buffer
-from scythe_desktop.net import wire
-from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
+from scythe_desktop.protocol import wire
+from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 
 def drifting_swarms(n: int, variants: int, seed: int) -> list[np.ndarray]:

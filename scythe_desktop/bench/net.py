@@ -2,7 +2,7 @@
 the time a client needs to resume after a server restart.
 
 * ``stream_vs_tcp``: throughput of 100k-node keyframes (2.4 MB) from a server process through
-  :class:`~scythe_desktop.net.client.OrchestratorClient` (the production path: frame hub, chunks
+  :class:`~scythe_desktop.client.grpc_client.OrchestratorClient` (the production path: frame hub, chunks
   serialized once, identity serializer, auth interceptor, local credentials, reassembly) ÷ a raw TCP
   baseline in Python sending the same bytes between two processes (8-byte length prefix, one ``bytes``
   object per received frame). The producer stays two frames ahead of the reader, so neither side is
@@ -61,9 +61,14 @@ def _spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[st
 
 def _serve_hub(hub: Any, secret: str) -> tuple[grpc.Server, int]:
     """The production stream path without a world: servicer, hub, auth interceptor, local credentials."""
-    from scythe_desktop.net import auth
-    from scythe_desktop.net.backends import SimulatedBackend
-    from scythe_desktop.net.service import AuthService, ObserverAgentService, OrchestratorService, generic_handlers
+    from scythe_desktop.orchestrator import auth
+    from scythe_desktop.orchestrator.backends import SimulatedBackend
+    from scythe_desktop.orchestrator.service import (
+        AuthService,
+        ObserverAgentService,
+        OrchestratorService,
+        generic_handlers,
+    )
 
     authority = auth.TokenAuthority(secret.encode())
     service = OrchestratorService(None, hub, None, authority, None)  # type: ignore[arg-type]
@@ -82,8 +87,8 @@ def _serve_hub(hub: Any, secret: str) -> tuple[grpc.Server, int]:
 
 
 def _role_keyframe_server(nodes: int, chunk_size: int) -> None:
-    from scythe_desktop.net.hub import FrameHub
-    from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
+    from scythe_desktop.orchestrator.hub import FrameHub
+    from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
     payload = _keyframe_payload(nodes)
     hub = FrameHub(max_subscribers=2, chunk_size=chunk_size, max_bytes=8 * len(payload))
@@ -100,8 +105,8 @@ def _role_keyframe_server(nodes: int, chunk_size: int) -> None:
 def _role_delta_server(clients: int, frames: int, hz: float) -> None:
     from scythe_desktop.core.frames import encode_delta, encode_keyframe
     from scythe_desktop.core.layout import DeltaOp, empty_deltas, empty_nodes
-    from scythe_desktop.net.hub import FrameHub
-    from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
+    from scythe_desktop.orchestrator.hub import FrameHub
+    from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
     hub = FrameHub(max_subscribers=clients)
     server, port = _serve_hub(hub, os.environ[SECRET_ENV])
@@ -125,9 +130,9 @@ def _role_delta_server(clients: int, frames: int, hz: float) -> None:
 
 
 def _role_delta_clients(port: int, clients: int, frames: int) -> None:
-    from scythe_desktop.net.auth import VIEWER, TokenAuthority
-    from scythe_desktop.net.client import OrchestratorClient
-    from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
+    from scythe_desktop.client.grpc_client import OrchestratorClient
+    from scythe_desktop.orchestrator.auth import VIEWER, TokenAuthority
+    from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
     token = TokenAuthority(os.environ[SECRET_ENV].encode()).issue("bench", VIEWER, kind="refresh")
     creds = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
@@ -207,9 +212,9 @@ def _recv_into(conn: socket.socket, view: memoryview) -> None:
 
 
 def _grpc_throughput(nodes: int, count: int, chunk_size: int, secret: str) -> float:
-    from scythe_desktop.net.auth import VIEWER, TokenAuthority
-    from scythe_desktop.net.client import OrchestratorClient
-    from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
+    from scythe_desktop.client.grpc_client import OrchestratorClient
+    from scythe_desktop.orchestrator.auth import VIEWER, TokenAuthority
+    from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
     server = _spawn("keyframe-server", str(nodes), str(chunk_size), env={**os.environ, SECRET_ENV: secret})
     try:
@@ -255,7 +260,7 @@ def _delta_latency(clients: int, frames: int, secret: str) -> list[float]:
 
 
 def _reconnect(rounds: int) -> tuple[float, float]:
-    from scythe_desktop.net.client import Backoff, OrchestratorClient
+    from scythe_desktop.client.grpc_client import Backoff, OrchestratorClient
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -342,7 +347,7 @@ def run(quick: bool = False) -> dict[str, object]:
     count = 10 if quick else 150
     repeats = 1 if quick else 5
     secret = "bench-" + os.urandom(24).hex()
-    from scythe_desktop.net.wire import DEFAULT_CHUNK_SIZE
+    from scythe_desktop.protocol.wire import DEFAULT_CHUNK_SIZE
 
     # Interleaved, so both sides sample the same moments of a shared machine; best of each, as elsewhere.
     tcp_runs, copying_runs, our_runs = [], [], []

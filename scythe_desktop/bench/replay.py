@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from scythe_desktop.client.grpc_client import decode
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.core.swarm import NodeSwarm
-from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
-from scythe_desktop.net.recording.reader import Recording
-from scythe_desktop.net.recording.simulate import Simulation, record_event
-from scythe_desktop.net.recording.timeline import ReplayEvent, Timeline
-from scythe_desktop.net.recording.writer import Recorder, RecordingWorker
+from scythe_desktop.recording.reader import Recording
+from scythe_desktop.recording.simulate import Simulation, record_event
+from scythe_desktop.recording.timeline import ReplayEvent, Timeline
+from scythe_desktop.recording.writer import Recorder, RecordingWorker
 
 _NS = 1_000_000_000
 TICK_HZ = 5.0
@@ -43,13 +43,12 @@ def _apply(swarm: NodeSwarm, event: ReplayEvent) -> None:
     frame = event.frame
     if frame is None:
         return
-    if frame.kind == pb.OBSERVERS:
-        pb.ObserverList.FromString(frame.payload)
-        return
-    decoded = core_frames.decode(frame.payload)
-    if frame.kind == pb.KEYFRAME:
+    decoded = decode(frame)
+    if not isinstance(decoded, core_frames.Frame):
+        return  # an observer list
+    if decoded.kind == core_frames.FrameKind.KEYFRAME:
         swarm.load_keyframe(decoded.data)
-    elif frame.kind == pb.DELTA:
+    elif decoded.kind == core_frames.FrameKind.DELTA:
         swarm.apply_delta(decoded.data)
 
 

@@ -123,9 +123,9 @@ def measure_ui_lag(quick: bool) -> dict[str, Any]:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from scythe_desktop.console.main_window import MainWindow
+    from scythe_desktop.console.sources import open_source, parse_source
     from scythe_desktop.render.backend import gl_renderer
-    from scythe_desktop.ui.main_window import MainWindow
-    from scythe_desktop.ui.source import open_source, parse_source
 
     nodes, hz, seconds = (10_000, 10.0, 2.0) if quick else (100_000, 10.0, 10.0)
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -9,8 +9,8 @@ import math
 import pytest
 
 from scythe_desktop.bench import engine
-from scythe_desktop.bench.cli import BENCHMARKS
 from scythe_desktop.cli import main
+from scythe_desktop.cli.bench import BENCHMARKS
 from scythe_desktop.engine.world import World
 
 KEYS = ("steps_per_s", "field_1m_128_ms", "field_vs_naive", "tick_1m_ms")

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from scythe_desktop.core.frames import FrameError, decode, encode_delta
 from scythe_desktop.core.layout import DeltaOp, empty_deltas, make_node_buffer
-from scythe_desktop.core.reference import ReferenceSwarm
 from scythe_desktop.core.swarm import NodeSwarm, changed_runs
+from tests.core.reference import ReferenceSwarm
 
 
 def initial(n: int, seed: int) -> np.ndarray:

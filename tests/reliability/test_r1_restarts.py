@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scythe_desktop.bench.rel_restarts import _Received, frame_figures, run_restarts
-from scythe_desktop.net.proto.scythe.v1 import orchestrator_pb2 as pb
+from benchmarks.reliability.rel_restarts import _Received, frame_figures, run_restarts
+from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 SEED = 1101
 

@@ -5,7 +5,7 @@ Latency and RSS are figures of the long version (``scythe bench reliability``), 
 
 from __future__ import annotations
 
-from scythe_desktop.bench.rel_load import run_load
+from benchmarks.reliability.rel_load import run_load
 
 
 def test_concurrent_clients_and_an_operator_see_no_errors() -> None:

@@ -5,7 +5,7 @@ Sizes here are small; the long version (1,000,000 frames, 10,000 RPCs) is ``scyt
 
 from __future__ import annotations
 
-from scythe_desktop.bench import rel_fuzz
+from benchmarks.reliability import rel_fuzz
 
 SEED = 3303
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scythe_desktop.bench import rel_auth
-from scythe_desktop.net import auth
+from benchmarks.reliability import rel_auth
+from scythe_desktop.orchestrator import auth
 
 
 def test_the_matrix_covers_every_protected_rpc_and_refresh() -> None:

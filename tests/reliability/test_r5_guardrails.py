@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from scythe_desktop.bench.rel_guardrails import Live, run_guardrails, violations
+from benchmarks.reliability.rel_guardrails import Live, run_guardrails, violations
 from scythe_desktop.engine.scenario import load_scenario
-from scythe_desktop.net.guardrails import Guardrails
+from scythe_desktop.orchestrator.guardrails import Guardrails
 
 SEED = 5505
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scythe_desktop.bench.rel_recording import run_recording_kills
+from benchmarks.reliability.rel_recording import run_recording_kills
 
 
 def test_killed_recordings_stay_readable_and_repairable(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from scythe_desktop.bench.rel_soak import run_soak
+from benchmarks.reliability.rel_soak import run_soak
 
 
 @pytest.mark.gl

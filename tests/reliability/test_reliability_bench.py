@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from scythe_desktop.bench import cli, reliability
+from benchmarks import reliability
+from scythe_desktop.cli import bench as cli
 
 
 def test_registered() -> None:
-    assert cli.BENCHMARKS["reliability"] == "scythe_desktop.bench.reliability"
+    assert cli.BENCHMARKS["reliability"] == "benchmarks.reliability.runner"
 
 
 def test_one_section_with_its_targets(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,8 +1,10 @@
 """Decision makers behind one interface (:class:`~scythe_desktop.engine.policies.base.Policy`).
 
 One policy per module: ``random``, ``static-grid``, ``greedy`` (adaptive CELF), ``gradient-drift``,
-``optimal`` (MILP on the world frozen at reset) and ``ppo`` (the trained network). :func:`make_policy` builds
-one by name; modules are imported only when asked for, so the baselines never load torch.
+``optimal`` (MILP on the world frozen at reset) and ``ppo`` (the trained network). This is the one policy
+registry: :func:`make_policy` builds one by name; :func:`load_policy` also understands ``auto`` (the shipped PPO
+network, else greedy) and ``none`` (no policy), and :func:`check_policy_name` refuses an unknown name without
+loading anything. Modules are imported only when asked for, so the baselines never load torch.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ POLICIES: Final[dict[str, str]] = {
 }
 
 
+#: Policies tried for ``auto``, best first.
+AUTO_ORDER: Final = ("ppo", "greedy")
+#: The name that means "no policy" (an orchestrator that proposes nothing, a simulation with no decisions).
+NO_POLICY: Final = "none"
+
+
 def make_policy(name: str, **kwargs: Any) -> Policy:
     """A new policy by its CLI name (see :data:`POLICIES`); keyword arguments go to its constructor."""
     if name not in POLICIES:
@@ -32,4 +40,32 @@ def make_policy(name: str, **kwargs: Any) -> Policy:
     return policy
 
 
-__all__ = ["POLICIES", "Policy", "make_policy"]
+def policy_names() -> list[str]:
+    """Every name :func:`load_policy` accepts."""
+    return sorted({"auto", NO_POLICY, *POLICIES})
+
+
+def check_policy_name(name: str) -> None:
+    """Refuse an unknown policy name (ValueError naming the known ones) without loading anything."""
+    if name not in ("auto", NO_POLICY) and name not in POLICIES:
+        raise ValueError(f"--policy must be 'auto', 'none' or one of {sorted(POLICIES)}, got {name!r}")
+
+
+def load_policy(name: str) -> Policy | None:
+    """The policy called ``name``: ``none`` is None, ``auto`` the first of :data:`AUTO_ORDER` that loads."""
+    check_policy_name(name)
+    if name == NO_POLICY:
+        return None
+    if name == "auto":
+        failures = []
+        for candidate in AUTO_ORDER:
+            try:
+                return make_policy(candidate)
+            except (OSError, ValueError, RuntimeError, ImportError) as exc:  # e.g. shipped weights missing
+                failures.append(f"{candidate}: {exc}")
+        raise ValueError("no policy could be loaded for --policy auto (" + "; ".join(failures) + ")")
+    return make_policy(name)
+
+
+__all__ = ["AUTO_ORDER", "NO_POLICY", "POLICIES", "Policy", "check_policy_name", "load_policy", "make_policy",
+           "policy_names"]

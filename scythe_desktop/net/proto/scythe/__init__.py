@@ -1,1 +1,0 @@
-"""Generated scythe.v1 protobuf modules (see scythe_desktop/net/codegen.py)."""

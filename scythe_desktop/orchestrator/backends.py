@@ -1,0 +1,319 @@
+"""Deployment backends: how an approved action becomes running observer compute.
+
+All backends apply the action to the world (the world's observer is the model the simulator and the
+console see); they differ in what else happens:
+
+* ``simulated`` (default): nothing else: the observer lives only in the engine.
+* ``process``: a deploy starts a real ``scythe observer`` OS process with its own identity (a refresh
+  token for subject ``observer-<id>``, role ``observer``, handed over on stdin, never on the command
+  line). It registers with the orchestrator and heartbeats its load; decommission tells it to stop
+  (heartbeat reply) and terminates it; a watchdog marks a process that died or went silent ``lost``.
+* ``docker-plan`` / ``terraform-plan``: render, without executing, the ``docker run`` command or a
+  Terraform JSON plan that would run the same observer, into a plan directory.
+
+This module knows processes, files and the world host; not gRPC servicers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Protocol
+
+from scythe_desktop import __version__
+from scythe_desktop.engine.actions import Action, ActionResult, Decommission, Deploy
+
+if TYPE_CHECKING:
+    from scythe_desktop.orchestrator.world_host import WorldHost
+
+log = logging.getLogger(__name__)
+
+BACKENDS: Final = ("simulated", "process", "docker-plan", "terraform-plan")
+HEARTBEAT_S: Final = 1.0
+#: Heartbeats missed before a live-looking process is reported lost.
+MISSED_HEARTBEATS: Final = 5
+
+
+class Backend(Protocol):
+    name: str
+
+    def apply(self, host: WorldHost, action: Action) -> tuple[ActionResult, int]: ...
+
+    def heartbeat(self, observer_id: int, load: float, *, pid: int | None = None) -> tuple[bool, float]: ...
+
+    def status(self, observer_id: int) -> tuple[str, float, float]:
+        """(status, last heartbeat unix time, load) of an observer."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SimulatedBackend:
+    name = "simulated"
+
+    def apply(self, host: WorldHost, action: Action) -> tuple[ActionResult, int]:
+        return host.apply(action)
+
+    def heartbeat(self, observer_id: int, load: float, *, pid: int | None = None) -> tuple[bool, float]:
+        raise KeyError(observer_id)
+
+    def status(self, observer_id: int) -> tuple[str, float, float]:
+        return "running", 0.0, 0.0
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class _Agent:
+    process: subprocess.Popen[bytes]
+    status: str = "starting"
+    last_heartbeat: float = 0.0
+    load: float = 0.0
+    stopping: bool = False
+    heartbeats: int = 0
+    started: float = field(default_factory=time.time)
+
+
+class ProcessBackend:
+    """Runs each deployed observer as a ``scythe observer`` child process."""
+
+    name = "process"
+
+    def __init__(
+        self,
+        target: str,
+        issue_token: Callable[[str], str],
+        *,
+        connect_args: tuple[str, ...] = (),
+        heartbeat_s: float = HEARTBEAT_S,
+        on_lost: Callable[[int, str], None] | None = None,
+    ) -> None:
+        self._target = target
+        self._issue_token = issue_token
+        self._connect_args = connect_args
+        self._heartbeat_s = heartbeat_s
+        self._on_lost = on_lost
+        self._agents: dict[int, _Agent] = {}
+        self._lock = threading.Condition()
+        self._stop = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="observer-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def command(self, observer_id: int) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "scythe_desktop",
+            "observer",
+            "--target",
+            self._target,
+            "--observer-id",
+            str(observer_id),
+            *self._connect_args,
+        ]
+
+    def apply(self, host: WorldHost, action: Action) -> tuple[ActionResult, int]:
+        result, tick = host.apply(action)
+        if result.ok and isinstance(action, Deploy) and result.observer_id is not None:
+            self._spawn(result.observer_id)
+        elif result.ok and isinstance(action, Decommission):
+            self._stop_agent(action.observer_id)
+        return result, tick
+
+    def _spawn(self, observer_id: int) -> None:
+        token = self._issue_token(f"observer-{observer_id}")
+        proc = subprocess.Popen(
+            self.command(observer_id),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(token.encode() + b"\n")
+        proc.stdin.close()
+        with self._lock:
+            self._agents[observer_id] = _Agent(proc)
+        log.info("observer %d: started process %d", observer_id, proc.pid)
+
+    def _stop_agent(self, observer_id: int) -> None:
+        with self._lock:
+            agent = self._agents.get(observer_id)
+            if agent is None:
+                return
+            agent.stopping = True
+            agent.status = "stopped"
+            self._lock.notify_all()
+        try:
+            agent.process.wait(timeout=3 * self._heartbeat_s)  # it exits at its next heartbeat reply
+        except subprocess.TimeoutExpired:
+            agent.process.terminate()
+            agent.process.wait(timeout=5)
+        log.info("observer %d: process %d stopped", observer_id, agent.process.pid)
+
+    def heartbeat(self, observer_id: int, load: float, *, pid: int | None = None) -> tuple[bool, float]:
+        with self._lock:
+            agent = self._agents[observer_id]
+            if pid is not None and pid != agent.process.pid:
+                raise KeyError(observer_id)
+            if not agent.stopping:
+                agent.status = "running"
+            agent.last_heartbeat = time.time()
+            agent.load = load
+            agent.heartbeats += 1
+            self._lock.notify_all()
+            return agent.stopping, self._heartbeat_s
+
+    def status(self, observer_id: int) -> tuple[str, float, float]:
+        with self._lock:
+            agent = self._agents.get(observer_id)
+            if agent is None:
+                return "lost", 0.0, 0.0
+            return agent.status, agent.last_heartbeat, agent.load
+
+    def wait_for(self, observer_id: int, status: str, timeout: float, *, heartbeats: int = 0) -> bool:
+        """Block until the observer has ``status`` and at least ``heartbeats`` heartbeats; False on timeout."""
+
+        def reached() -> bool:
+            agent = self._agents.get(observer_id)
+            return agent is not None and agent.status == status and agent.heartbeats >= heartbeats
+
+        with self._lock:
+            return self._lock.wait_for(reached, timeout)
+
+    def pid(self, observer_id: int) -> int | None:
+        with self._lock:
+            agent = self._agents.get(observer_id)
+            return None if agent is None else agent.process.pid
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._heartbeat_s / 2):
+            now = time.time()
+            lost: list[tuple[int, str]] = []
+            with self._lock:
+                for oid, agent in self._agents.items():
+                    if agent.stopping or agent.status == "lost":
+                        continue
+                    code = agent.process.poll()
+                    if code is not None:
+                        lost.append((oid, f"process {agent.process.pid} exited with status {code}"))
+                    elif now - max(agent.last_heartbeat, agent.started) > MISSED_HEARTBEATS * self._heartbeat_s:
+                        lost.append((oid, f"no heartbeat for {now - agent.last_heartbeat:.1f} s"))
+                for oid, _ in lost:
+                    self._agents[oid].status = "lost"
+                if lost:
+                    self._lock.notify_all()
+            for oid, why in lost:
+                log.warning("observer %d lost: %s", oid, why)
+                if self._on_lost is not None:
+                    self._on_lost(oid, why)
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            agents = list(self._agents.values())
+        for agent in agents:
+            if agent.process.poll() is None:
+                agent.process.terminate()
+        for agent in agents:
+            try:
+                agent.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                agent.process.kill()
+                agent.process.wait()
+
+
+class PlanBackend:
+    """Simulates the observer and writes the docker/terraform equivalent of each deploy to ``plan_dir``."""
+
+    def __init__(self, kind: str, plan_dir: Path, target: str) -> None:
+        if kind not in ("docker-plan", "terraform-plan"):
+            raise ValueError(f"plan backend must be docker-plan or terraform-plan, got {kind!r}")
+        self.name = kind
+        self._dir = plan_dir
+        self._target = target
+        plan_dir.mkdir(parents=True, exist_ok=True)
+
+    def apply(self, host: WorldHost, action: Action) -> tuple[ActionResult, int]:
+        result, tick = host.apply(action)
+        if result.ok and isinstance(action, Deploy) and result.observer_id is not None:
+            self.render(result.observer_id, action)
+        return result, tick
+
+    def render(self, observer_id: int, action: Deploy) -> Path:
+        name = f"scythe-observer-{observer_id}"
+        args = [
+            "scythe",
+            "observer",
+            "--target",
+            self._target,
+            "--observer-id",
+            str(observer_id),
+            "--token-file",
+            "/run/secrets/observer-token",
+        ]
+        labels = {
+            "scythe.observer_id": str(observer_id),
+            "scythe.lon": f"{action.lon:.6f}",
+            "scythe.lat": f"{action.lat:.6f}",
+            "scythe.observer_type": action.observer_type or "",
+        }
+        image = f"scythe-desktop:{__version__}"
+        if self.name == "docker-plan":
+            label_args = [a for k, v in labels.items() for a in ("--label", f"{k}={v}")]
+            cmd = [
+                "docker",
+                "run",
+                "--detach",
+                "--name",
+                name,
+                "--restart",
+                "on-failure",
+                "--network",
+                "host",
+                *label_args,
+                "--secret",
+                "observer-token",
+                image,
+                *args,
+            ]
+            path = self._dir / f"{name}.docker.sh"
+            path.write_text(
+                "#!/bin/sh\n# Rendered by scythe serve --backend docker-plan; not executed.\n" + shlex.join(cmd) + "\n"
+            )
+        else:
+            plan = {
+                "resource": {
+                    "docker_container": {
+                        name.replace("-", "_"): {
+                            "name": name,
+                            "image": image,
+                            "command": args,
+                            "restart": "on-failure",
+                            "network_mode": "host",
+                            "labels": [{"label": k, "value": v} for k, v in labels.items()],
+                        }
+                    }
+                }
+            }
+            path = self._dir / f"{name}.tf.json"
+            path.write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n")
+        return path
+
+    def heartbeat(self, observer_id: int, load: float, *, pid: int | None = None) -> tuple[bool, float]:
+        raise KeyError(observer_id)
+
+    def status(self, observer_id: int) -> tuple[str, float, float]:
+        return "planned", 0.0, 0.0
+
+    def close(self) -> None:
+        pass

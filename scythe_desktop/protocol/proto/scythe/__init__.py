@@ -1,0 +1,1 @@
+"""Generated scythe.v1 protobuf modules (see scripts/codegen.py)."""

@@ -1,0 +1,391 @@
+"""Read SCYTHE recordings: open and validate, iterate and seek through the index, recover truncated files.
+
+:class:`Recording` opens a cleanly closed file through its summary (chunk and message indexes), so a
+time range or a backwards search for the last keyframe reads only the chunks it needs. A file without
+a summary (the writer was killed) is refused with :class:`TruncatedRecording`, whose message says to
+run ``scythe recording repair``; :class:`Recovery` reads such a file front to back with the ``mcap``
+package's non-seeking reader in file order and stops cleanly at the first incomplete record, which
+yields every message of every complete chunk. :func:`inspect` reports what ``scythe recording check``
+prints. Every problem, whatever the bytes, is a :class:`RecordingError` naming the file and what was
+wrong: the mcap library raises a zoo of exception types on corrupt input, and they all stop here.
+This module knows MCAP and our topics; it does not decode frames or know Qt.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from mcap.data_stream import ReadDataStream
+from mcap.exceptions import EndOfFile
+from mcap.reader import NonSeekingReader, SeekingReader
+from mcap.records import Channel, Chunk, Message, Metadata, Schema
+from mcap.stream_reader import StreamReader, breakup_chunk
+from mcap.summary import Summary
+
+from scythe_desktop.recording import schemas
+
+#: Larger records are corrupt: the writer's chunks are far smaller. Stops a mutated length from
+#: making the reader allocate gigabytes.
+RECORD_SIZE_LIMIT: Final = 256 * 1024 * 1024
+_MAGIC: Final = b"\x89MCAP0\r\n"
+
+
+class RecordingError(ValueError):
+    """A file that cannot be read as a SCYTHE recording; the message names the file and the problem."""
+
+
+class TruncatedRecording(RecordingError):
+    """The file has no summary: its writer did not close it (killed, crashed, still running)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedMessage:
+    topic: str
+    log_time_ns: int
+    sequence: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingReport:
+    """What ``scythe recording check`` prints."""
+
+    path: Path
+    cleanly_closed: bool
+    start_ns: int
+    end_ns: int
+    message_counts: dict[str, int]
+    schemas: dict[str, str]  # topic -> schema name
+    metadata: dict[str, str] = field(default_factory=dict)
+    chunk_count: int = 0
+    problem: str = ""  # why reading stopped early, for a truncated file
+
+    @property
+    def duration_s(self) -> float:
+        return max(0, self.end_ns - self.start_ns) / 1e9
+
+    @property
+    def message_count(self) -> int:
+        return sum(self.message_counts.values())
+
+
+def _fail(path: Path, exc: BaseException) -> RecordingError:
+    return RecordingError(f"{path}: not a readable SCYTHE recording ({type(exc).__name__}: {exc})")
+
+
+def _check_magic(path: Path, stream: BinaryIO) -> None:
+    head = stream.read(len(_MAGIC))
+    stream.seek(0)
+    if head != _MAGIC:
+        raise RecordingError(f"{path}: not an MCAP recording (the file does not start with the MCAP magic bytes)")
+
+
+def _check_metadata(path: Path, metadata: dict[str, str]) -> None:
+    raw = metadata.get("format")
+    if raw is None:
+        raise RecordingError(f"{path}: an MCAP file but not a SCYTHE recording (no {schemas.METADATA_NAME!r} "
+                             "metadata)")
+    try:
+        version = int(raw)
+    except ValueError:
+        raise RecordingError(f"{path}: recording format {raw!r} is not a number") from None
+    if version > schemas.RECORDING_FORMAT:
+        raise RecordingError(f"{path}: recording format {version} is newer than this build reads "
+                             f"({schemas.RECORDING_FORMAT}); update SCYTHE Desktop")
+
+
+def _check_schema(path: Path, topic: str, schema: Schema | None, encoding: str) -> None:
+    """Topics we know must carry the schema we wrote; unknown topics are allowed (and ignored)."""
+    known = schemas.TOPICS.get(topic)
+    if known is None:
+        return
+    got = schema.name if schema is not None else "(none)"
+    if schema is None or schema.name != known.schema_name or encoding != "protobuf":
+        raise RecordingError(f"{path}: topic {topic} has unknown schema {got} ({encoding}); "
+                             f"this build reads {known.schema_name} (protobuf)")
+
+
+class Recording:
+    """An open, cleanly closed recording. Close it (or use ``with``) when done.
+
+    Not thread-safe: each reader thread opens its own (opening reads only the summary).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._file: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
+        try:
+            self._open()
+        except RecordingError:
+            self._file.close()
+            raise
+        except Exception as exc:  # corrupt input: see the module docstring
+            self._file.close()
+            raise _fail(self.path, exc) from exc
+
+    def _open(self) -> None:
+        _check_magic(self.path, self._file)
+        self._reader = SeekingReader(self._file, validate_crcs=True, record_size_limit=RECORD_SIZE_LIMIT)
+        # A finished file ends with the magic bytes after its footer; a killed writer's file does not.
+        self._file.seek(-len(_MAGIC), io.SEEK_END)
+        closed = self._file.read(len(_MAGIC)) == _MAGIC
+        self._file.seek(0)
+        summary = self._reader.get_summary() if closed else None
+        if summary is None or summary.statistics is None:
+            raise TruncatedRecording(
+                f"{self.path}: recording was not cleanly closed (no summary: the recorder was killed or is still "
+                f"writing); run `scythe recording repair {self.path}` to rebuild it from its complete chunks"
+            )
+        self._summary: Summary = summary
+        self.metadata: dict[str, str] = {}
+        for record in self._reader.iter_metadata():
+            if record.name == schemas.METADATA_NAME:
+                self.metadata = dict(record.metadata)
+        _check_metadata(self.path, self.metadata)
+        self.topics: dict[str, Channel] = {}
+        for channel in summary.channels.values():
+            _check_schema(self.path, channel.topic, summary.schemas.get(channel.schema_id), channel.message_encoding)
+            self.topics[channel.topic] = channel
+        self._chunks = _ChunkTable(self._file, summary)
+        stats = summary.statistics
+        self.start_ns: int = stats.message_start_time
+        self.end_ns: int = stats.message_end_time
+        self.message_counts: dict[str, int] = {
+            summary.channels[cid].topic: n for cid, n in stats.channel_message_counts.items() if cid in summary.channels
+        }
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def duration_s(self) -> float:
+        return max(0, self.end_ns - self.start_ns) / 1e9
+
+    def report(self) -> RecordingReport:
+        schema_names = {topic: self._summary.schemas[c.schema_id].name if c.schema_id else ""
+                        for topic, c in self.topics.items()}
+        return RecordingReport(self.path, True, self.start_ns, self.end_ns, dict(self.message_counts), schema_names,
+                               dict(self.metadata), len(self._summary.chunk_indexes))
+
+    def messages(
+        self,
+        topics: Iterable[str] | None = None,
+        *,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        reverse: bool = False,
+    ) -> Iterator[RecordedMessage]:
+        """Messages of ``topics`` (all known ones by default) with ``start_ns <= log time <= end_ns``, in
+        log-time order (file order among equal times), or backwards with ``reverse``."""
+        wanted = [t for t in (topics if topics is not None else schemas.TOPICS) if t in self.topics]
+        if not wanted or (start_ns is not None and end_ns is not None and start_ns > end_ns):
+            return
+        try:
+            if self._chunks.ordered:
+                yield from self._chunks.messages(wanted, start_ns, end_ns, reverse)
+                return
+            for _schema, channel, message in self._reader.iter_messages(
+                topics=wanted, starting_at=start_ns, ending_at=end_ns, reverse=reverse
+            ):
+                yield RecordedMessage(channel.topic, message.log_time, message.sequence, message.data)
+        except Exception as exc:  # corrupt input: see the module docstring
+            raise _fail(self.path, exc) from exc
+
+    def latest(self, topics: Iterable[str], at_or_before_ns: int) -> RecordedMessage | None:
+        """The last message of ``topics`` logged at or before a time (the last in file order on a tie)."""
+        return next(self.messages(topics, end_ns=at_or_before_ns, reverse=True), None)
+
+
+class _ChunkTable:
+    """Reads messages chunk by chunk through the summary's chunk indexes, keeping the last few decoded.
+
+    Our writer's chunks follow each other in log time (a chunk ends no later than the next begins), so
+    the chunks holding a topic, in file order, give its messages in log-time order; a seek then costs a
+    binary search and the one or two chunks it lands in, and the anchor, the state topics and the
+    deltas after them mostly share those cached chunks. :attr:`ordered` is False for files whose chunks
+    overlap in time; those are read through the ``mcap`` package's merging reader instead.
+    """
+
+    CACHE_CHUNKS: Final = 16
+
+    def __init__(self, stream: BinaryIO, summary: Summary) -> None:
+        self._stream = stream
+        self._summary = summary
+        self._chunks = sorted(summary.chunk_indexes, key=lambda c: c.chunk_start_offset)
+        self.ordered = all(a.message_end_time <= b.message_start_time
+                           for a, b in zip(self._chunks, self._chunks[1:], strict=False))
+        self._by_topic: dict[str, list[int]] = {}
+        for i, chunk in enumerate(self._chunks):
+            if not chunk.message_index_offsets:  # no index: the topic is only known by reading it
+                self.ordered = False
+            for channel_id in chunk.message_index_offsets:
+                channel = summary.channels.get(channel_id)
+                if channel is not None:
+                    self._by_topic.setdefault(channel.topic, []).append(i)
+        self._cache: OrderedDict[int, list[RecordedMessage]] = OrderedDict()
+
+    def messages(self, topics: list[str], start_ns: int | None, end_ns: int | None,
+                 reverse: bool) -> Iterator[RecordedMessage]:
+        positions = sorted({i for t in topics for i in self._by_topic.get(t, ())})
+        lo = 0 if start_ns is None else bisect.bisect_left(
+            positions, start_ns, key=lambda i: self._chunks[i].message_end_time)
+        hi = len(positions) if end_ns is None else bisect.bisect_right(
+            positions, end_ns, key=lambda i: self._chunks[i].message_start_time)
+        wanted = frozenset(topics)
+        for i in reversed(positions[lo:hi]) if reverse else positions[lo:hi]:
+            chunk = self._decoded(i)
+            for m in reversed(chunk) if reverse else chunk:
+                if m.topic in wanted and (start_ns is None or m.log_time_ns >= start_ns) and (
+                        end_ns is None or m.log_time_ns <= end_ns):
+                    yield m
+
+    def _decoded(self, i: int) -> list[RecordedMessage]:
+        """Chunk ``i``'s messages in log-time order (file order on ties), CRC-checked."""
+        cached = self._cache.get(i)
+        if cached is not None:
+            self._cache.move_to_end(i)
+            return cached
+        index = self._chunks[i]
+        if index.chunk_length > RECORD_SIZE_LIMIT:
+            raise ValueError(f"chunk at byte {index.chunk_start_offset} claims {index.chunk_length} bytes")
+        self._stream.seek(index.chunk_start_offset + 1 + 8)  # past the opcode and the record length
+        chunk = Chunk.read(ReadDataStream(self._stream))
+        channels = self._summary.channels
+        records = [(r.log_time, n, r) for n, r in enumerate(breakup_chunk(chunk, validate_crc=True))
+                   if isinstance(r, Message)]
+        records.sort(key=lambda item: (item[0], item[1]))
+        decoded = [RecordedMessage(channels[r.channel_id].topic, r.log_time, r.sequence, r.data)
+                   for _, _, r in records]
+        self._cache[i] = decoded
+        if len(self._cache) > self.CACHE_CHUNKS:
+            self._cache.popitem(last=False)
+        return decoded
+
+
+# ------------------------------------------------------------------------------------------- recovery
+
+
+def _read_metadata(path: Path, stream: BinaryIO) -> dict[str, str]:
+    """Our metadata record: written right after the header, so it precedes every chunk (or is missing)."""
+    try:
+        for record in StreamReader(stream, emit_chunks=True, record_size_limit=RECORD_SIZE_LIMIT).records:
+            if isinstance(record, Metadata) and record.name == schemas.METADATA_NAME:
+                return dict(record.metadata)
+            if isinstance(record, Chunk):
+                break
+    except EndOfFile:
+        pass
+    except Exception as exc:  # corrupt input: see the module docstring
+        raise _fail(path, exc) from exc
+    return {}
+
+
+class Recovery:
+    """A front-to-back read of a possibly truncated recording, without its summary. Iterate it once.
+
+    Iteration yields ``(channel, message)`` for every message of every complete chunk, in file order
+    (a log-time sort would have to read everything first, and lose it all at the cut), and stops at
+    the first incomplete or unreadable record; :attr:`problem` then says where and why. Opening checks
+    that the file is one of ours, so a foreign or newer file fails before anything is read.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as stream:
+                _check_magic(self.path, stream)
+                self.metadata = _read_metadata(self.path, stream)
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
+        _check_metadata(self.path, self.metadata)
+        self.channels: dict[int, tuple[Channel, Schema | None]] = {}
+        self.problem = ""
+        self.message_count = 0
+
+    def __iter__(self) -> Iterator[tuple[Channel, Message]]:
+        with open(self.path, "rb") as stream:
+            reader = NonSeekingReader(stream, validate_crcs=True, record_size_limit=RECORD_SIZE_LIMIT)
+            try:
+                for schema, channel, message in reader.iter_messages(log_time_order=False):
+                    if channel.id not in self.channels:
+                        _check_schema(self.path, channel.topic, schema, channel.message_encoding)
+                        self.channels[channel.id] = (channel, schema)
+                    self.message_count += 1
+                    yield channel, message
+            except EndOfFile:
+                self.problem = f"file ends at byte {stream.tell()} without its summary and footer (truncated)"
+            except RecordingError:
+                raise
+            except Exception as exc:  # corrupt input: keep what came before it
+                self.problem = f"unreadable after {self.message_count} messages ({type(exc).__name__}: {exc})"
+
+
+def inspect(path: str | Path) -> RecordingReport:
+    """A report on any recording: through its summary when cleanly closed, else from a recovery read."""
+    path = Path(path)
+    try:
+        with Recording(path) as rec:
+            return rec.report()
+    except TruncatedRecording:
+        pass
+    recovery = Recovery(path)
+    counts: dict[str, int] = {}
+    start, end = None, 0
+    for channel, message in recovery:
+        counts[channel.topic] = counts.get(channel.topic, 0) + 1
+        start = message.log_time if start is None else min(start, message.log_time)
+        end = max(end, message.log_time)
+    schema_names = {c.topic: s.name if s else "" for c, s in recovery.channels.values()}
+    return RecordingReport(path, False, start or 0, end, counts, schema_names, recovery.metadata,
+                           problem=recovery.problem or "no summary section (not cleanly closed)")
+
+
+def repair(path: str | Path, out: str | Path, *, overwrite: bool = False) -> RecordingReport:
+    """Rewrite every message :class:`Recovery` finds in ``path`` as a clean, indexed recording at ``out``
+    (streaming: memory does not grow with the file)."""
+    from mcap.writer import CompressionType, Writer
+
+    from scythe_desktop.recording.defaults import CHUNK_SIZE
+
+    path, out = Path(path), Path(out)
+    if out.exists() and path.resolve() == out.resolve():
+        raise RecordingError(f"{out}: repair writes a new file; choose an output other than the input")
+    recovery = Recovery(path)
+    try:
+        stream = open(out, "wb" if overwrite else "xb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise RecordingError(f"{out}: cannot create ({exc.strerror or exc})") from None
+    with stream:
+        writer = Writer(stream, chunk_size=CHUNK_SIZE, compression=CompressionType.ZSTD)
+        writer.start(profile=schemas.PROFILE, library="scythe-desktop repair")
+        writer.add_metadata(schemas.METADATA_NAME, {**recovery.metadata, "repaired_from": str(path)})
+        schema_ids: dict[int, int] = {}
+        channel_ids: dict[int, int] = {}
+        for channel, m in recovery:
+            if channel.id not in channel_ids:
+                schema = recovery.channels[channel.id][1]
+                new_schema = 0
+                if schema is not None:
+                    if schema.id not in schema_ids:
+                        schema_ids[schema.id] = writer.register_schema(schema.name, schema.encoding, schema.data)
+                    new_schema = schema_ids[schema.id]
+                channel_ids[channel.id] = writer.register_channel(channel.topic, channel.message_encoding,
+                                                                  new_schema, dict(channel.metadata))
+            writer.add_message(channel_ids[channel.id], m.log_time, m.data, m.publish_time, m.sequence)
+        writer.finish()
+    return inspect(out)
