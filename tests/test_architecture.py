@@ -210,9 +210,9 @@ def test_the_duplicate_checker_finds_a_copied_block(tmp_path: Path) -> None:
     body = "".join(f"    total = total + {i} * factor\n" for i in range(7))
     a, b = tmp_path / "a.py", tmp_path / "b.py"
     a.write_text(f"def f(factor):\n    total = 0\n{body}    return total\n")
-    b.write_text(f"def g(factor):\n    '''Other.'''\n    total = 1\n{body.replace('    ', '        ')}\n")
+    b.write_text(f"def g(factor):\n    'Other.'\n    total = 1\n    if factor:\n{body.replace('    ', '        ')}\n")
     [(first, line_a, second, line_b)] = duplicate_blocks([a, b])
-    assert (Path(first).name, line_a, Path(second).name, line_b) == ("a.py", 3, "b.py", 4)
+    assert (Path(first).name, line_a, Path(second).name, line_b) == ("a.py", 3, "b.py", 5)
     assert duplicate_blocks([a]) == []
 
 

@@ -185,17 +185,26 @@ class GlobeScene:
         start, stop = visual.visible_range
         if nodes is None or stop <= start or not visual.visible:
             return None
-        xyz = nodes[start:stop, :3].astype(np.float64)
+        i = self.pick_point(visual, nodes[start:stop, :3], x, y, radius_px)
+        return None if i is None else start + i
+
+    def pick_point(self, visual: scene.Node, xyz: NDArray[np.floating], x: float, y: float,
+                   radius_px: float) -> int | None:
+        """Index of the point of ``xyz`` (in ``visual``'s coordinates) nearest canvas pixel (x, y) within
+        ``radius_px`` that the globe does not hide; the one picking rule of the console."""
+        if not len(xyz):
+            return None
+        xyz = np.asarray(xyz, dtype=np.float64)
         dist = np.hypot(*(self.world_to_canvas(visual, xyz) - (x, y)).T)
+        origin, _ = self.canvas_ray(x, y)
         for i in np.argsort(dist):
             if dist[i] > radius_px:
                 break
-            origin, _ = self.canvas_ray(x, y)
-            to_node = xyz[i] - origin
-            reach = float(np.linalg.norm(to_node))
-            hit = _sphere_hit(origin, to_node / reach, SURFACE_RADIUS)
+            to_point = xyz[i] - origin
+            reach = float(np.linalg.norm(to_point))
+            hit = _sphere_hit(origin, to_point / reach, SURFACE_RADIUS)
             if hit is None or reach <= hit:
-                return int(start + i)
+                return int(i)
         return None
 
     def close(self) -> None:

@@ -16,7 +16,9 @@ to the nearest cluster or node on screen. Called from the GUI thread only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -331,31 +333,44 @@ class GlobeView:
         self._cluster_lonlat = np.stack([np.asarray(lon, float), np.asarray(lat, float)], axis=1)
 
     def pick(self, x: float, y: float) -> Pick | None:
-        """The cluster centre (else node) nearest the canvas pixel (x, y) on the visible hemisphere."""
-        target = np.array([x, y])
-        eye = self._eye_direction()
+        """The cluster centre (else node) nearest the canvas pixel (x, y) that the globe does not hide."""
         if len(self._cluster_ids):
             xyz = lonlat_to_unit(self._cluster_lonlat[:, 0], self._cluster_lonlat[:, 1])
-            front = xyz @ eye > 0.0
-            if front.any():
-                px = self.scene.world_to_canvas(self.nodes, xyz[front])
-                d = np.hypot(*(px - target).T)
-                i = int(np.argmin(d))
-                if d[i] <= PICK_CLUSTER_PX:
-                    lon, lat = self._cluster_lonlat[np.flatnonzero(front)[i]]
-                    return Pick(int(self._cluster_ids[front][i]), None, float(lon), float(lat))
+            i = self.scene.pick_point(self.nodes, xyz, x, y, PICK_CLUSTER_PX)
+            if i is not None:
+                lon, lat = self._cluster_lonlat[i]
+                return Pick(int(self._cluster_ids[i]), None, float(lon), float(lat))
         nodes = self.swarm.nodes
-        if len(nodes):
-            xyz = nodes[:, COL_X : COL_Z + 1].astype(np.float64)
-            rows = np.flatnonzero(xyz @ eye > 0.0)
-            if rows.size:
-                px = self.scene.world_to_canvas(self.nodes, xyz[rows])
-                d = np.hypot(*(px - target).T)
-                i = int(np.argmin(d))
-                if d[i] <= PICK_NODE_PX:
-                    lon, lat, _ = unit_to_lonlat(xyz[rows[i]])
-                    return Pick(self.nearest_cluster(float(lon), float(lat)), int(rows[i]), float(lon), float(lat))
-        return None
+        row = self.scene.pick_point(self.nodes, nodes[:, COL_X : COL_Z + 1], x, y, PICK_NODE_PX)
+        if row is None:
+            return None
+        lon, lat, _ = unit_to_lonlat(nodes[row, COL_X : COL_Z + 1].astype(np.float64))
+        return Pick(self.nearest_cluster(float(lon), float(lat)), row, float(lon), float(lat))
+
+    def describe_node(self, row: int) -> str:
+        """One line about the node in swarm row ``row``: id, position, intensity and threat."""
+        node = self.swarm.nodes[row]
+        lon, lat, _ = unit_to_lonlat(node[COL_X : COL_Z + 1].astype(np.float64))
+        return (f"node row {row} (id {int(self.swarm.ids[row])}) at lon {float(lon):.2f}, lat {float(lat):.2f}: "
+                f"intensity {node[3]:.2f}, threat {node[4]:.2f}")
+
+    def on_click(self, handler: Callable[[float, float], None]) -> None:
+        """Call ``handler(x, y)`` for a left click on the canvas (a press and release that hardly moved; a drag
+        orbits the camera instead)."""
+        pressed: list[tuple[float, float]] = []
+
+        def press(event: Any) -> None:
+            pressed[:] = [(float(event.pos[0]), float(event.pos[1]))]
+
+        def release(event: Any) -> None:
+            if not pressed or event.button != 1:
+                return
+            (x0, y0), x, y = pressed.pop(), float(event.pos[0]), float(event.pos[1])
+            if abs(x - x0) + abs(y - y0) <= 3:
+                handler(x, y)
+
+        self.scene.canvas.events.mouse_press.connect(press)
+        self.scene.canvas.events.mouse_release.connect(release)
 
     def nearest_cluster(self, lon: float, lat: float) -> int | None:
         if not len(self._cluster_ids):
@@ -364,12 +379,6 @@ class GlobeView:
         xyz = lonlat_to_unit(self._cluster_lonlat[:, 0], self._cluster_lonlat[:, 1])
         return int(self._cluster_ids[int(np.argmax(xyz @ p))])
 
-    def _eye_direction(self) -> np.ndarray:
-        """Unit vector from the globe's centre towards the camera (nearer hemisphere is pickable)."""
-        cam = self.scene.camera
-        az, el = np.radians(cam.azimuth), np.radians(cam.elevation)
-        # VisPy's turntable: azimuth 0 looks from -y; the camera sits at (sin az·cos el, -cos az·cos el, sin el).
-        return np.array([np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), np.sin(el)])
 
 
 __all__ = ["MAX_EDGES", "ApplyReport", "GlobeView", "Pick"]

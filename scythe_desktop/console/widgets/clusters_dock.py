@@ -103,6 +103,19 @@ class ClustersDock(QDockWidget):
     def show_details(self, text: str) -> None:
         self.details.setText(text)
 
+    def set_recorded(self) -> None:
+        """A recording plays: it carries no cluster table, so the table stays empty; say so."""
+        self.show_details("Recordings carry no cluster table (it comes from an orchestrator's GetClusterTable): "
+                          "no clusters are listed in replay.")
+
+    def show_pick(self, cluster_id: int | None, node_text: str | None) -> None:
+        """A click on the globe: select the cluster; for a node, show it with its nearest cluster."""
+        if cluster_id is not None:
+            self.select_cluster(cluster_id)
+        if node_text is not None:
+            row = self.selected_cluster()
+            self.show_details(node_text + (f"\nnearest {describe_cluster(row)}" if row is not None else ""))
+
     def fly_to_selected(self) -> None:
         row = self.selected_cluster()
         if row is not None:

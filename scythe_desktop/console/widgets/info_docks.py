@@ -28,6 +28,13 @@ class MetricsDock(QDockWidget):
     def append(self, values: Mapping[str, float]) -> None:
         self.plot.append(values)
 
+    def clear(self) -> None:
+        self.plot.clear()
+
+    def set_recorded(self) -> None:
+        """The samples come from a recording, not from a live orchestrator."""
+        self.setWindowTitle("Metrics (as recorded)")
+
 
 class ConnectionDock(QDockWidget):
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -75,6 +75,13 @@ class ObserversDock(QDockWidget):
         layout.addWidget(self.hint)
         self.setWidget(body)
 
+    def set_read_only(self, reason: str) -> None:
+        """Observers as recorded: no action can be asked for; the buttons and the hint say why."""
+        for button in (self.relocate_button, self.sampling_button, self.focus_button, self.decommission_button):
+            button.setEnabled(False)
+            button.setToolTip(reason)
+        self.hint.setText("Observers as recorded. " + reason + ".")
+
     def set_observers(self, rows: np.ndarray) -> None:
         self.model.set_records(rows)
 
