@@ -8,7 +8,9 @@
 #   3. serves scythe.v1 (`scythe serve`) and a client records its stream over loopback (`scythe record`),
 #      and the recording checks out (`scythe recording check`);
 #   4. trains (two SubprocVecEnv worker processes) and evaluates the policy it trained (inference);
-#   5. never connect()s anywhere but loopback or a unix socket (every connect() in the strace log).
+#   5. never connect()s anywhere but loopback or a unix socket (every connect() in the strace log);
+#   6. ships the product only: the module list (dist/package-modules.txt) holds no reliability harness, test
+#      oracle or dev tool (packaging/check_modules.py).
 # Usage: packaging/smoke_test.sh [BINARY]   (needs unshare, ip, strace, xvfb-run; the PNG check uses .venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,7 @@ if [ "${SCYTHE_SMOKE_INNER:-}" != 1 ]; then
     command -v "$tool" >/dev/null || { echo "smoke test: '$tool' is missing (scripts/ensure-system-deps.sh)" >&2; exit 2; }
   done
   [ -x "$BIN" ] || { echo "smoke test: no binary at $BIN (run make package)" >&2; exit 2; }
+  "$PY" "$ROOT/packaging/check_modules.py" "$(dirname "$(dirname "$BIN")")/package-modules.txt"
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/scythe-smoke.XXXXXX")
   trap 'rm -rf "$WORK"' EXIT
   ns=(unshare -n)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.reliability.rel_serve import local_credentials, rss_bytes
+from benchmarks.reliability.rel_serve import child_env, local_credentials, rss_bytes
 
 SECRET = "reliability-load-secret-" + "w" * 24
 
@@ -69,7 +69,7 @@ def run_load(clients: int, seconds: float, seed: int, *, scenario: str = "region
 
     load_before = os.getloadavg()[0]  # the machine is shared: latency figures mean little without this
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks.reliability.rel_load", "serve", scenario, str(tick_hz)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=child_env())
     assert proc.stdout is not None and proc.stdin is not None
     line = proc.stdout.readline()
     if not line.startswith("serving "):

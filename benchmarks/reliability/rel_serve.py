@@ -17,6 +17,15 @@ from pathlib import Path
 
 import grpc
 
+#: The repository root: the harnesses run as ``python -m benchmarks.reliability...`` from here.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def child_env() -> dict[str, str]:
+    """This environment, with the repository root importable (children run harness modules by name)."""
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT) + (os.pathsep + path if path else "")}
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -114,19 +114,13 @@ def run_soak(
     """Run the soak in a child process; adds ``clean_exit`` (exit status 0, JSON printed, in time)."""
     command = [sys.executable, "-m", "benchmarks.reliability.rel_soak", "--scenario", scenario, "--seconds",
                str(seconds), "--policy", policy]
-    display = None
-    if not os.environ.get("DISPLAY"):
-        from pyvirtualdisplay.display import Display
+    from benchmarks.reliability.rel_serve import child_env
+    from scythe_desktop.render.display import x_display
 
-        display = Display(visible=False, size=(1600, 1000), color_depth=24)
-        display.start()
-    try:
+    with x_display((1600, 1000)) as display:
         limit = timeout_s if timeout_s is not None else seconds + 180.0
         proc = subprocess.run(command, capture_output=True, text=True, timeout=limit,
-                              env={**os.environ, "DISPLAY": os.environ["DISPLAY"]})
-    finally:
-        if display is not None:
-            display.stop()
+                              env={**child_env(), "DISPLAY": display})
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         return {"scenario": scenario, "seconds": seconds, "clean_exit": False,

@@ -1,10 +1,10 @@
-"""``scythe bench reliability``: the reliability and security suite's long versions, as one JSON object.
+"""``python -m benchmarks.reliability``: the reliability and security suite's long versions, as one JSON object.
 
 R1 orchestrator restarts under SIGKILL, R2 load (50 streaming clients + operators), R3 fuzzing (codec,
 RPCs, scenario TOML, recordings), R4 auth/transport matrix, R5 guardrail property, R6 recording crashes,
-R7 desktop soak. Each section is one module under ``scythe_desktop.bench.rel_*``; the bounded versions
-of the same functions run in ``tests/reliability``. ``--quick`` runs tiny sizes (figures meaningless).
-``SCYTHE_RELIABILITY_ONLY=R1,R3`` runs only those sections (``bench/cli.py`` passes only ``quick``).
+R7 desktop soak. Each section is one module ``benchmarks/reliability/rel_*.py`` (never shipped: not in the
+package, not in the binary); the bounded versions of the same functions run in ``tests/reliability``.
+``--quick`` runs tiny sizes (figures meaningless). ``SCYTHE_RELIABILITY_ONLY=R1,R3`` runs only those sections.
 Every random choice comes from ``SCYTHE_RELIABILITY_SEED`` (default 20261127), printed in the output.
 """
 

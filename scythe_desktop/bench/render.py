@@ -7,8 +7,8 @@ isolates the transfer from the per-vertex draw cost that software GL adds. Frame
 offscreen framebuffer at 1280x800 (no read-back). The baseline gets its colours and sizes precomputed
 outside the timing, which favours it.
 
-Display: GL needs an X server. With no ``DISPLAY`` the benchmark starts a private Xvfb through
-``pyvirtualdisplay`` (installed with pytest-xvfb) before VisPy creates its Qt application, and stops it at
+Display: GL needs an X server. With no ``DISPLAY`` the benchmark starts a private Xvfb
+(:func:`~scythe_desktop.render.display.x_display`) before VisPy creates its Qt application, and stops it at
 the end; with a ``DISPLAY`` it uses that one (a desktop, or the Xvfb of ``xvfb-run``).
 
 The issue's ``ui_lag_p99_ms`` (the console's event-loop lag while 100k-node keyframes stream at 10 Hz) is
@@ -24,9 +24,10 @@ from collections.abc import Callable
 import numpy as np
 
 from scythe_desktop.bench.swarms import random_swarm
-from scythe_desktop.bench.ui import measure_in_child, x_display
+from scythe_desktop.bench.ui import measure_in_child
 from scythe_desktop.core.layout import COL_INTENSITY, COL_THREAT, DELTA_DTYPE, DeltaOp
 from scythe_desktop.core.swarm import NodeSwarm
+from scythe_desktop.render.display import x_display
 
 
 def _marker_style(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

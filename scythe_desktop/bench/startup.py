@@ -10,8 +10,8 @@ caches; reported as ``*_cold``), then ``repeats`` times interleaved with the oth
 are ``None`` and ``binary`` says why. This module knows the CLI flags and the ``dist/`` layout, nothing of
 the app's internals.
 
-Display: with a ``DISPLAY`` both run on it; without one a private Xvfb is started through
-``pyvirtualdisplay`` (installed with pytest-xvfb), which outlives every child process.
+Display: with a ``DISPLAY`` both run on it; without one a private Xvfb is started
+(:func:`~scythe_desktop.render.display.x_display`), which outlives every child process.
 """
 
 from __future__ import annotations
@@ -46,17 +46,10 @@ def binary_path() -> Path:
 
 @contextlib.contextmanager
 def _display_env() -> Iterator[dict[str, str]]:
-    if os.environ.get("DISPLAY"):
-        yield dict(os.environ)
-        return
-    from pyvirtualdisplay import Display
+    from scythe_desktop.render.display import x_display
 
-    display = Display(visible=False, size=(1920, 1200), color_depth=24)
-    display.start()
-    try:
-        yield {**os.environ, "DISPLAY": f":{display.display}"}
-    finally:
-        display.stop()
+    with x_display() as display:
+        yield {**os.environ, "DISPLAY": display}
 
 
 def time_to_first_frame(command: Sequence[str], env: dict[str, str], workdir: Path) -> float:

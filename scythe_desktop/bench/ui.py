@@ -1,7 +1,7 @@
 """``scythe bench ui``: the console's event-loop lag while 100k-node keyframes stream (see :mod:`.ui_lag`).
 
 Display: with a ``DISPLAY`` (a desktop, or ``xvfb-run``) the measurement runs in this process. Without one,
-a private Xvfb is started through ``pyvirtualdisplay`` (installed with pytest-xvfb) and the measurement
+a private Xvfb is started (:func:`~scythe_desktop.render.display.x_display`) and the measurement
 runs in a child process on it — Qt keeps its X connection until the process ends, so the X server must
 outlive the Qt application, not the other way round. The JSON carries the GL renderer so software-GL
 figures are never mistaken for GPU ones.
@@ -9,12 +9,12 @@ figures are never mistaken for GPU ones.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+
+from scythe_desktop.render.display import x_display
 
 
 def run(quick: bool) -> dict[str, object]:
@@ -37,20 +37,3 @@ def measure_in_child(quick: bool) -> dict[str, object]:
         raise RuntimeError(f"ui lag measurement failed: {child.stderr[-2000:]}")
     result: dict[str, object] = json.loads(child.stdout.strip().splitlines()[-1])
     return result
-
-
-@contextlib.contextmanager
-def x_display() -> Iterator[None]:
-    """This process's ``DISPLAY``; without one, a private Xvfb for the duration (``pyvirtualdisplay`` exports
-    it as ``DISPLAY``, so child processes see it too, and restores the environment when it stops)."""
-    if os.environ.get("DISPLAY"):
-        yield
-        return
-    from pyvirtualdisplay import Display
-
-    display = Display(visible=False, size=(1920, 1200), color_depth=24)
-    display.start()
-    try:
-        yield
-    finally:
-        display.stop()

@@ -1,4 +1,6 @@
-"""``scythe bench NAME``: run one benchmark module and print its JSON object on stdout."""
+"""``scythe bench NAME``: run one performance benchmark module and print its JSON object on stdout.
+
+The reliability suite is not here: it is a harness outside the product (``python -m benchmarks.reliability``)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ BENCHMARKS: dict[str, str] = {
     "replay": "scythe_desktop.bench.replay",
     "rl": "scythe_desktop.bench.rl",
     "startup": "scythe_desktop.bench.startup",
-    "reliability": "benchmarks.reliability.runner",
 }
 
 

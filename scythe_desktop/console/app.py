@@ -65,25 +65,17 @@ def _screenshot_on_private_display() -> int:
 
     The child owns the Qt application, so the X server outlives it (Qt aborts if its display vanishes).
     """
+    from scythe_desktop.render.display import x_display
+
+    command = [sys.executable, *sys.argv[1:]] if getattr(sys, "frozen", False) else [
+        sys.executable, "-m", "scythe_desktop", *sys.argv[1:]]
     try:
-        from pyvirtualdisplay import Display
-    except ImportError:
-        print("scythe: --screenshot needs an X display here; run it as: xvfb-run -a scythe --screenshot ...",
-              file=sys.stderr)
-        return 2
-    display = Display(visible=False, size=(1920, 1200), color_depth=24)
-    try:
-        display.start()
-    except Exception as exc:  # no Xvfb binary, say: say so in one line
+        with x_display() as display:
+            return subprocess.run(command, env={**os.environ, "DISPLAY": display}, check=False).returncode
+    except OSError as exc:  # no Xvfb binary, say: say so in one line
         print(f"scythe: --screenshot could not start a private X server ({exc}); run it under xvfb-run",
               file=sys.stderr)
         return 2
-    try:
-        command = [sys.executable, *sys.argv[1:]] if getattr(sys, "frozen", False) else [
-            sys.executable, "-m", "scythe_desktop", *sys.argv[1:]]
-        return subprocess.run(command, env={**os.environ, "DISPLAY": f":{display.display}"}, check=False).returncode
-    finally:
-        display.stop()
 
 
 def _read_token(path: Path | None) -> str | None:

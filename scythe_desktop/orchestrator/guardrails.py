@@ -5,13 +5,16 @@ Five guardrails: ``max_instances`` (live observers after a deploy), ``allowed_re
 must be in an allowed zone, and the observer type's latency within that zone's maximum) and
 ``budget_per_hour`` (total cost per hour of live observers after the action). A refusal names the
 guardrail and the numbers that broke it. No client, policy or retry reaches the world without
-passing :func:`check`. This module knows the scenario's geography, not gRPC or the simulator.
+passing :func:`check`. Where a target may land is the engine's one placement rule
+(:func:`~scythe_desktop.engine.constraints.check_regions`), applied to these guardrails' region lists. This
+module knows the scenario's geography, not gRPC or the simulator.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scythe_desktop.engine.constraints import check_regions
 from scythe_desktop.engine.scenario import Scenario
 
 
@@ -82,13 +85,15 @@ def check(
         region = scenario.regions[index] if index >= 0 else None
         name = region.name if region else None
         where = f"({lon:g}, {lat:g})"
-        if rails.allowed_regions and name not in rails.allowed_regions:
+        placement = check_regions(scenario.regions, lon, lat, allowed=rails.allowed_regions,
+                                  forbidden=rails.forbidden_regions)
+        if placement is not None and placement[0] == "forbidden_region":
+            return Refusal("forbidden_regions", f"{where} is in the forbidden region {placement[1]!r}")
+        if placement is not None:
             return Refusal(
                 "allowed_regions",
                 f"{where} is in {_describe(name)}, not in the allowed regions {', '.join(rails.allowed_regions)}",
             )
-        if name is not None and name in rails.forbidden_regions:
-            return Refusal("forbidden_regions", f"{where} is in the forbidden region {name!r}")
         if rails.latency_zones and region is not None:
             if region.latency_zone not in rails.latency_zones:
                 return Refusal(

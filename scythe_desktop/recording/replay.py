@@ -340,7 +340,7 @@ class ReplayClient:
     controls, holding at the end until :meth:`cancel`; other recorded events go to ``on_event`` (on
     the streaming thread), so proposals and decisions can fill a read-only decisions dock. Several
     clients may share one source (the console makes one for its stream thread and one for calls), but
-    only one may stream. It has no actions: a recording is read-only.
+    only one may stream. Actions raise :class:`OrchestratorError` (FAILED_PRECONDITION): a recording is read-only.
     """
 
     def __init__(
@@ -410,6 +410,15 @@ class ReplayClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> Any:
+        raise OrchestratorError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"{self.source.path} is a recording: replay is read-only, no action is sent",
+        )
+
+    # A recording is read-only: any action asked of it is refused with the same error as a live refusal.
+    act = deploy = relocate = increase_sampling = focus = decommission = set_guardrails = _refuse
 
     def _state(self, state: ConnectionState, detail: str) -> None:
         if self._on_state is not None:

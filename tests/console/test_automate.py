@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, RegionBox
+from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, region_box
 from scythe_desktop.engine.actions import Decommission, Deploy, Relocate
 from scythe_desktop.engine.proposals import Proposal
 
-EUROPE = RegionBox("europe", -10.0, 30.0, 35.0, 60.0)
-PACIFIC = RegionBox("pacific", 170.0, -170.0, -10.0, 10.0)  # crosses the antimeridian
+EUROPE = region_box("europe", -10.0, 30.0, 35.0, 60.0)
+PACIFIC = region_box("pacific", 170.0, -170.0, -10.0, 10.0)  # crosses the antimeridian
 
 
 def proposal(action: object, cost: float = 1.0, confidence: float = 0.9) -> Proposal:

@@ -1,4 +1,4 @@
-"""The buffer layouts of DESIGN.md, pinned byte for byte."""
+"""The buffer layouts of docs/architecture.md ("One memory layout"), pinned byte for byte."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """R1 (bounded): kill -9 a real ``scythe serve`` three times while a client streams and an operator acts.
 
-The long version (20 kills, with resume times) is ``scythe bench reliability``; here only correctness.
+The long version (20 kills, with resume times) is ``python -m benchmarks.reliability``; here only correctness.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """R2 (bounded): eight streaming clients and an operator against one orchestrator process, a few seconds.
 
-Latency and RSS are figures of the long version (``scythe bench reliability``), never asserted here.
+Latency and RSS are figures of the long version (``python -m benchmarks.reliability``), never asserted here.
 """
 
 from __future__ import annotations

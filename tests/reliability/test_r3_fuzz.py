@@ -1,6 +1,6 @@
 """R3 (bounded): hostile frames, RPCs, scenario files and recordings are refused with the right error.
 
-Sizes here are small; the long version (1,000,000 frames, 10,000 RPCs) is ``scythe bench reliability``.
+Sizes here are small; the long version (1,000,000 frames, 10,000 RPCs) is ``python -m benchmarks.reliability``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """R7 (bounded): the console streams ``tutorial`` with Automate on for 30 s and exits cleanly.
 
-Runs the same child process as the 10-minute soak of ``scythe bench reliability`` (on pytest-xvfb's X
+Runs the same child process as the 10-minute soak of ``python -m benchmarks.reliability`` (on pytest-xvfb's X
 server). RSS growth, dropped frames and event-loop lag are figures there, not assertions here.
 """
 

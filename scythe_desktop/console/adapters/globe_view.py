@@ -29,6 +29,7 @@ from scythe_desktop.core.frames import FrameError, FrameKind
 from scythe_desktop.core.layout import COL_X, COL_Z, DeltaOp, lonlat_to_unit, unit_to_lonlat
 from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.engine.actions import Decommission, Deploy, Focus, IncreaseSampling, Relocate
+from scythe_desktop.engine.fields import EXTENT as FIELD_EXTENT  # the cube the volume field covers
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.render.cluster import CentroidMarkers
 from scythe_desktop.render.edges import Edges
@@ -51,8 +52,6 @@ MAX_EDGES = 4000
 #: Pixel radius within which a click picks a cluster centre, then a node.
 PICK_CLUSTER_PX = 24.0
 PICK_NODE_PX = 8.0
-#: Half edge (Earth radii) of the cube the engine's volumetric field covers (engine/fields.py EXTENT).
-FIELD_EXTENT = 1.1
 #: Footprint radius used until the world info names the observer types' radii.
 DEFAULT_RADIUS_KM = 300.0
 

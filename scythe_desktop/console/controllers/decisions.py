@@ -17,7 +17,7 @@ from typing import Any
 from scythe_desktop.client.grpc_client import OrchestratorClient
 from scythe_desktop.console.adapters.globe_view import GlobeView
 from scythe_desktop.console.controllers.recording import RecordingController
-from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, RegionBox
+from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, region_box
 from scythe_desktop.console.widgets.decisions_dock import DecisionsDock
 from scythe_desktop.console.workers import CallOutcome, CallWorker
 from scythe_desktop.engine.actions import Action
@@ -83,7 +83,7 @@ class DecisionController:
     def on_world_info(self, info: Any, stored: tuple[str, ...]) -> None:
         """The world's facts arrived: Automate checks its regions, the dock offers them (``stored`` ticked), and
         the spend rate is the world's."""
-        regions = tuple(RegionBox(r.name, r.lon_min, r.lon_max, r.lat_min, r.lat_max) for r in info.regions)
+        regions = tuple(region_box(r.name, r.lon_min, r.lon_max, r.lat_min, r.lat_max) for r in info.regions)
         self.guard = AutomateGuard(self._dock.limits(), regions)
         self._dock.set_region_names([r.name for r in regions], stored)
         self.spend_per_hour = float(info.spend_per_hour)

@@ -3,7 +3,8 @@
 When the operator lets the console apply the policy's proposals by itself, :class:`AutomateGuard` decides,
 proposal by proposal, whether sending it stays inside the limits the operator set: a budget per hour (the
 spend rate after the action), a maximum number of deploys in any sliding minute, a minimum policy
-confidence, and the regions a deploy or relocation may land in. It is a client-side filter only — the
+confidence, and the regions a deploy or relocation may land in (the engine's one placement rule,
+:func:`~scythe_desktop.engine.constraints.check_regions`, on the world's regions). It is a client-side filter only — the
 orchestrator's guardrails stay authoritative and may still refuse — so it errs on the side of refusing.
 Pure Python (no Qt, no gRPC) so it is unit-tested without a display; time is passed in, never read here.
 """
@@ -14,28 +15,17 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from scythe_desktop.engine.actions import Deploy, Relocate
+from scythe_desktop.engine.constraints import check_regions
 from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.engine.scenario import Region
 
 _MINUTE_S = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class RegionBox:
-    """A named lon/lat box (degrees); ``lon_min > lon_max`` means it crosses the antimeridian."""
-
-    name: str
-    lon_min: float
-    lon_max: float
-    lat_min: float
-    lat_max: float
-
-    def contains(self, lon: float, lat: float) -> bool:
-        if not self.lat_min <= lat <= self.lat_max:
-            return False
-        lon = (lon + 180.0) % 360.0 - 180.0
-        if self.lon_min <= self.lon_max:
-            return self.lon_min <= lon <= self.lon_max
-        return lon >= self.lon_min or lon <= self.lon_max
+def region_box(name: str, lon_min: float, lon_max: float, lat_min: float, lat_max: float) -> Region:
+    """A world region known by its name and box only (as the orchestrator's world info describes it);
+    ``lon_min > lon_max`` means it crosses the antimeridian."""
+    return Region(name, lon_min, lon_max, lat_min, lat_max, latency_zone="", occlusion=0.0, weight=1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +76,7 @@ class AutomateGuard:
     """
 
     limits: AutomateLimits
-    regions: tuple[RegionBox, ...] = ()
+    regions: tuple[Region, ...] = ()
     _deploy_times: deque[float] = field(default_factory=deque)
 
     def check(self, proposal: Proposal, spend_per_hour: float, now: float) -> Verdict:
@@ -104,16 +94,13 @@ class AutomateGuard:
                 return Verdict(
                     False, f"max_deploys_per_minute: {recent} in the last minute, limit {limits.max_deploys_per_minute}"
                 )
-        if isinstance(action, Deploy | Relocate) and limits.allowed_regions:
-            inside = [
-                r.name for r in self.regions if r.name in limits.allowed_regions and r.contains(action.lon, action.lat)
-            ]
-            if not inside:
-                return Verdict(
-                    False,
-                    f"allowed_regions: lon {action.lon:.1f}, lat {action.lat:.1f} is outside "
-                    f"{', '.join(limits.allowed_regions)}",
-                )
+        if (isinstance(action, Deploy | Relocate) and limits.allowed_regions
+                and check_regions(self.regions, action.lon, action.lat, allowed=limits.allowed_regions) is not None):
+            return Verdict(
+                False,
+                f"allowed_regions: lon {action.lon:.1f}, lat {action.lat:.1f} is outside "
+                f"{', '.join(limits.allowed_regions)}",
+            )
         return Verdict(True)
 
     def record_sent(self, proposal: Proposal, now: float) -> None:
@@ -127,4 +114,4 @@ class AutomateGuard:
         return len(self._deploy_times)
 
 
-__all__ = ["AutomateGuard", "AutomateLimits", "RegionBox", "Verdict"]
+__all__ = ["AutomateGuard", "AutomateLimits", "Verdict", "region_box"]
