@@ -1,6 +1,6 @@
 """Options of the desktop console (``scythe`` with no subcommand) and its headless guard.
 
-Kept apart from ``ui`` so that parsing arguments and refusing to start without a display never
+Kept apart from ``console`` so that parsing arguments and refusing to start without a display never
 imports Qt: a missing display must end in one clear line, not a Qt stack trace.
 """
 

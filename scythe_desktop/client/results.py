@@ -66,7 +66,7 @@ class ClusterGraph:
 @dataclass(frozen=True, slots=True)
 class ClusterTable:
     tick: int
-    rows: np.ndarray  # net.cluster_table.CLUSTER_WIRE_DTYPE, read-only
+    rows: np.ndarray  # protocol.cluster_table.CLUSTER_WIRE_DTYPE, read-only
     spend_per_hour: float
     tick_hours: float
     reward_weights: tuple[float, float, float]  # information gain, cost, coverage

@@ -90,9 +90,9 @@ class MainWindow(QMainWindow):
         for key, value in connection.description.items():
             self.connection_dock.set_field(key, value)
         self.status = StatusLine(self.statusBar())
-        self._status_record, self._status_nodes, self._status_fps = self.status.record, self.status.nodes, \
-            self.status.fps
-        self._status_seq, self._status_state = self.status.seq, self.status.state
+        s = self.status
+        self._status_record, self._status_nodes, self._status_fps, self._status_seq, self._status_state = (
+            s.record, s.nodes, s.fps, s.seq, s.state)
 
         self.mailbox = FrameMailbox()
         self.stream = StreamWorker(lambda on_state: connection.client(on_state), self.mailbox)
@@ -103,12 +103,10 @@ class MainWindow(QMainWindow):
         self.calls.done.connect(self._on_call_done)
         orchestrator = connection.orchestrator() if connection.live else None
         self._info_client = orchestrator or connection.client()
-        self.insight_controller: InsightController | None = None
-        self.insight: PeriodicWorker[WorldSnapshot] | None = None
-        if connection.live:  # every orchestrator, through its client
-            self.insight_controller = InsightController(connection, self.scene, self.framesApplied, self.statusBar(),
-                                                        self.notify, self._show_snapshot, self)
-            self.insight = self.insight_controller.worker
+        self.insight_controller = InsightController(  # every orchestrator, through its client; not a recording
+            connection, self.scene, self.framesApplied, self.statusBar(), self.notify, self._show_snapshot, self
+        ) if connection.live else None
+        self.insight = self.insight_controller.worker if self.insight_controller is not None else None
         self.fields_feed = FieldFeed(connection.orchestrator)
         self.fields: PeriodicWorker[FieldSnapshot] = PeriodicWorker("fields", self.fields_feed.fetch, FIELDS_INTERVAL_S)
         self.fields.ready.connect(self._on_fields)
@@ -143,7 +141,6 @@ class MainWindow(QMainWindow):
         self.observers_dock.actionRequested.connect(self.request_action)
         self.observers_dock.view.selectionModel().currentRowChanged.connect(
             lambda *_: self.globe.set_observers(self._observers, self.observers_dock.selected_observer_id()))
-        self.clusters_dock.view.doubleClicked.connect(lambda _index: self.clusters_dock.fly_to_selected())
 
         menus = self.menus = build_menus(self)
         self.recorder.bind_action(menus.record)
@@ -249,12 +246,6 @@ class MainWindow(QMainWindow):
         if pick is not None:
             node = None if pick.node_row is None else self.globe.describe_node(pick.node_row)
             self.clusters_dock.show_pick(pick.cluster_id, node)
-
-    def save_screenshot_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "scythe.png", "PNG images (*.png)")
-        if path:
-            self.scene.screenshot(path)
-            self.notify(f"screenshot saved to {path}")
 
     def notify(self, message: str) -> None:
         """Show a problem or outcome in the status bar and the connection dock; the app keeps running."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 if TYPE_CHECKING:
     from scythe_desktop.console.main_window import MainWindow
@@ -66,7 +66,7 @@ def build_menus(w: MainWindow) -> WindowMenus:
     open_recording = act("&Open recording…", w.open_recording_dialog, "Ctrl+O")
     record = act("&Record", w.recorder.toggle, "Ctrl+R")
     record.setCheckable(True)
-    save_image = act("Save &screenshot…", w.save_screenshot_dialog, "Ctrl+S")
+    save_image = act("Save &screenshot…", lambda: _save_screenshot(w), "Ctrl+S")
     for item in (open_recording, record, None, save_image, None, act("&Quit", w.close, QKeySequence.StandardKey.Quit)):
         file_menu.addAction(item) if item is not None else file_menu.addSeparator()
 
@@ -116,6 +116,13 @@ def build_menus(w: MainWindow) -> WindowMenus:
         toolbar.addAction(item)
     return WindowMenus(open_recording, record, save_image, reset_view, fly, overlays, volume, drift, borders,
                        all_nodes, confirm, reject, automate)
+
+
+def _save_screenshot(w: MainWindow) -> None:
+    path, _ = QFileDialog.getSaveFileName(w, "Save screenshot", "scythe.png", "PNG images (*.png)")
+    if path:
+        w.scene.screenshot(path)
+        w.notify(f"screenshot saved to {path}")
 
 
 def _when_checked(slot: Callable[[str], None], kind: str) -> Callable[[bool], None]:

@@ -38,3 +38,11 @@ def test_help_lists_every_subcommand_without_importing_them() -> None:
     out = subprocess.run([SCYTHE, "--help"], capture_output=True, text=True, timeout=60, check=True)
     for name in SUBCOMMANDS:
         assert name in out.stdout
+
+
+def test_every_subcommand_is_one_module_named_after_it() -> None:
+    from scythe_desktop.cli import SUBCOMMANDS
+
+    assert {name: module for name, (module, _help) in SUBCOMMANDS.items()} == {
+        name: f"scythe_desktop.cli.{name}" for name in SUBCOMMANDS
+    }

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from tests.ui.conftest import NearestClusterDeploys, running_qthreads
 
 from scythe_desktop.engine.actions import Focus
 from scythe_desktop.render.lod import LodTier
+from tests.console.conftest import NearestClusterDeploys, running_qthreads
 
 pytestmark = pytest.mark.gl
 

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from tests.ui.conftest import NearestClusterDeploys
 
 from scythe_desktop.core.frames import FrameKind
 from scythe_desktop.core.frames import decode as decode_core
@@ -24,6 +23,7 @@ from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.recording import schemas
 from scythe_desktop.recording.reader import Recording
 from scythe_desktop.recording.timeline import Timeline
+from tests.console.conftest import NearestClusterDeploys
 
 #: Log seconds of the test recording (5 ticks/s: 50 ticks, keyframes every 15 ticks, seek points every 2 s).
 DURATION_S = 10

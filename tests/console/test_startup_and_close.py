@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Slot
-from tests.ui.conftest import NearestClusterDeploys, running_qthreads
 
 from scythe_desktop.console.main_window import LOADING_POLICY
 from scythe_desktop.console.workers import stop_thread
 from scythe_desktop.engine.policies.base import Policy
+from tests.console.conftest import NearestClusterDeploys, running_qthreads
 
 
 class BlockingLoader:

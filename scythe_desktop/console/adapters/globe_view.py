@@ -31,7 +31,7 @@ from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.engine.actions import Decommission, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.fields import EXTENT as FIELD_EXTENT  # the cube the volume field covers
 from scythe_desktop.engine.proposals import Proposal
-from scythe_desktop.render.cluster import CentroidMarkers
+from scythe_desktop.render.centroids import CentroidMarkers
 from scythe_desktop.render.edges import Edges
 from scythe_desktop.render.fields import FieldBox, GridLayers, VolumeField
 from scythe_desktop.render.globe import Globe

@@ -54,6 +54,7 @@ class ClustersDock(QDockWidget):
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.view = record_table_view("clustersTable", self.proxy)
         self.view.selectionModel().currentRowChanged.connect(self._on_current)
+        self.view.doubleClicked.connect(lambda _index: self.fly_to_selected())
         self.details = QLabel("Pick a cluster in the table or on the globe.")
         self.details.setObjectName("clusterDetails")
         self.details.setWordWrap(True)
