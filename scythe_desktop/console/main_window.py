@@ -344,7 +344,7 @@ class MainWindow(QMainWindow):
         if snap.problem:
             self.notify(snap.problem)
         self.snapshotShown.emit(snap.generation)
-        if self.decisions_dock.automate.isChecked():
+        if self.decisions_dock.automate_on:
             self.decisions.automate_step()
 
     def _on_cluster_selected(self, cluster_id: int) -> None:
@@ -370,8 +370,7 @@ class MainWindow(QMainWindow):
 
     def _make_read_only(self) -> None:
         """A recording plays: nothing can be decided, and what recordings lack is not offered."""
-        self.decisions_dock.set_read_only(READ_ONLY_REASON)
-        self.decisions_dock.automate_status.setText(f"{READ_ONLY_REASON}. {NOT_RECORDED}")
+        self.decisions_dock.set_read_only(READ_ONLY_REASON, NOT_RECORDED)
         self.menus.disable((self.confirm_action, self.reject_action, self.automate_action), READ_ONLY_REASON)
         self.observers_dock.set_read_only(READ_ONLY_REASON)
         self.clusters_dock.set_recorded()

@@ -135,9 +135,9 @@ class DecisionController:
         if on:
             # Limits are read when Automate is switched on; the deploy window carries over.
             self.guard.limits = self._dock.limits()
-            self._dock.automate_status.setText("Automate on: proposals that pass the guardrails are sent.")
+            self._dock.show_automate_status("Automate on: proposals that pass the guardrails are sent.")
         else:
-            self._dock.automate_status.setText("Automate off.")
+            self._dock.show_automate_status("Automate off.")
 
     def automate_step(self) -> None:
         """Send the best proposal the guard allows; one action in flight at a time so spend stays known."""
@@ -155,7 +155,7 @@ class DecisionController:
                 return
             held.append(verdict.reason)
         if held:
-            self._dock.automate_status.setText("Automate holding: " + "; ".join(sorted(set(held))))
+            self._dock.show_automate_status("Automate holding: " + "; ".join(sorted(set(held))))
 
 
 __all__ = ["READ_ONLY_REASON", "DecisionController"]

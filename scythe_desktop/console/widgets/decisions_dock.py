@@ -228,12 +228,23 @@ class DecisionsDock(QDockWidget):
     def clear_history(self) -> None:
         self.history.setRowCount(0)
 
-    def set_read_only(self, reason: str) -> None:
-        """Nothing can be decided here (a replay): Confirm, Reject and Automate are disabled, saying why."""
+    def set_read_only(self, reason: str, details: str = "") -> None:
+        """Nothing can be decided here (a replay): Confirm, Reject and Automate are disabled, saying why
+        (``details``, if given, follows the reason in the Automate status line)."""
         for widget in (self.confirm_button, self.reject_button, self.automate):
             widget.setEnabled(False)
             widget.setToolTip(reason)
         self.automate.setChecked(False)
+        if details:
+            self.show_automate_status(f"{reason}. {details}")
+
+    @property
+    def automate_on(self) -> bool:
+        return self.automate.isChecked()
+
+    def show_automate_status(self, text: str) -> None:
+        """What Automate is doing (on, off, holding and why)."""
+        self.automate_status.setText(text)
 
     def history_rows(self) -> list[tuple[str, ...]]:
         """The audit trail as text rows (what the operator sees)."""
