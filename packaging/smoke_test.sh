@@ -7,7 +7,7 @@
 #   2. renders the embedded world (shipped PPO policy proposing) to a non-blank PNG under Xvfb (Mesa llvmpipe);
 #   3. serves scythe.v1 (`scythe serve`) and a client records its stream over loopback (`scythe record`),
 #      and the recording checks out (`scythe recording check`);
-#   4. trains (two SubprocVecEnv worker processes) and evaluates the policy it trained (inference);
+#   4. trains (the batched ObserverVecEnv, two worlds) and evaluates the policy it trained (inference);
 #   5. never connect()s anywhere but loopback or a unix socket (every connect() in the strace log);
 #   6. ships the product only: the module list (dist/package-modules.txt) holds no reliability harness, test
 #      oracle or dev tool (packaging/check_modules.py).
@@ -91,7 +91,7 @@ kill -TERM $serve_pid; wait $serve_pid
 timeout 60 "$BIN" recording check live.mcap --json | tee check.json
 grep -q "\"messages\": [1-9]" check.json
 
-step "train (2 worker processes) and evaluate the trained policy"
+step "train (batched env, 2 worlds) and evaluate the trained policy"
 timeout 600 "$BIN" train --scenario tutorial --timesteps 1024 --envs 2 --checkpoint-every 1024 --out train --no-progress
 timeout 300 "$BIN" evaluate --policy ppo,greedy --model train/policy.pt --scenario tutorial --seeds 1000 --ticks 20 --no-progress
 ' smoke "$BIN"

@@ -13,7 +13,10 @@ Keys (each goal also has ``<key>_target``):
   ``field_1m_128_cpu_ms_one_thread`` is the one-thread figure in process CPU time (what one free core
   would take);
 * ``field_vs_naive`` — the same field by ``np.add.at`` + ``scipy.ndimage.gaussian_filter`` ÷ ours;
-* ``tick_1m_ms`` — one ``global`` tick with node emission, including the delta frame.
+* ``tick_1m_ms`` — one ``global`` tick with node emission, including the delta frame;
+* the batched engine's keys (:mod:`scythe_desktop.bench.batch`): ``batch_env_steps_per_s`` (``batch_size``),
+  ``batch_vs_gym_env``, ``train_steps_per_s``, ``train_vs_subproc``, ``batch_slot_max_abs_diff``,
+  ``setup_fee_duty_cycle_ratio``, and ``world_ticks_per_s`` (the same single-world figure as ``steps_per_s``).
 
 ``--quick`` shrinks every case (``tutorial``/``regional`` instead of ``global``, small grids) so the keys
 can be checked in a test within seconds; its figures are not meaningful.
@@ -125,7 +128,13 @@ def run(quick: bool = False) -> dict[str, object]:
 
     ticks = sorted(_times(world.step, 3 if quick else 10))
     tick_ms = 1e3 * ticks[len(ticks) // 2]
+    from scythe_desktop.bench import batch
+
+    batched = batch.run(quick)
     return {
+        **batched,
+        "world_ticks_per_s": round(steps_per_s, 1),
+        "world_ticks_per_s_target": batch.WORLD_TICKS_TARGET,
         "steps_per_s": round(steps_per_s, 1),
         "steps_per_s_target": STEPS_PER_S_TARGET,
         "steps_per_s_wall": round(steps_per_s_wall, 1),

@@ -120,7 +120,7 @@ class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):
         self._view = WorldView.of(world)
         after = self._snapshot = Snapshot.of(self._view)
         spend_delta = after.spend_per_hour - before.spend_per_hour if chosen is not None else 0.0
-        components = self._tracker.components(before, after, self._view, spend_delta)
+        components = self._tracker.components(before, after, self._view, spend_delta, result.info["cost_tick"])
         components["invalid_action"] = -INVALID_ACTION_PENALTY if refused else 0.0
         reward = math.fsum(components.values())
         info: dict[str, Any] = {

@@ -87,6 +87,10 @@ class ObserverType:
     latency_ms: float
     detection: float
     capacity: float
+    #: One-off charge ($) at every deploy and relocation (default: one hour of the type's base cost).
+    setup_fee: float = 0.0
+    #: An observer is billed for at least this long: decommissioning it earlier charges the rest at once.
+    min_billing_hours: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -350,16 +354,19 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     types = []
     for t in root.tables("observer_types", min_items=1):
         rate = t.number("sampling_rate", lo=1e-3)
+        cost = t.number("cost_per_hour", lo=0.0)
         types.append(
             ObserverType(
                 t.string("name"),
                 t.number("coverage_radius_km", lo=1.0, hi=20000.0),
-                t.number("cost_per_hour", lo=0.0),
+                cost,
                 rate,
                 t.number("max_sampling_rate", lo=rate),
                 t.number("latency_ms", lo=0.0),
                 t.probability("detection"),
                 t.number("capacity", lo=1.0),
+                setup_fee=t.number("setup_fee", cost, lo=0.0),
+                min_billing_hours=t.number("min_billing_minutes", 30.0, lo=0.0, hi=10_000.0) / 60.0,
             )
         )
     type_names = [t.name for t in types]

@@ -26,6 +26,11 @@ def test_quick_engine_bench_reports_each_figure_beside_its_target(capsys: pytest
     assert result["quick"] is True and result["tick_scenario"] == "regional"  # never the 1M world
     assert result["field_max_rel_diff"] < 1e-3  # ours and the naive baseline compute the same field
     assert result["torch_threads"] in (1, *map(int, result["field_ms_by_torch_threads"]))
+    for key in ("batch_env_steps_per_s", "batch_vs_gym_env", "train_steps_per_s", "train_vs_subproc",
+                "world_ticks_per_s", "setup_fee_duty_cycle_ratio"):
+        assert math.isfinite(result[key]) and result[key] > 0 and f"{key}_target" in result, key
+    assert result["batch_slot_max_abs_diff"] == 0.0 == result["batch_slot_max_abs_diff_target"]
+    assert result["setup_fee_duty_cycle_ratio"] > 1.0
 
 
 def test_deploy_spread_places_the_requested_number_of_observers() -> None:

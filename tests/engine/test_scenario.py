@@ -30,7 +30,8 @@ def test_regional_world_has_about_twenty_thousand_nodes() -> None:
 def test_global_world_has_at_least_a_million_nodes_in_clusters_of_very_different_sizes() -> None:
     counts = World("global", seed=0, emit_nodes=False).clusters["node_count"]
     assert counts.sum() >= 1_000_000
-    assert counts.min() < 200 and counts.max() > 5_000
+    # Heavy-tailed sizes: the largest cluster has tens of times the nodes of the smallest.
+    assert counts.max() > 5_000 and counts.max() > 20 * counts.min()
 
 
 def test_load_by_path(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from scythe_desktop.engine.world import World
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``scythe train`` as a user runs it: two env processes, checkpoints, a card."""
+    """``scythe train`` as a user runs it: the batched env (8 worlds), checkpoints, a card."""
     out = tmp_path_factory.mktemp("run")
     cmd = [
         sys.executable,
@@ -43,6 +43,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(out),
         "--checkpoint-every",
         "1024",
+        "--envs",
+        "8",
         "--no-progress",
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
@@ -79,7 +81,7 @@ def test_resume_continues_from_the_newest_checkpoint(tmp_path: Path) -> None:
         seed=1,
         out_dir=tmp_path,
         n_envs=2,
-        subprocess_envs=False,
+        backend="batch",
         checkpoint_every=256,
         progress_bar=False,
         n_steps=128,
@@ -103,7 +105,7 @@ def test_same_seed_gives_identical_weights(tmp_path: Path) -> None:
             seed=5,
             out_dir=out,
             n_envs=2,
-            subprocess_envs=False,
+            backend="batch",
             checkpoint_every=10_000,
             progress_bar=False,
             n_steps=128,

@@ -16,8 +16,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timesteps", type=int, default=200_000, help="total env steps over all envs")
     parser.add_argument("--seed", type=int, default=0, help="seeds the model and the environments")
     parser.add_argument("--out", type=Path, default=Path("runs/ppo"), help="output directory")
-    parser.add_argument("--envs", type=int, default=2, help="vectorised environments (default 2: both cores)")
-    parser.add_argument("--in-process", action="store_true", help="keep the envs in this process (debugging)")
+    parser.add_argument("--envs", type=int, default=256, help="worlds per batch (default 256)")
+    parser.add_argument(
+        "--backend",
+        choices=("batch", "subprocess", "dummy"),
+        default="batch",
+        help="batch: one ObserverVecEnv stepping every world at once (default); subprocess: one ObserverEnv "
+        "process per env (the old path, for comparison); dummy: ObserverEnvs in this process (debugging)",
+    )
     parser.add_argument("--checkpoint-every", type=int, default=20_000, help="env steps between checkpoints")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             out_dir=args.out,
             n_envs=args.envs,
-            subprocess_envs=not args.in_process,
+            backend=args.backend,
             checkpoint_every=args.checkpoint_every,
             resume=args.resume,
             progress_bar=not args.no_progress,

@@ -10,7 +10,8 @@ The seed's definition, with its default weights::
 * ``detection``: clusters detected for the first time in the episode.
 * ``deployment_cost``: spend-rate increase caused by this step's action ($/h; a deploy or a faster rate).
 * ``redundancy``: clusters seen by more than one observer, counted per extra observer.
-* ``compute_cost``: $ spent during the tick by every observer (spend rate × tick length).
+* ``compute_cost``: $ spent during the tick: every observer's running cost plus the one-off charges
+  (set-up fees of deploys and relocations, the rest of the minimum billing of an early decommission).
 * ``latency``: mean observer latency as a fraction of its zone's limit.
 * ``early_activation``: clusters detected while ACTIVATING, once per activation.
 
@@ -122,9 +123,10 @@ class RewardTracker:
         return self._redundancy[1]
 
     def components(
-        self, before: Snapshot, after: Snapshot, world: WorldView, action_spend_delta: float
+        self, before: Snapshot, after: Snapshot, world: WorldView, action_spend_delta: float, spent: float
     ) -> dict[str, float]:
-        """Weighted components of one step (see the module docstring); updates the episode memory."""
+        """Weighted components of one step (see the module docstring); ``spent`` is the $ of the tick
+        (the world's ``cost_tick``). Updates the episode memory."""
         w = self.w
         c = world.clusters
         self._flags(c)
@@ -147,7 +149,7 @@ class RewardTracker:
             "detection": w.detection * float(np.count_nonzero(newly)),
             "deployment_cost": -w.deployment_cost * max(action_spend_delta, 0.0),
             "redundancy": -w.redundancy * self._redundant_coverage(world),
-            "compute_cost": -w.compute_cost * after.spend_per_hour * self.tick_hours,
+            "compute_cost": -w.compute_cost * spent,
             "latency": -w.latency * latency,
             "early_activation": w.early_activation * float(np.count_nonzero(caught)),
         }
