@@ -18,9 +18,8 @@ from scythe_desktop.engine import keyed_random as kr
 from scythe_desktop.engine.batch.actions import DEPLOY, NOOP, RELOCATE
 from scythe_desktop.engine.batch.world_batch import WorldBatch
 from scythe_desktop.engine.clusters import ACTIVATING
-from scythe_desktop.engine.env import INVALID_ACTION_PENALTY
 from scythe_desktop.engine.rl.batch_spaces import BatchView
-from scythe_desktop.engine.rl.reward import RewardWeights
+from scythe_desktop.engine.rl.reward import INVALID_ACTION_PENALTY, RewardWeights
 from scythe_desktop.engine.rl.spaces import ActionCodec
 
 _SEED_STREAM = 0x5EED
