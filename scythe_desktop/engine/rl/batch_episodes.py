@@ -3,7 +3,8 @@
 
 :class:`BatchEpisodes` owns one :class:`~scythe_desktop.engine.batch.world_batch.WorldBatch`, its RL view
 (observation, mask, decoding), the episode clocks and seeds, and computes the reward components of
-:mod:`scythe_desktop.engine.rl.reward` for all its worlds in array operations. It knows nothing of SB3's
+:mod:`scythe_desktop.engine.rl.reward` for all its worlds in array operations (:class:`BatchReward`, which
+the rollout planner reuses). It knows nothing of SB3's
 VecEnv API (the env wraps it) or of threads.
 """
 
@@ -16,11 +17,12 @@ from numpy.typing import NDArray
 
 from scythe_desktop.engine import keyed_random as kr
 from scythe_desktop.engine.batch.actions import DEPLOY, NOOP, RELOCATE
-from scythe_desktop.engine.batch.world_batch import WorldBatch
+from scythe_desktop.engine.batch.world_batch import BatchStep, WorldBatch
 from scythe_desktop.engine.clusters import ACTIVATING
 from scythe_desktop.engine.rl.batch_spaces import BatchView
 from scythe_desktop.engine.rl.reward import INVALID_ACTION_PENALTY, RewardWeights
 from scythe_desktop.engine.rl.spaces import ActionCodec
+from scythe_desktop.engine.scenario import Scenario
 
 _SEED_STREAM = 0x5EED
 
@@ -59,9 +61,7 @@ class BatchEpisodes:
         self.batch = WorldBatch(codec.scenario, episode_seeds(self.base, self.episode))
         self.view = BatchView(codec, self.batch)
         self.steps = np.zeros(self.size, dtype=np.int64)
-        sc = codec.scenario
-        self._type_latency = np.array([t.latency_ms for t in sc.observer_types])
-        self._zone_limit = np.array([z.max_latency_ms for z in sc.latency_zones] + [np.inf])
+        self.reward = BatchReward(codec.scenario, weights)
         self.refresh()
 
     def reset_worlds(self, worlds: NDArray[np.intp]) -> None:
@@ -80,37 +80,18 @@ class BatchEpisodes:
         """One action index per world (already range-checked); masked ones are refused (no-op)."""
         refused = ~self.mask[np.arange(self.size), index]
         index = np.where(refused, 0, index)
-        batch, c, o = self.batch, self.batch.clusters, self.batch.observers
+        batch, o = self.batch, self.batch.observers
         a = self.view.decode(index, self.slots)
         placed_rows = np.where(a.kind == DEPLOY, o.n, a.slot)
-        entropy_before = batch.entropy_total()
-        agreement_before = self._mean_agreement()
-        rate_before = batch.cost_per_hour()
+        before = self.reward.before(batch)
         batch.act(a)
         moved = np.flatnonzero((a.kind == DEPLOY) | (a.kind == RELOCATE))
         if moved.size:
             self.view.cover_rows(moved, placed_rows[moved])
         step = batch.step()
         self.steps += 1
-        w = self.weights
-        newly = c.detected & ~c.ever_detected
-        c.ever_detected |= c.detected
-        activating = c.state == ACTIVATING
-        caught = c.detected & activating & ~c.credited
-        c.credited = activating & (c.credited | caught)
-        covering = (batch.sensing.reach > 0.5).sum(axis=1)
-        rate_up = np.where(a.kind != NOOP, np.maximum(step.cost_per_hour - rate_before, 0.0), 0.0)
-        comps = {
-            "entropy": w.entropy * (entropy_before - step.entropy_total),
-            "agreement": w.agreement * (self._mean_agreement() - agreement_before),
-            "detection": w.detection * newly.sum(axis=1),
-            "deployment_cost": -w.deployment_cost * rate_up,
-            "redundancy": -w.redundancy * np.maximum(covering - 1, 0).sum(axis=1),
-            "compute_cost": -w.compute_cost * step.cost_tick,
-            "latency": -w.latency * self._mean_latency(),
-            "early_activation": w.early_activation * caught.sum(axis=1),
-            "invalid_action": np.where(refused, -INVALID_ACTION_PENALTY, 0.0),
-        }
+        comps = self.reward.components(batch, before, step, acted=a.kind != NOOP)
+        comps["invalid_action"] = np.where(refused, -INVALID_ACTION_PENALTY, 0.0)
         reward = np.zeros(self.size)
         for v in comps.values():
             reward += v
@@ -123,14 +104,57 @@ class BatchEpisodes:
             self.reset_worlds(ended)
         return StepOut(reward, done, refused, comps, ended, terminal)
 
-    def _mean_agreement(self) -> NDArray[np.float64]:
-        c = self.batch.clusters
-        return np.where(c.n > 0, (c.agreement * c.valid()).sum(axis=1) / np.maximum(c.n, 1), 0.0)
 
-    def _mean_latency(self) -> NDArray[np.float64]:
-        o = self.batch.observers
-        ratio = self._type_latency[o.type] / self._zone_limit[o.latency_zone]
-        return np.where(o.n > 0, (ratio * o.valid()).sum(axis=1) / np.maximum(o.n, 1), 0.0)
+@dataclass(frozen=True)
+class Before:
+    """What the reward compares after a tick: entropy, mean agreement and spend rate per world."""
+
+    entropy: NDArray[np.float64]
+    agreement: NDArray[np.float64]
+    rate: NDArray[np.float64]
 
 
-__all__ = ["BatchEpisodes", "StepOut", "episode_seeds"]
+class BatchReward:
+    """The seed reward's components (:mod:`scythe_desktop.engine.rl.reward`) for B worlds in arrays. Episode
+    memory (first detection, activation caught) lives in the batch's ``ever_detected``/``credited`` columns."""
+
+    def __init__(self, scenario: Scenario, weights: RewardWeights) -> None:
+        self.w = weights
+        self.type_latency = np.array([t.latency_ms for t in scenario.observer_types])
+        self.zone_limit = np.array([z.max_latency_ms for z in scenario.latency_zones] + [np.inf])
+
+    def before(self, batch: WorldBatch) -> Before:
+        return Before(batch.entropy_total(), _mean_agreement(batch), batch.cost_per_hour())
+
+    def components(
+        self, batch: WorldBatch, before: Before, step: BatchStep, acted: NDArray[np.bool_]
+    ) -> dict[str, NDArray[np.float64]]:
+        """Weighted components of the tick just stepped (updates the episode memory columns)."""
+        w, c, o = self.w, batch.clusters, batch.observers
+        newly = c.detected & ~c.ever_detected
+        c.ever_detected |= c.detected
+        activating = c.state == ACTIVATING
+        caught = c.detected & activating & ~c.credited
+        c.credited = activating & (c.credited | caught)
+        covering = (batch.sensing.reach > 0.5).sum(axis=1)
+        rate_up = np.where(acted, np.maximum(step.cost_per_hour - before.rate, 0.0), 0.0)
+        ratio = self.type_latency[o.type] / self.zone_limit[o.latency_zone]
+        latency = np.where(o.n > 0, (ratio * o.valid()).sum(axis=1) / np.maximum(o.n, 1), 0.0)
+        return {
+            "entropy": w.entropy * (before.entropy - step.entropy_total),
+            "agreement": w.agreement * (_mean_agreement(batch) - before.agreement),
+            "detection": w.detection * newly.sum(axis=1),
+            "deployment_cost": -w.deployment_cost * rate_up,
+            "redundancy": -w.redundancy * np.maximum(covering - 1, 0).sum(axis=1),
+            "compute_cost": -w.compute_cost * step.cost_tick,
+            "latency": -w.latency * latency,
+            "early_activation": w.early_activation * caught.sum(axis=1),
+        }
+
+
+def _mean_agreement(batch: WorldBatch) -> NDArray[np.float64]:
+    c = batch.clusters
+    return np.where(c.n > 0, (c.agreement * c.valid()).sum(axis=1) / np.maximum(c.n, 1), 0.0)
+
+
+__all__ = ["BatchEpisodes", "BatchReward", "Before", "StepOut", "episode_seeds"]
