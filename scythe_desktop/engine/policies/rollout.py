@@ -103,7 +103,7 @@ class RolloutPolicy(Policy):
         wait = returns[0]
         gain = returns[1:].mean(axis=1) - wait.mean()
         beats = (returns[1:] > wait).mean(axis=1)
-        out = []
+        out: list[Proposal] = []
         for j in np.argsort(-gain, kind="stable"):
             if gain[j] <= 0.0 or len(out) >= limit:
                 break  # waiting is expected to pay better than this and every later option
