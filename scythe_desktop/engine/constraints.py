@@ -70,10 +70,14 @@ def check_instances(scenario: Scenario, deployed: int) -> str | None:
     return None
 
 
-def check_budget(scenario: Scenario, new_total_per_hour: float) -> str | None:
+def check_budget(scenario: Scenario, new_total_per_hour: float, setup_fee: float = 0.0) -> str | None:
+    """The spend of the hour an action starts: the running rate after it plus its one-off set-up fee
+    (deploys and relocations; :mod:`scythe_desktop.engine.batch.billing`), against the hourly budget."""
     limit = scenario.constraints.budget_per_hour
-    if new_total_per_hour > limit + 1e-9:
-        return f"budget: {new_total_per_hour:.1f}/h over {limit:.1f}/h"
+    total = new_total_per_hour + setup_fee
+    if total > limit + 1e-9:
+        fee = f" (incl. a {setup_fee:.1f} set-up fee)" if setup_fee else ""
+        return f"budget: {total:.1f}/h over {limit:.1f}/h{fee}"
     return None
 
 

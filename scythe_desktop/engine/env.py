@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scythe_desktop.engine.rl.episode import make_world
-from scythe_desktop.engine.rl.reward import RewardTracker, RewardWeights, Snapshot
+from scythe_desktop.engine.rl.reward import INVALID_ACTION_PENALTY, RewardTracker, RewardWeights, Snapshot
 from scythe_desktop.engine.rl.spaces import (
     ActionCodec,
     EnvConfig,
@@ -36,7 +36,6 @@ from scythe_desktop.engine.world import World
 
 ENV_ID = "scythe/ObserverEnv-v0"
 DEFAULT_EPISODE_TICKS = 200
-INVALID_ACTION_PENALTY = 1.0
 
 
 class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):

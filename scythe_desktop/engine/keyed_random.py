@@ -66,7 +66,7 @@ def tick_keys(seeds: ArrayLike, tick: ArrayLike) -> NDArray[np.uint64]:
     """Every stream's key for every world at once: (N_STREAMS, B); row ``Stream.X`` is that stream."""
     s = np.asarray(seeds, dtype=np.int64).astype(_U64)
     z = _mix(s * _GOLDEN + _U64(0x632BE59BD9B4E019))
-    z += (np.asarray(tick, dtype=np.int64).astype(_U64) + _U64(1)) * _TICK
+    z += (np.atleast_1d(np.asarray(tick, dtype=np.int64)).astype(_U64) + _U64(1)) * _TICK
     streams = np.array([(k * int(_STREAM)) % 2**64 for k in range(N_STREAMS)], dtype=_U64)
     return _mix(_mix(z[None, :] + streams[:, None]))
 

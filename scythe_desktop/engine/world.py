@@ -182,8 +182,8 @@ class World(WorldFields):
         self._version += 1
         return ActionResult(True, "ok", oid, self.budget_used_per_hour)
 
-    def _budget(self, rate_after: float) -> str | None:
-        return guard.check_budget(self.scenario, rate_after)
+    def _budget(self, rate_after: float, setup_fee: float = 0.0) -> str | None:
+        return guard.check_budget(self.scenario, rate_after, setup_fee)
 
     def _check(self, action: Action) -> tuple[str | None, ActionBatch | None]:
         s = self.scenario
@@ -200,7 +200,7 @@ class World(WorldFields):
             if reason:
                 return reason, None
             cost = float(billing.type_cost[t])
-            reason = self._budget(self.budget_used_per_hour + cost)
+            reason = self._budget(self.budget_used_per_hour + cost, float(billing.setup_fee[t]))
             a.kind[0], a.lon[0], a.lat[0], a.type[0] = DEPLOY, action.lon, action.lat, t
             return reason, a
         if not isinstance(action, Relocate | IncreaseSampling | Focus | Decommission):
@@ -212,7 +212,9 @@ class World(WorldFields):
         t = int(obs.type[row])
         a.slot[0] = row
         if isinstance(action, Relocate):
-            reason = guard.check_placement(s, action.lon, action.lat, t)
+            reason = guard.check_placement(s, action.lon, action.lat, t) or self._budget(
+                self.budget_used_per_hour, float(billing.setup_fee[t])
+            )
             a.kind[0], a.lon[0], a.lat[0] = RELOCATE, action.lon, action.lat
             return reason, a
         if isinstance(action, IncreaseSampling):

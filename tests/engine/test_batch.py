@@ -105,10 +105,10 @@ def test_a_nan_or_out_of_range_coordinate_is_refused_naming_the_slot() -> None:
 
 
 def _world_view(env: ObserverVecEnv, b: int) -> WorldView:
-    batch = env.batch
-    clusters, observers = _tables(batch, b)
+    shard, i = env.locate(b)
+    clusters, observers = _tables(shard.batch, i)
     clusters.flags.writeable = observers.flags.writeable = False
-    return WorldView(env.scenario, clusters, observers, float(batch.cost_per_hour()[b]))
+    return WorldView(env.scenario, clusters, observers, float(shard.batch.cost_per_hour()[i]))
 
 
 def _random_valid(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -116,7 +116,7 @@ def _random_valid(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def test_vec_env_mask_and_observation_equal_the_single_world_ones() -> None:
-    env = ObserverVecEnv(6, "regional", episode_ticks=50, seed=4)
+    env = ObserverVecEnv(6, "regional", episode_ticks=50, seed=4, shards=1)
     obs = env.reset()
     encoder = ObservationEncoder(env.codec)
     rng = np.random.default_rng(0)
@@ -126,7 +126,8 @@ def test_vec_env_mask_and_observation_equal_the_single_world_ones() -> None:
             view = _world_view(env, b)
             slots = np.lexsort((view.clusters["id"], -view.clusters["entropy"]))[: env.config.cluster_slots]
             assert np.array_equal(mask[b], env.codec.mask(view, slots)), (t, b)
-            single = encoder.encode(view, StepView(slots, env._steps[b] / env.episode_ticks))
+            shard, i = env.locate(b)
+            single = encoder.encode(view, StepView(slots, shard.steps[i] / env.episode_ticks))
             for key, value in single.items():
                 np.testing.assert_allclose(obs[key][b], value, rtol=0, atol=1e-6, err_msg=f"{key} t={t} b={b}")
             assert env.observation_space.contains({k: v[b] for k, v in obs.items()})
@@ -143,7 +144,7 @@ def test_vec_env_auto_resets_at_the_episode_boundary_with_the_terminal_observati
         assert done.all() == (t == 3)
     assert all(i["TimeLimit.truncated"] and "terminal_observation" in i for i in infos)
     assert obs["globals"][:, 0].tolist() == [0.0, 0.0, 0.0]  # the clock restarted
-    assert (env.batch.tick == 0).all()
+    assert all((shard.batch.tick == 0).all() for shard in env.shards)
     assert infos[0]["terminal_observation"]["globals"][0] == pytest.approx(1.0)
 
 
@@ -160,13 +161,22 @@ def test_vec_env_refuses_an_action_outside_the_mask_for_that_slot_alone() -> Non
         env.step(np.array([0, 10**6, 0, 0]))
 
 
-def test_vec_env_seeds_give_the_same_episodes_whatever_the_batch_size() -> None:
-    small = ObserverVecEnv(2, "tutorial", seed=10)
-    large = ObserverVecEnv(5, "tutorial", seed=10)
-    a, b = small.reset(), large.reset()
-    for key in a:
-        assert np.array_equal(a[key], b[key][:2])
-    assert small.env_method("action_masks")[1].tolist() == list(large.action_masks()[1])
+def test_vec_env_gives_the_same_episodes_whatever_the_batch_size_and_shard_count() -> None:
+    one = ObserverVecEnv(130, "tutorial", episode_ticks=6, seed=10, shards=1)
+    two = ObserverVecEnv(130, "tutorial", episode_ticks=6, seed=10, shards=2)
+    small = ObserverVecEnv(2, "tutorial", episode_ticks=6, seed=10)
+    assert len(two.shards) == 2 and len(one.shards) == 1
+    envs = (one, two, small)
+    obs = [env.reset() for env in envs]
+    rng = np.random.default_rng(3)
+    for _ in range(9):  # across an episode boundary
+        actions = _random_valid(one.action_masks(), rng)
+        steps = [env.step(actions[: env.num_envs]) for env in envs]
+        obs = [s[0] for s in steps]
+        for key in obs[0]:
+            assert np.array_equal(obs[0][key], obs[1][key]) and np.array_equal(obs[0][key][:2], obs[2][key])
+        assert np.array_equal(steps[0][1], steps[1][1]) and np.array_equal(steps[0][1][:2], steps[2][1])
+    assert small.env_method("action_masks")[1].tolist() == list(two.action_masks()[1])
 
 
 def test_maskable_ppo_trains_on_the_vec_env() -> None:

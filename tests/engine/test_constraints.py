@@ -46,7 +46,7 @@ def test_deploy_over_budget_is_refused_with_the_amounts(world: World) -> None:
     assert world.apply(Deploy(-75.0, 40.0)).ok  # 8.0/h
     res = world.apply(Deploy(-70.0, 40.0, "satellite"))
     assert not res.ok
-    assert res.reason == "budget: 14.0/h over 10.0/h"
+    assert res.reason == "budget: 17.0/h over 10.0/h (incl. a 3.0 set-up fee)"  # 14.0/h running + the fee
     assert res.cost_per_hour == pytest.approx(8.0) == world.budget_used_per_hour
 
 

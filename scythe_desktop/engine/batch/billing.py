@@ -7,8 +7,10 @@
   charges the rest of that period at once. Together these make duty-cycling (deploy, decommission,
   deploy …) cost more than keeping the observer, which an earlier policy exploited.
 
-The budget guard (:mod:`scythe_desktop.engine.constraints`) caps the running rate; the one-off charges
-enter the spend, the reward's cost terms and the evaluation's cost. Knows nothing of sensing or rewards.
+Both enter the spend, the reward's cost terms, the evaluation's cost and the **budget guard**
+(:func:`scythe_desktop.engine.constraints.check_budget`): the running rate after a deploy or relocation plus
+its set-up fee must fit the hourly budget, so moving a sensor needs headroom. Knows nothing of sensing or
+rewards.
 """
 
 from __future__ import annotations

@@ -82,37 +82,47 @@ class Sensing:
         return reach, reach * det[:, None] * mult, rr
 
     def _load(self, c: ClusterSlab, o: ObserverSlab, bw: NDArray[np.intp], ow: NDArray[np.intp]) -> None:
-        """Load (nodes in the footprint × rate over capacity) and loaded base detection of rows."""
-        weight = self.rate_ratio[bw, ow] / self.type_capacity[o.type[bw, ow]]
-        load = (self.reach[bw, ow] * c.node_count[bw]).sum(axis=1) * weight * (ow < o.n[bw])
+        """Load (nodes in the footprint × rate over capacity) and loaded base detection of live rows.
+
+        The sum over clusters runs over the world's live clusters only, in row order (a segment sum), so
+        it does not depend on the padded width."""
+        n = c.n[bw]
+        ri, ci = np.nonzero(np.arange(c.capacity) < n[:, None])
+        nodes = self.reach[bw[ri], ow[ri], ci] * c.node_count[bw[ri], ci]
+        total = np.zeros(bw.size)
+        some = n > 0
+        if some.any():
+            total[some] = np.add.reduceat(nodes, (np.cumsum(n) - n)[some])
+        load = total * (self.rate_ratio[bw, ow] / self.type_capacity[o.type[bw, ow]])
         o.load[bw, ow] = load
         self.base[bw, ow] = self.base_geometric[bw, ow] * (1.0 / np.maximum(1.0, load))[:, None]
 
+    def _recompute(self, c: ClusterSlab, o: ObserverSlab, bw: NDArray[np.intp], ow: NDArray[np.intp]) -> None:
+        reach, base, rr = self._rows(c, o, bw, ow)
+        self.reach[bw, ow], self.base_geometric[bw, ow], self.rate_ratio[bw, ow] = reach, base, rr
+
     def refresh(self, c: ClusterSlab, o: ObserverSlab) -> None:
-        """Bring the caches up to date with the actions and dynamics since the last call."""
-        whole_mask = self.world_dirty | self.count_dirty
-        rows = self.row_dirty & ~whole_mask[:, None]
+        """Bring the caches up to date with the actions and dynamics since the last call. Only live
+        observer rows are computed; a world whose rows moved starts from zeroed caches, so padding rows
+        never hold stale numbers."""
+        live = o.valid()
         moved = np.flatnonzero(self.world_dirty)
-        cap = o.capacity
         if moved.size:
-            bw, ow = np.repeat(moved, cap), np.tile(np.arange(cap), moved.size)
-            reach, base, rr = self._rows(c, o, bw, ow)
-            shape = (moved.size, cap, -1)
-            self.reach[moved], self.base_geometric[moved] = reach.reshape(shape), base.reshape(shape)
-            self.rate_ratio[moved] = rr.reshape(moved.size, cap)
-        counted = np.flatnonzero(self.count_dirty & ~self.world_dirty)
-        redo = self.row_dirty[counted]
+            for cache in (self.reach, self.base_geometric, self.base):
+                cache[moved] = 0.0
+            w, ow = np.nonzero(live[moved])
+            self._recompute(c, o, moved[w], ow)
+        counted = self.count_dirty & ~self.world_dirty
+        redo = self.row_dirty & counted[:, None] & live
         if redo.any():  # an action on a world whose counts also changed
-            bw, ow = counted[np.nonzero(redo)[0]], np.nonzero(redo)[1]
-            reach, base, rr = self._rows(c, o, bw, ow)
-            self.reach[bw, ow], self.base_geometric[bw, ow], self.rate_ratio[bw, ow] = reach, base, rr
-        whole = np.flatnonzero(whole_mask)
-        if whole.size:  # every observer's load of these worlds
-            self._load(c, o, np.repeat(whole, cap), np.tile(np.arange(cap), whole.size))
+            self._recompute(c, o, *np.nonzero(redo))
+        whole = self.world_dirty | self.count_dirty
+        if whole.any():  # every observer's load of these worlds
+            self._load(c, o, *np.nonzero(live & whole[:, None]))
+        rows = self.row_dirty & ~whole[:, None] & live
         if rows.any():  # one observer changed: its own row and load only
             bw, ow = np.nonzero(rows)
-            reach, base, rr = self._rows(c, o, bw, ow)
-            self.reach[bw, ow], self.base_geometric[bw, ow], self.rate_ratio[bw, ow] = reach, base, rr
+            self._recompute(c, o, bw, ow)
             self._load(c, o, bw, ow)
         self.world_dirty[:] = False
         self.row_dirty[:] = False
@@ -137,48 +147,67 @@ class Sensing:
         self.refresh(c, o)
         model = self.model
         worlds, cap = c.id.shape
-        valid = c.valid()
-        bt = _predict(model.transition, c.b)
-        c.var += model.count_q
-        noise = kr.normal(keys[kr.Stream.COUNT_NOISE], c.id)
         ow, cw = int(o.n.max(initial=0)), int(c.n.max(initial=0))
+        # Past the widest world's rows every column is padding: the per-cluster arithmetic below reduces
+        # over states or observers only, so it runs on the first cw columns.
+        valid = c.valid()[:, :cw]
+        bt = _predict(model.transition, c.b[:, :, :cw])
+        var = c.var[:, :cw]
+        var += model.count_q
+        noise = kr.normal(keys[kr.Stream.COUNT_NOISE], c.id[:, :cw])
         counts = np.zeros((worlds, 3, cap))
         miss_log = np.zeros((worlds, 3, cap))
         precision = np.zeros((worlds, cap))
         coverage = np.zeros((worlds, cap))
         if ow and cw:
-            pd = self.detection(c, (ow, cw))
-            state = c.state[:, :cw]
-            pair = o.id[:, :ow, None] * _PAIR_SHIFT + c.id[:, None, :cw]
-            seen = kr.uniform(keys[kr.Stream.SEEN], pair) < pd * self.vis[state][:, None, :]
-            bi, oi, ci = np.nonzero(seen)
-            u = kr.uniform(keys[kr.Stream.REPORT][bi], pair[bi, oi, ci])
+            # Live (observer, cluster) pairs only, ordered by (world, cluster, observer): each cluster's
+            # observers are one contiguous segment, reduced in observer order (what the dense product over
+            # the observer axis computes, padding factors of exactly 1 left out).
+            live = (np.arange(cw) < c.n[:, None])[:, :, None] & (np.arange(ow) < o.n[:, None])[:, None, :]
+            bi, ci, oi = np.nonzero(live)
+            bc = bi * cap + ci
+            rocc = c.region_occlusion.ravel()[bc]
+            w = self.occlusion_weight
+            pd = self.base.ravel()[(bi * o.capacity + oi) * cap + ci]
+            pd *= (1.0 - w * rocc) - 0.5 * w * (1.0 - rocc) * c.silence.ravel()[bc]
+            np.minimum(pd, MAX_DETECTION, out=pd)
+            state = c.state.ravel()[bc]
+            pair = o.id.ravel()[bi * o.capacity + oi] * _PAIR_SHIFT + c.id.ravel()[bc]
+            seen = kr.uniform(keys[kr.Stream.SEEN][bi], pair) < pd * self.vis[state]
+            hit = np.flatnonzero(seen)
+            u = kr.uniform(keys[kr.Stream.REPORT][bi[hit]], pair[hit])
             # Report the true state with probability acc, else one of the two other live states.
-            reports = (state[bi, ci] + (u >= self.acc) + (u >= self.acc_mid)) % 3
-            flat = (bi * 3 + reports) * cap + ci
+            reports = (state[hit] + (u >= self.acc) + (u >= self.acc_mid)) % 3
+            flat = (bi[hit] * 3 + reports) * cap + ci[hit]
             counts = np.bincount(flat, minlength=worlds * 3 * cap).reshape(worlds, 3, cap).astype(np.float64)
+            starts = np.flatnonzero(np.r_[True, bc[1:] != bc[:-1]])
+            rb, rc = bi[starts], ci[starts]
             silent = np.where(seen, 0.0, pd)
+            flat_miss = miss_log.reshape(-1)  # a view: (B, 3, C) is contiguous
             for s in range(3):  # Σ over silent observers of log(1 − p·v_s) = log Π (1 − p·v_s)
-                miss_log[:, s, :cw] = np.log(np.prod(1.0 - self.vis[s] * silent, axis=1))
-            weights = self.rate_ratio[bi, oi] * self.prec_scale
-            per_cluster = np.bincount(bi * cap + ci, weights=weights, minlength=worlds * cap)
+                flat_miss[(rb * 3 + s) * cap + rc] = np.log(np.multiply.reduceat(1.0 - self.vis[s] * silent, starts))
+            weights = self.rate_ratio.ravel()[bi[hit] * o.capacity + oi[hit]] * self.prec_scale
+            per_cluster = np.bincount(bc[hit], weights=weights, minlength=worlds * cap)
             precision = np.asarray(per_cluster, dtype=np.float64).reshape(worlds, cap)
-            coverage[:, :cw] = 1.0 - np.prod(1.0 - pd, axis=1)
-        c.b = _update(model, bt, miss_log, counts)
-        model.update_count(c.mu, c.var, precision, np.log(np.maximum(c.node_count, 1)), noise)
+            coverage.reshape(-1)[rb * cap + rc] = 1.0 - np.multiply.reduceat(1.0 - pd, starts)
+        counts, miss_log, precision = counts[:, :, :cw], miss_log[:, :, :cw], precision[:, :cw]
+        c.b[:, :, :cw] = _update(model, bt, miss_log, counts)
+        mu = c.mu[:, :cw]
+        model.update_count(mu, var, precision, np.log(np.maximum(c.node_count[:, :cw], 1)), noise)
         total = counts.sum(axis=1)
         det = (total > 0) & valid
-        c.detected = det
-        agree = 0.8 * c.agreement + 0.2 * counts.max(axis=1) / np.maximum(total, 1.0)
-        c.agreement = np.where(total >= 2, agree, c.agreement)
+        c.detected[:, :cw] = det
+        agreement = c.agreement[:, :cw]
+        agree = 0.8 * agreement + 0.2 * counts.max(axis=1) / np.maximum(total, 1.0)
+        c.agreement[:, :cw] = np.where(total >= 2, agree, agreement)
         major = counts.argmax(axis=1)
-        prev = c.majority
+        prev = c.majority[:, :cw]
         changed = (prev >= 0) & (major != prev)
-        c.volatility = np.where(det, 0.9 * c.volatility + 0.1 * changed, c.volatility)
-        c.majority = np.where(det, major, prev)
-        c.confidence[det] = 1.0  # only live clusters can be seen
+        c.volatility[:, :cw] = np.where(det, 0.9 * c.volatility[:, :cw] + 0.1 * changed, c.volatility[:, :cw])
+        c.majority[:, :cw] = np.where(det, major, prev)
+        c.confidence[:, :cw][det] = 1.0  # only live clusters can be seen
         c.coverage = coverage
-        refresh_entropy(model, c)
+        refresh_entropy(model, c, cw)
         n = np.maximum(c.n, 1)
         return total.sum(axis=1).astype(np.int64), coverage.sum(axis=1) / n
 
@@ -207,19 +236,21 @@ def _update(
     return post
 
 
-def refresh_entropy(model: BeliefModel, c: ClusterSlab) -> None:
-    """Entropy (bits) per cluster row: H(state) + w·(1 − P(gone))·H(count); 0 on padding rows."""
-    b = c.b
+def refresh_entropy(model: BeliefModel, c: ClusterSlab, width: int | None = None) -> None:
+    """Entropy (bits) per cluster row: H(state) + w·(1 − P(gone))·H(count); 0 on padding rows. Columns
+    past ``width`` are padding (and already 0)."""
+    cw = c.capacity if width is None else width
+    b = c.b[:, :, :cw]
     t = b + _TINY
     np.log2(t, out=t)
     t *= b
     h_state = -t.sum(axis=1)
     h = (1.0 - b[:, 3]) * model.count_weight
-    h *= model.count_entropy(c.var)
+    h *= model.count_entropy(c.var[:, :cw])
     h += h_state
-    valid = c.valid()
-    c.h_state = np.where(valid, h_state, 0.0)
-    c.entropy = np.where(valid, h, 0.0)
+    valid = c.valid()[:, :cw]
+    c.h_state[:, :cw] = np.where(valid, h_state, 0.0)
+    c.entropy[:, :cw] = np.where(valid, h, 0.0)
 
 
 __all__ = ["Sensing", "refresh_entropy"]

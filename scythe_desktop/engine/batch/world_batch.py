@@ -172,6 +172,25 @@ class WorldBatch:
             bw, ow = np.nonzero(lost)
             o.focus[worlds[bw], ow] = -1
 
+    @classmethod
+    def replicate(cls, source: WorldBatch, slot: int, seeds: ArrayLike) -> WorldBatch:
+        """A batch whose every world is a copy of ``source``'s world ``slot`` (rows, ids, tick, spend),
+        each going on with its own seed: what a planner rolls candidate futures out on. Copies that share
+        a seed share every future random number (common random numbers across candidates)."""
+        seeds_a = np.atleast_1d(np.asarray(seeds, dtype=np.int64))
+        out = cls(source.scenario, seeds_a, initial_observers=False)
+        for mine, theirs in ((out.clusters, source.clusters), (out.observers, source.observers)):
+            for name, col in mine.columns().items():
+                col[:] = theirs.columns()[name][slot]
+        for name in ("tick", "next_cluster_id", "next_observer_id"):
+            getattr(out, name)[:] = getattr(source, name)[slot]
+        out.billing.spend[:] = source.billing.spend[slot]
+        out.billing.tick_charges[:] = source.billing.tick_charges[slot]
+        out.new_keys = kr.stream_keys(seeds_a, 0, kr.Stream.NEW_CLUSTER)
+        out.sensing.mark_worlds(np.arange(out.size))
+        out.sensing.count_dirty[:] = True
+        return out
+
     def ghosts(self) -> NDArray[np.int64]:
         c = self.clusters
         return np.count_nonzero((c.state == GHOST) & c.valid(), axis=1)

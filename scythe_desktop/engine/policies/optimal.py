@@ -75,8 +75,10 @@ def solve_max_coverage(instance: CoverageInstance, time_limit_s: float = 60.0) -
 
 def world_instance(world: World, config: EnvConfig | None = None) -> tuple[CoverageInstance, list[Deploy]]:
     """Freeze ``world`` into a coverage instance: clusters weighted by belief entropy (bits), sites = every
-    valid (observer type, cell) of the RL layout, costs = spend rates, budget = spare budget per hour,
-    ``max_sites`` = free instance slots. Returns the instance and the deploy action of each site."""
+    valid (observer type, cell) of the RL layout, costs = spend rates, budget = spare budget per hour less
+    the smallest set-up fee (the budget guard counts each deploy's fee on top of the running rate, so no
+    sequence of valid deploys spends more: the optimum stays an upper bound), ``max_sites`` = free
+    instance slots. Returns the instance and the deploy action of each site."""
     codec = ActionCodec(world.scenario, config or EnvConfig())
     sc = world.scenario
     clusters = world.clusters
@@ -90,12 +92,13 @@ def world_instance(world: World, config: EnvConfig | None = None) -> tuple[Cover
             actions.append(Deploy(float(lon), float(lat), kind.name))
             costs.append(kind.cost_per_hour)
     covers = np.array(rows, dtype=bool).reshape(len(rows), len(clusters))
+    min_fee = min((t.setup_fee for t in sc.observer_types), default=0.0)
     site_lonlat = np.array([[a.lon, a.lat] for a in actions]).reshape(-1, 2)
     instance = CoverageInstance(
         weights=np.maximum(clusters["entropy"].astype(np.float64), 0.0),
         costs=np.array(costs, dtype=np.float64),
         covers=covers,
-        budget=max(sc.constraints.budget_per_hour - world.budget_used_per_hour, 0.0),
+        budget=max(sc.constraints.budget_per_hour - world.budget_used_per_hour - min_fee, 0.0),
         site_lonlat=site_lonlat,
         cluster_lonlat=np.stack([clusters["lon"], clusters["lat"]], axis=1),
         max_sites=max(sc.constraints.max_instances - len(world.observers), 0),
@@ -129,7 +132,10 @@ class OptimalPolicy(Policy):
 
     def reset(self, world: World, seed: int | None = None) -> None:
         instance, actions = world_instance(world, self.config)
-        self._plan = [actions[j] for j in solve_max_coverage(instance, self.time_limit_s).sites]
+        plan = [actions[j] for j in solve_max_coverage(instance, self.time_limit_s).sites]
+        # Largest set-up fees first, while the running rate is lowest, so the guard accepts every deploy.
+        fee = {t.name: t.setup_fee for t in world.scenario.observer_types}
+        self._plan = sorted(plan, key=lambda a: -fee[a.observer_type or ""])
         self._scenario = world.scenario
 
     def propose(self, world: World, limit: int = 5) -> list[Proposal]:

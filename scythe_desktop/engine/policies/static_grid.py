@@ -51,8 +51,9 @@ class StaticGridPolicy(Policy):
         sc = world.scenario
         codec = ActionCodec(sc, self.config)
         t = sc.observer_type_index(sc.constraints.default_observer_type)
-        spare = sc.constraints.budget_per_hour - world.budget_used_per_hour
-        count = min(sc.constraints.max_instances - len(world.observers), int(spare // codec.type_cost[t]))
+        # The budget guard counts a deploy's set-up fee on top of the running rate.
+        spare = sc.constraints.budget_per_hour - world.budget_used_per_hour - sc.observer_types[t].setup_fee
+        count = min(sc.constraints.max_instances - len(world.observers), max(int(spare // codec.type_cost[t]), 0))
         self._targets = [tuple(codec.cells[c]) for c in spread_cells(codec, t, count)]
         self._scenario = sc
 

@@ -165,15 +165,16 @@ class BatchView:
         used = batch.cost_per_hour()
         off = codec.offsets
         room = o.n < min(cons.max_instances, self.m)
-        fits = (used[:, None] + codec.type_cost) <= limit  # (B, MAX_TYPES)
+        fits = (used[:, None] + codec.type_cost + codec.deploy_fee) <= limit  # (B, MAX_TYPES)
         dep = codec.placement_ok[None] & (fits & room[:, None])[..., None]
         mask[:, off["deploy"] : off["deploy"] + MAX_TYPES * self.n_cells] = dep.reshape(batch.size, -1)
 
         m = min(self.m, o.capacity)
         valid_o = o.valid()[:, :m]
         types = o.type[:, :m]
+        fee_fits = used[:, None] + codec.setup_fee[types] <= limit
         rel = np.zeros((batch.size, self.m, self.n_cells), dtype=bool)
-        rel[:, :m] = codec.placement_ok[types] & valid_o[..., None]
+        rel[:, :m] = codec.placement_ok[types] & (fee_fits & valid_o)[..., None]
         mask[:, off["relocate"] : off["relocate"] + self.m * self.n_cells] = rel.reshape(batch.size, -1)
         rate = o.rate[:, :m]
         new_rate = np.minimum(rate * 2.0, self.type_max_rate[types])

@@ -5,11 +5,15 @@ spend, refused actions, clusters ever detected, total entropy change, and **info
 of activity-state uncertainty that observations removed, tick by tick: for every cluster tracked before and
 after a tick, the entropy of its belief pushed one step through the dynamics (what it would be with no
 observation) minus the entropy of its posterior. Unlike the net entropy change it does not credit a policy
-for clusters that happen to vanish, nor blame it for clusters that spawn. It only reads public world views.
+for clusters that happen to vanish, nor blame it for clusters that spawn. It also accumulates the **seed
+reward** with the default :class:`~scythe_desktop.engine.rl.reward.RewardWeights` (whatever weights a policy
+was trained with), component by component, exactly as :class:`~scythe_desktop.engine.env.ObserverEnv`
+computes it, so every policy is judged on the objective the product states. It only reads public world views.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +21,8 @@ import numpy as np
 
 from scythe_desktop.engine.actions import Action
 from scythe_desktop.engine.belief import transition_matrix
+from scythe_desktop.engine.rl.reward import INVALID_ACTION_PENALTY, RewardTracker, RewardWeights, Snapshot
+from scythe_desktop.engine.rl.spaces import WorldView
 from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.engine.world import World
 
@@ -40,13 +46,19 @@ class EpisodeSummary:
     cost: float  # $ spent
     violations: int  # actions the world refused
     actions: int  # actions submitted
+    seed_reward: float  # the env's reward with the default weights, summed over the episode
+    reward_components: dict[str, float]  # its weighted components, summed (they add up to seed_reward)
 
 
 class EpisodeMeter:
     """Steps ``world`` and keeps the running totals of one episode."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, weights: RewardWeights | None = None) -> None:
         self.transition = transition_matrix(world.scenario)
+        view = WorldView.of(world)
+        self.tracker = RewardTracker(view, weights or RewardWeights())
+        self.snapshot = Snapshot.of(view)
+        self.components: dict[str, float] = {}
         self.entropy_start = float(world.clusters["entropy"].sum())
         self.information_gain = 0.0
         self.cost = 0.0
@@ -59,7 +71,17 @@ class EpisodeMeter:
         prior_entropy = _state_entropy_bits(before["belief"] @ self.transition)
         result = world.step(tuple(actions))
         self.actions += len(actions)
-        self.violations += sum(1 for r in result.action_results if not r.ok)
+        refused = sum(1 for r in result.action_results if not r.ok)
+        self.violations += refused
+        view = WorldView.of(world)
+        snap = Snapshot.of(view)
+        acted = len(actions) > refused
+        spend_delta = snap.spend_per_hour - self.snapshot.spend_per_hour if acted else 0.0
+        parts = self.tracker.components(self.snapshot, snap, view, spend_delta, result.info["cost_tick"])
+        parts["invalid_action"] = -INVALID_ACTION_PENALTY * refused
+        for k, v in parts.items():
+            self.components[k] = self.components.get(k, 0.0) + v
+        self.snapshot = snap
         self.cost += float(result.info["cost_tick"])
         after = world.clusters
         _, i_before, i_after = np.intersect1d(before["id"], after["id"], assume_unique=True, return_indices=True)
@@ -75,4 +97,6 @@ class EpisodeMeter:
             cost=self.cost,
             violations=self.violations,
             actions=self.actions,
+            seed_reward=math.fsum(self.components.values()),
+            reward_components=dict(self.components),
         )

@@ -2,9 +2,13 @@
 
 Every policy — PPO and each baseline — runs through :func:`run_episode` on the same worlds (same scenario,
 same seeds, same episode length, same number of actions per tick), so the numbers compare like with like.
-Metrics per episode: entropy reduction (nats), information gain (nats of entropy removed by observation, as
-reported by the world), clusters detected, cost ($ spent), information gain per dollar, and constraint
-violations (actions the world refused — must be 0 for every policy, since each proposes only valid actions).
+Metrics per episode: the **seed reward** with the default weights (the product's objective, whatever weights a
+policy was trained with; its components are in ``reward_components``), entropy reduction (bits), information
+gain (bits of entropy removed by observation), clusters detected, cost ($ spent, running cost and one-off
+charges), information gain per dollar, and constraint violations (actions the world refused — must be 0 for
+every policy, since each proposes only valid actions). :func:`capped` re-runs a spending baseline with its
+budget capped at another policy's spend rate (comparisons at equal spend); :func:`dominated` says whether an
+(information, cost) point lies below a frontier of such runs.
 This module knows nothing of the CLI; it returns plain records and formats them.
 """
 
@@ -15,7 +19,7 @@ import io
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.rl.stats import MeanCI, mean_ci95
@@ -24,6 +28,7 @@ from scythe_desktop.engine.scenario import Scenario
 EPISODE_SEED_STRIDE = 1_000_003  # keeps the episodes of neighbouring seeds apart
 
 METRICS: tuple[str, ...] = (
+    "seed_reward",
     "entropy_reduction",
     "information_gain",
     "clusters_detected",
@@ -46,6 +51,15 @@ class EpisodeResult:
     violations: int
     actions: int
     decide_seconds: float  # total time spent inside policy.decide
+    seed_reward: float = 0.0
+    reward_components: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def spend_per_hour(self) -> float:
+        """Mean spend rate of the episode ($/h)."""
+        return self.cost / max(self.ticks * self.tick_hours, 1e-12)
+
+    tick_hours: float = 1.0 / 60.0
 
 
 def run_episode(
@@ -82,6 +96,9 @@ def run_episode(
         violations=m.violations,
         actions=m.actions,
         decide_seconds=decide_s,
+        seed_reward=m.seed_reward,
+        reward_components=m.reward_components,
+        tick_hours=scenario.tick_hours,
     )
 
 
@@ -103,6 +120,22 @@ def evaluate(
             if on_episode is not None:
                 on_episode(r)
     return results
+
+
+def capped(scenario: Scenario, budget_per_hour: float) -> Scenario:
+    """``scenario`` with its budget capped at ``budget_per_hour`` (never raised): a baseline run on it spends
+    at most that rate, for comparisons at equal spend."""
+    if not math.isfinite(budget_per_hour) or budget_per_hour < 0:
+        raise ValueError(f"budget cap must be a finite number >= 0, got {budget_per_hour!r}")
+    cap = min(budget_per_hour, scenario.constraints.budget_per_hour)
+    return replace(scenario, constraints=replace(scenario.constraints, budget_per_hour=cap))
+
+
+def dominated(point: tuple[float, float], frontier: Iterable[tuple[float, float]]) -> bool:
+    """Whether an (information, cost) point is beaten by a frontier point with both more information and a
+    lower cost (a point on or above the frontier is not dominated)."""
+    info, cost = point
+    return any(f_info > info and f_cost < cost for f_info, f_cost in frontier)
 
 
 def summarise(results: Sequence[EpisodeResult]) -> dict[str, dict[str, MeanCI]]:
@@ -130,11 +163,14 @@ def format_table(summary: dict[str, dict[str, MeanCI]]) -> str:
 def to_csv(results: Sequence[EpisodeResult]) -> str:
     """Raw per-episode records as CSV (one row per episode)."""
     buf = io.StringIO()
-    fields = list(EpisodeResult.__dataclass_fields__)
-    writer = csv.DictWriter(buf, fieldnames=fields)
+    names = sorted({k for r in results for k in r.reward_components})
+    fields = [f for f in EpisodeResult.__dataclass_fields__ if f != "reward_components"]
+    writer = csv.DictWriter(buf, fieldnames=fields + [f"reward_{k}" for k in names])
     writer.writeheader()
     for r in results:
-        writer.writerow(asdict(r))
+        row = asdict(r)
+        parts = row.pop("reward_components")
+        writer.writerow({**row, **{f"reward_{k}": parts.get(k, 0.0) for k in names}})
     return buf.getvalue()
 
 

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from scythe_desktop.engine.rl.spaces import WorldView
 
 
+#: What an action outside the mask costs (the ``invalid_action`` component); it is never applied.
+INVALID_ACTION_PENALTY = 1.0
+
+
 @dataclass(frozen=True)
 class RewardWeights:
     """Weights of the components (the seed's defaults; the last four are ours, documented above)."""

@@ -179,6 +179,9 @@ class ActionCodec:
             ]
         self.type_cost = np.full(MAX_TYPES, np.inf)  # padding types never fit the budget
         self.type_cost[:n_types] = [t.cost_per_hour for t in scenario.observer_types]
+        self.setup_fee = np.array([t.setup_fee for t in scenario.observer_types])
+        self.deploy_fee = np.zeros(MAX_TYPES)  # the set-up fee counts in the budget guard
+        self.deploy_fee[:n_types] = self.setup_fee
         self.type_max_rate = np.array([t.max_sampling_rate for t in scenario.observer_types])
         self.type_base_rate = np.array([t.sampling_rate for t in scenario.observer_types])
 
@@ -230,17 +233,18 @@ class ActionCodec:
         mask = np.zeros(self.n_actions, dtype=bool)
         mask[0] = True
 
-        # deploy: placement table, instance cap, budget at the type's base rate
+        # deploy: placement table, instance cap, budget at the type's base rate plus its set-up fee
         if len(obs) < min(cons.max_instances, m):
-            fits = used + self.type_cost <= cons.budget_per_hour + 1e-9
+            fits = used + self.type_cost + self.deploy_fee <= cons.budget_per_hour + 1e-9
             o = self.offsets["deploy"]
             mask[o : o + MAX_TYPES * n_cells] = (self.placement_ok & fits[:, None]).ravel()
 
         if n_obs:
             types = obs["type"][:n_obs]
-            # relocate: placement for the observer's own type (the spend rate does not change)
+            # relocate: placement for the observer's own type, and room for its set-up fee
             o = self.offsets["relocate"]
-            mask[o : o + n_obs * n_cells] = self.placement_ok[types].ravel()
+            fee_fits = used + self.setup_fee[types] <= cons.budget_per_hour + 1e-9
+            mask[o : o + n_obs * n_cells] = (self.placement_ok[types] & fee_fits[:, None]).ravel()
             # increase sampling: below the type's cap and the doubled rate still within budget
             rate = obs["sampling_rate"][:n_obs]
             new_rate = np.minimum(rate * 2.0, self.type_max_rate[types])

@@ -1,0 +1,63 @@
+"""The evaluation judges every policy on the seed reward exactly as the env computes it, can cap a baseline's
+budget for comparisons at equal spend, and tells a dominated (information, cost) point from a frontier."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scythe_desktop.engine.env import ObserverEnv
+from scythe_desktop.engine.policies import make_policy
+from scythe_desktop.engine.rl.episode import EpisodeMeter
+from scythe_desktop.engine.rl.evaluation import capped, dominated, run_episode
+from scythe_desktop.engine.scenario import load_scenario
+from scythe_desktop.engine.world import World
+
+
+def test_the_evaluation_reward_equals_the_env_components_summed() -> None:
+    env = ObserverEnv("tutorial", episode_ticks=40)
+    _, info = env.reset(seed=5)
+    world = World(env.scenario, info["world_seed"], emit_nodes=False)
+    meter = EpisodeMeter(world)
+    rng = np.random.default_rng(0)
+    env_total = 0.0
+    for _ in range(40):
+        index = int(rng.choice(np.flatnonzero(env.action_masks())))
+        _, reward, _, _, step_info = env.step(index)
+        env_total += reward
+        action = step_info["action"]
+        meter.step(world, [action] if action is not None else [])
+    summary = meter.summary(world)
+    assert summary.seed_reward == pytest.approx(env_total, rel=1e-9, abs=1e-9)
+    assert math.fsum(summary.reward_components.values()) == pytest.approx(summary.seed_reward)
+
+
+def test_a_capped_baseline_never_runs_above_its_cap_and_the_cap_never_raises_the_budget() -> None:
+    scenario = load_scenario("regional")
+    assert capped(scenario, 1e9).constraints.budget_per_hour == scenario.constraints.budget_per_hour
+    small = capped(scenario, 8.0)
+    world = World(small, 3, emit_nodes=False)
+    policy = make_policy("greedy")
+    policy.reset(world, 3)
+    for _ in range(40):
+        world.step(tuple(policy.decide(world)))
+        assert world.budget_used_per_hour <= 8.0 + 1e-9
+    with pytest.raises(ValueError, match="budget cap"):
+        capped(scenario, float("nan"))
+
+
+def test_dominance_against_a_frontier_of_hand_made_points() -> None:
+    frontier = [(10.0, 5.0), (20.0, 12.0), (30.0, 30.0)]
+    assert dominated((9.0, 6.0), frontier)  # (10, 5) has more information for less money
+    assert not dominated((25.0, 12.0), frontier)  # above the frontier
+    assert not dominated((10.0, 5.0), frontier)  # on it
+    assert not dominated((5.0, 1.0), frontier)  # cheaper than every point
+
+
+def test_episode_results_carry_the_seed_reward_and_its_components() -> None:
+    result = run_episode(make_policy("static-grid"), load_scenario("tutorial"), seed=2, ticks=20)
+    assert set(result.reward_components) >= {"entropy", "compute_cost", "redundancy", "invalid_action"}
+    assert result.seed_reward == pytest.approx(math.fsum(result.reward_components.values()))
+    assert result.spend_per_hour > 0
