@@ -14,7 +14,7 @@ from scythe_desktop.engine.rl.evaluation import run_episode
 from scythe_desktop.engine.scenario import load_scenario
 from scythe_desktop.engine.world import World
 
-BASELINES = ["random", "static-grid", "greedy", "gradient-drift", "optimal"]
+BASELINES = ["random", "static-grid", "greedy", "gradient-drift", "optimal", "rollout"]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Decision makers behind one interface (:class:`~scythe_desktop.engine.policies.base.Policy`).
 
 One policy per module: ``random``, ``static-grid``, ``greedy`` (adaptive CELF), ``gradient-drift``,
-``optimal`` (MILP on the world frozen at reset) and ``ppo`` (the trained network). This is the one policy
+``optimal`` (MILP on the world frozen at reset), ``rollout`` (candidates played out on copies) and ``ppo``
+(the trained network). This is the one policy
 registry: :func:`make_policy` builds one by name; :func:`load_policy` also understands ``auto`` (the shipped PPO
 network, else greedy) and ``none`` (no policy), and :func:`check_policy_name` refuses an unknown name without
 loading anything. Modules are imported only when asked for, so the baselines never load torch.
@@ -21,6 +22,7 @@ POLICIES: Final[dict[str, str]] = {
     "greedy": "scythe_desktop.engine.policies.greedy:GreedyPolicy",
     "gradient-drift": "scythe_desktop.engine.policies.gradient_drift:GradientDriftPolicy",
     "optimal": "scythe_desktop.engine.policies.optimal:OptimalPolicy",
+    "rollout": "scythe_desktop.engine.policies.rollout:RolloutPolicy",
     "ppo": "scythe_desktop.engine.policies.ppo:PPOPolicy",
 }
 
