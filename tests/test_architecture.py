@@ -27,19 +27,6 @@ MAX_MODULE_LINES = 500
 MAX_MAIN_WINDOW_LINES = 350
 DUPLICATE_BLOCK_LINES = 6
 
-# Modules owned by the batched-engine work that are still over MAX_MODULE_LINES. That work splits them;
-# it empties this list (do not add to it: split the module instead).
-OVERSIZED_ENGINE_MODULES: frozenset[str] = frozenset({
-    "scythe_desktop/engine/scenario.py",
-})
-# Copied blocks inside engine/ that the batched-engine work removes (then empties this list); (first place,
-# second place) pairs, engine files only. Do not add to it: share the code instead.
-ENGINE_DUPLICATES_ALLOWED: frozenset[tuple[str, str]] = frozenset({
-    ("scythe_desktop/engine/batch/state.py", "scythe_desktop/engine/batch/state.py"),
-    ("scythe_desktop/engine/env.py", "scythe_desktop/engine/rl/vec_env.py"),
-    ("scythe_desktop/engine/batch/state.py", "scythe_desktop/engine/world_rows.py"),
-})
-
 
 def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
@@ -156,10 +143,8 @@ def test_only_the_wire_packages_import_grpc_or_the_generated_messages() -> None:
 
 def test_no_hand_written_module_is_over_500_lines() -> None:
     sizes = {_rel(p): len(p.read_text().splitlines()) for p in _hand_written()}
-    over = {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES and path not in OVERSIZED_ENGINE_MODULES}
+    over = {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES}
     assert over == {}
-    stale = {path for path in OVERSIZED_ENGINE_MODULES if sizes.get(path, 0) <= MAX_MODULE_LINES}
-    assert stale == set(), "these are no longer over the limit: drop them from OVERSIZED_ENGINE_MODULES"
 
 
 def test_main_window_is_thin() -> None:
@@ -222,7 +207,4 @@ def test_the_duplicate_checker_finds_a_copied_block(tmp_path: Path) -> None:
 
 def test_no_block_of_six_hand_written_lines_appears_twice() -> None:
     found = duplicate_blocks(_hand_written())
-    unexplained = [d for d in found if (d[0], d[2]) not in ENGINE_DUPLICATES_ALLOWED]
-    assert unexplained == [], "\n".join(f"{a}:{i} == {b}:{j}" for a, i, b, j in unexplained)
-    stale = ENGINE_DUPLICATES_ALLOWED - {(d[0], d[2]) for d in found}
-    assert stale == set(), "these no longer share a block: drop them from ENGINE_DUPLICATES_ALLOWED"
+    assert found == [], "\n".join(f"{a}:{i} == {b}:{j}" for a, i, b, j in found)

@@ -22,16 +22,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scythe_desktop.engine.rl.episode import make_world
+from scythe_desktop.engine.rl.layout import EnvLayout
 from scythe_desktop.engine.rl.reward import INVALID_ACTION_PENALTY, RewardTracker, RewardWeights, Snapshot
 from scythe_desktop.engine.rl.spaces import (
-    ActionCodec,
     EnvConfig,
-    ObservationEncoder,
     StepView,
     WorldView,
     cluster_slots,
 )
-from scythe_desktop.engine.scenario import Scenario, load_scenario
+from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.engine.world import World
 
 ENV_ID = "scythe/ObserverEnv-v0"
@@ -58,14 +57,9 @@ class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):
         config: EnvConfig | None = None,
         reward_weights: RewardWeights | None = None,
     ) -> None:
-        if episode_ticks < 1:
-            raise ValueError(f"episode_ticks must be >= 1, got {episode_ticks}")
-        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.config = config or EnvConfig()
-        self.weights = reward_weights or RewardWeights()
-        self.episode_ticks = episode_ticks
-        self.codec = ActionCodec(self.scenario, self.config)
-        self.encoder = ObservationEncoder(self.codec)
+        layout = EnvLayout.build(scenario, episode_ticks, config, reward_weights)
+        self.scenario, self.config, self.weights = layout.scenario, layout.config, layout.weights
+        self.episode_ticks, self.codec, self.encoder = layout.episode_ticks, layout.codec, layout.encoder
         self.action_space = self.codec.space
         self.observation_space = self.encoder.space  # type: ignore[assignment]  # Dict of float32 Boxes
         self._world: World | None = None

@@ -9,30 +9,21 @@ what was expected. This module knows nothing of worlds, nodes or observers at ru
 
 from __future__ import annotations
 
-import math
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from scythe_desktop.engine.geo import in_lon_range
+from scythe_desktop.engine.scenario_reader import Reader as _Reader
+from scythe_desktop.engine.scenario_reader import ScenarioError
+from scythe_desktop.engine.scenario_reader import names_known as _names_known
 
 #: Where the shipped scenarios live (``load_scenario("regional")`` looks here).
 SCENARIO_DIR: Final = Path(__file__).resolve().parents[2] / "resources" / "scenarios"
-
-
-class ScenarioError(ValueError):
-    """A scenario file is malformed; the message names the file, the key and the expectation."""
-
-    def __init__(self, source: str, key: str, expectation: str) -> None:
-        super().__init__(f"{source}: [{key}] {expectation}")
-        self.source = source
-        self.key = key
-        self.expectation = expectation
 
 
 @dataclass(frozen=True)
@@ -217,102 +208,6 @@ class Scenario:
 
 
 # ------------------------------------------------------------------------------------------- loading
-
-
-class _Reader:
-    """Typed access to a TOML table that reports file + dotted key + expectation on every mistake."""
-
-    def __init__(self, source: str, table: Mapping[str, Any], prefix: str = "") -> None:
-        self.source = source
-        self.table = table
-        self.prefix = prefix
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}{name}"
-
-    def fail(self, name: str, expectation: str) -> ScenarioError:
-        return ScenarioError(self.source, self.key(name), expectation)
-
-    def sub(self, name: str) -> _Reader:
-        value = self.table.get(name)
-        if not isinstance(value, Mapping):
-            raise self.fail(name, f"expected a table, got {_describe(value)}")
-        return _Reader(self.source, value, f"{self.key(name)}.")
-
-    def tables(self, name: str, *, min_items: int = 0) -> list[_Reader]:
-        value = self.table.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-            raise self.fail(name, f"expected an array of tables ([[{name}]]), got {_describe(value)}")
-        if len(value) < min_items:
-            raise self.fail(name, f"expected at least {min_items} entries, got {len(value)}")
-        return [_Reader(self.source, v, f"{self.key(name)}[{i}].") for i, v in enumerate(value)]
-
-    def string(self, name: str, default: str | None = None) -> str:
-        value = self.table.get(name, default)
-        if not isinstance(value, str) or not value:
-            raise self.fail(name, f"expected a non-empty string, got {_describe(value)}")
-        return value
-
-    def number(self, name: str, default: float | None = None, *, lo: float = -math.inf, hi: float = math.inf) -> float:
-        value = self.table.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise self.fail(name, f"expected a finite number, got {_describe(value)}")
-        if not lo <= value <= hi:
-            raise self.fail(name, f"expected a number in [{lo:g}, {hi:g}], got {value!r}")
-        return float(value)
-
-    def integer(self, name: str, default: int | None = None, *, lo: int = 0, hi: int = 2**31 - 1) -> int:
-        value = self.table.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(name, f"expected an integer, got {_describe(value)}")
-        if not lo <= value <= hi:
-            raise self.fail(name, f"expected an integer in [{lo}, {hi}], got {value!r}")
-        return value
-
-    def probability(self, name: str, default: float | None = None) -> float:
-        return self.number(name, default, lo=0.0, hi=1.0)
-
-    def pair(self, name: str, *, lo: float, hi: float) -> tuple[float, float]:
-        value = self.table.get(name)
-        if (
-            not isinstance(value, list)
-            or len(value) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        ):
-            raise self.fail(name, f"expected [min, max] (two numbers), got {_describe(value)}")
-        a, b = float(value[0]), float(value[1])
-        if not (lo <= a <= hi and lo <= b <= hi):
-            raise self.fail(name, f"expected both values in [{lo:g}, {hi:g}], got {value!r}")
-        return a, b
-
-    def strings(self, name: str, default: list[str] | None = None) -> tuple[str, ...]:
-        value = self.table.get(name, default)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(name, f"expected an array of strings, got {_describe(value)}")
-        return tuple(value)
-
-    def integers(self, name: str) -> tuple[int, ...]:
-        value = self.table.get(name)
-        if (
-            not isinstance(value, list)
-            or not value
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
-        ):
-            raise self.fail(name, f"expected a non-empty array of non-negative integers, got {_describe(value)}")
-        return tuple(value)
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "nothing (the key is missing)"
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) < 60 else text[:57] + '...'}"
-
-
-def _names_known(r: _Reader, key: str, names: tuple[str, ...], known: list[str], what: str) -> None:
-    for n in names:
-        if n not in known:
-            raise r.fail(key, f"expected names of {what} {known}, got unknown {n!r}")
 
 
 def parse_scenario(text: str, source: str = "<string>") -> Scenario:

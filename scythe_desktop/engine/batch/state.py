@@ -10,8 +10,9 @@ gather, so row order stays id order. This module holds layout only: no dynamics,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -72,8 +73,35 @@ def cluster_capacity(scenario: Scenario) -> int:
     return m + max(8, m // 2)
 
 
+def _padded(columns: Mapping[str, tuple[Any, Any]], worlds: int, capacity: int) -> dict[str, np.ndarray]:
+    """Every column filled with its padding value, plus unit vectors at the north pole and n = 0."""
+    cols: dict[str, np.ndarray] = {k: np.full((worlds, capacity), pad, dtype=dt) for k, (dt, pad) in columns.items()}
+    cols["xyz"] = np.zeros((worlds, capacity, 3))
+    cols["xyz"][..., 2] = 1.0
+    cols["n"] = np.zeros(worlds, dtype=np.int64)
+    return cols
+
+
+class _Rows:
+    """Row bookkeeping shared by the slabs: rows [0, n[b]) of world b are live. ``len`` is the length of
+    the leading axis: worlds for a batch, rows for one world's 1-D views."""
+
+    id: NDArray[np.int64]
+    n: NDArray[np.int64]
+
+    @property
+    def capacity(self) -> int:
+        return int(self.id.shape[-1])
+
+    def valid(self) -> NDArray[np.bool_]:
+        return np.arange(self.capacity) < self.n[:, None]
+
+    def __len__(self) -> int:
+        return int(self.id.shape[0])
+
+
 @dataclass
-class ClusterSlab:
+class ClusterSlab(_Rows):
     """Cluster columns, each (B, C); ``xyz`` is (B, C, 3) and the state belief ``b`` is (B, 4, C)."""
 
     n: NDArray[np.int64]
@@ -105,21 +133,9 @@ class ClusterSlab:
 
     @classmethod
     def empty(cls, worlds: int, capacity: int) -> ClusterSlab:
-        cols: dict[str, np.ndarray] = {
-            k: np.full((worlds, capacity), pad, dtype=dt) for k, (dt, pad) in _CLUSTER_COLUMNS.items()
-        }
-        xyz = np.zeros((worlds, capacity, 3))
-        xyz[..., 2] = 1.0
         b = np.zeros((worlds, N_STATES, capacity))
         b[:, GHOST_STATE] = 1.0
-        return cls(n=np.zeros(worlds, dtype=np.int64), xyz=xyz, b=b, **cols)
-
-    @property
-    def capacity(self) -> int:
-        return int(self.id.shape[1])
-
-    def valid(self) -> NDArray[np.bool_]:
-        return np.arange(self.capacity) < self.n[:, None]
+        return cls(b=b, **_padded(_CLUSTER_COLUMNS, worlds, capacity))
 
     def columns(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -147,7 +163,7 @@ class ClusterSlab:
 
 
 @dataclass
-class ObserverSlab:
+class ObserverSlab(_Rows):
     """Observer columns, each (B, O); ``xyz`` is (B, O, 3). ``extra`` holds per-observer arrays of other
     layers (e.g. the RL grid's per-cell footprint, (B, O, K)) that must move with the rows."""
 
@@ -169,19 +185,7 @@ class ObserverSlab:
 
     @classmethod
     def empty(cls, worlds: int, capacity: int) -> ObserverSlab:
-        cols: dict[str, np.ndarray] = {
-            k: np.full((worlds, capacity), pad, dtype=dt) for k, (dt, pad) in _OBSERVER_COLUMNS.items()
-        }
-        xyz = np.zeros((worlds, capacity, 3))
-        xyz[..., 2] = 1.0
-        return cls(n=np.zeros(worlds, dtype=np.int64), xyz=xyz, extra={}, **cols)
-
-    @property
-    def capacity(self) -> int:
-        return int(self.id.shape[1])
-
-    def valid(self) -> NDArray[np.bool_]:
-        return np.arange(self.capacity) < self.n[:, None]
+        return cls(extra={}, **_padded(_OBSERVER_COLUMNS, worlds, capacity))
 
     def columns(self) -> dict[str, np.ndarray]:
         return {k: getattr(self, k) for k in ("n", *_OBSERVER_COLUMNS, "xyz")}

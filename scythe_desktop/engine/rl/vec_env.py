@@ -32,9 +32,10 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from scythe_desktop.engine.env import DEFAULT_EPISODE_TICKS
 from scythe_desktop.engine.rl.batch_episodes import BatchEpisodes, StepOut, episode_seeds
+from scythe_desktop.engine.rl.layout import EnvLayout
 from scythe_desktop.engine.rl.reward import RewardWeights
-from scythe_desktop.engine.rl.spaces import ActionCodec, EnvConfig, ObservationEncoder
-from scythe_desktop.engine.scenario import Scenario, load_scenario
+from scythe_desktop.engine.rl.spaces import EnvConfig
+from scythe_desktop.engine.scenario import Scenario
 
 
 class ObserverVecEnv(VecEnv):
@@ -52,16 +53,12 @@ class ObserverVecEnv(VecEnv):
     ) -> None:
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-        if episode_ticks < 1:
-            raise ValueError(f"episode_ticks must be >= 1, got {episode_ticks}")
-        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.config = config or EnvConfig()
-        self.weights = reward_weights or RewardWeights()
-        self.episode_ticks = episode_ticks
-        self.codec = ActionCodec(self.scenario, self.config)
-        encoder = ObservationEncoder(self.codec)
+        layout = EnvLayout.build(scenario, episode_ticks, config, reward_weights)
+        self.layout = layout
+        self.scenario, self.config, self.weights = layout.scenario, layout.config, layout.weights
+        self.episode_ticks, self.codec = layout.episode_ticks, layout.codec
         self.render_mode = None
-        super().__init__(num_envs, encoder.space, self.codec.space)
+        super().__init__(num_envs, layout.encoder.space, self.codec.space)
         k = max(1, min(shards or os.cpu_count() or 1, num_envs // 64 or 1))  # small batches: one shard
         self._bounds = np.linspace(0, num_envs, k + 1).astype(int)
         base = np.arange(seed, seed + num_envs, dtype=np.int64)
