@@ -15,6 +15,8 @@ Figures and their baselines come from one run on one machine:
   held-out seeds (1000..1019; training draws its world seeds from a seeded generator, not from this range).
 * ``ppo_decide_vs_greedy_decide``: greedy's decision time ÷ PPO's on the ``global`` scenario (200 clusters).
 * ``infer_ms``: one decision of the shipped policy (observation + mask + network), median.
+* the decision brain against the strongest baselines, at equal spend and on greedy's frontier, its calibration
+  and its decision time: see :mod:`scythe_desktop.bench.brain`.
 """
 
 from __future__ import annotations
@@ -195,9 +197,13 @@ def run(quick: bool = False) -> dict[str, object]:
     result["greedy_placement_vs_optimal"] = placement_vs_optimal(GreedyPolicy, seeds, ticks)
     result.update(ppo_vs_greedy([1000, 1001] if quick else list(range(1000, 1020)), 20 if quick else 200))
     result.update(decide_times(5 if quick else 50, 3 if quick else 30))
+    from scythe_desktop.bench import brain
+
+    result.update(brain.run(quick))
+    targets = {**TARGETS, **brain.TARGETS}
     out: dict[str, object] = {}
     for key, value in result.items():
         out[key] = round(value, 4) if isinstance(value, float) else value
-        if key in TARGETS:
-            out[f"{key}_target"] = TARGETS[key]
+        if key in targets:
+            out[f"{key}_target"] = targets[key]
     return out

@@ -21,6 +21,7 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
+from scythe_desktop.engine.actions import Action
 from scythe_desktop.engine.rl.episode import make_world
 from scythe_desktop.engine.rl.layout import EnvLayout
 from scythe_desktop.engine.rl.reward import INVALID_ACTION_PENALTY, RewardTracker, RewardWeights, Snapshot
@@ -126,6 +127,12 @@ class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):
         }
         truncated = self._tick >= self.episode_ticks
         return self._observe(), float(reward), False, truncated, info
+
+    def action_index(self, action: Action | None) -> int | None:
+        """The index of ``action`` in the current state's layout (0 for waiting; None if the layout cannot
+        express it): how a teacher policy's decision becomes a label for imitation."""
+        assert self._view is not None
+        return self.codec.index(action, self._view, self._slots)
 
     def action_masks(self) -> NDArray[np.bool_]:
         """The joint validity mask of the current state (sb3-contrib MaskablePPO calls this)."""

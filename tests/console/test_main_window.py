@@ -121,6 +121,33 @@ def test_automate_mode_never_exceeds_its_guardrails(make_window: Any, qtbot: Any
     assert all(p.confidence >= 0.5 for _, p in sent)
 
 
+def test_automate_on_the_default_world_acts_in_its_first_simulated_hour(make_window: Any, qtbot: Any) -> None:
+    """The shipped brain on the default world, Automate at its default limits (minimum confidence 0.5: "more
+    likely than not to beat waiting"): at least two automated actions before the world's tick 60 (an hour)."""
+    from scythe_desktop.console.model.automate import AutomateLimits
+
+    import inspect
+
+    from scythe_desktop.client.embedded import start_embedded
+
+    app_rate = inspect.signature(start_embedded).parameters["tick_hz"].default  # what `scythe` runs at
+    window = make_window(policy="auto", scenario="regional", embedded_options={"tick_hz": app_rate})
+    qtbot.waitUntil(lambda: window.snapshot is not None, timeout=60_000)
+    assert window.decisions_dock.limits().min_confidence == AutomateLimits().min_confidence == 0.5
+    window.decisions_dock.automate.setChecked(True)
+
+    def automated() -> list[tuple[str, ...]]:
+        return [r for r in window.decisions_dock.history_rows() if r[1] == "automated" and r[4].startswith("ok")]
+
+    qtbot.waitUntil(lambda: len(automated()) >= 2, timeout=120_000)
+    with window.connection.embedded.client() as client:
+        tick = client.world_info().tick
+    from scythe_desktop.engine.scenario import load_scenario
+
+    ticks_per_hour = 3600.0 / load_scenario("regional").tick_seconds
+    assert tick <= ticks_per_hour, f"two automated actions took until tick {tick}"
+
+
 def test_automate_respects_the_deploy_rate(make_window: Any, qtbot: Any) -> None:
     from scythe_desktop.console.model.automate import AutomateLimits
 

@@ -14,7 +14,7 @@ from scythe_desktop.engine.rl.evaluation import run_episode
 from scythe_desktop.engine.scenario import load_scenario
 from scythe_desktop.engine.world import World
 
-BASELINES = ["random", "static-grid", "greedy", "gradient-drift", "optimal", "rollout"]
+BASELINES = ["random", "static-grid", "greedy", "greedy-reward", "gradient-drift", "optimal", "rollout"]
 
 
 @pytest.fixture(scope="module")
@@ -102,4 +102,4 @@ def test_focus_proposals_name_their_cluster(regional) -> None:
 def test_unknown_policy_names_the_choices() -> None:
     with pytest.raises(ValueError, match="greedy"):
         make_policy("smartest")
-    assert set(BASELINES) | {"ppo"} == set(POLICIES)
+    assert set(BASELINES) | {"ppo", "brain"} == set(POLICIES)

@@ -41,6 +41,8 @@ from scythe_desktop.engine.proposals import Proposal
 
 _PROPOSAL_HEADERS = ("action", "target", "gain", "cost/h", "confidence", "why")
 _HISTORY_HEADERS = ("time", "decision", "action", "target", "outcome")
+#: Shown instead of an empty table: the policy offers nothing whose expected effect is negative.
+WAIT_MESSAGE = "wait — no action is expected to pay for itself now"
 #: Rows the decision history keeps; older rows are dropped from the top (the audit log keeps everything).
 HISTORY_LIMIT = 1000
 
@@ -126,6 +128,13 @@ class DecisionsDock(QDockWidget):
         layout = QVBoxLayout(body)
         layout.addWidget(QLabel("Pending proposals"))
         layout.addWidget(self.table, 2)
+        self.wait_label = QLabel(WAIT_MESSAGE)
+        self.wait_label.setObjectName("waitLabel")
+        self.wait_label.setToolTip(
+            "The policy proposes only moves expected to raise the seed reward over waiting; none does right now"
+        )
+        self.wait_label.setVisible(False)  # until the policy has answered once
+        layout.addWidget(self.wait_label)
         layout.addLayout(buttons)
         layout.addWidget(rails)
         layout.addWidget(QLabel("Decision history (audit trail)"))
@@ -156,6 +165,7 @@ class DecisionsDock(QDockWidget):
                 self.table.setItem(row, col, cell)
         if self._proposals:
             self.table.selectRow(min(max(selected, 0), len(self._proposals) - 1))
+        self.wait_label.setVisible(not self._proposals)
 
     def selected_proposal(self) -> Proposal | None:
         row = self.table.currentRow()

@@ -1,10 +1,11 @@
 """Decision makers behind one interface (:class:`~scythe_desktop.engine.policies.base.Policy`).
 
-One policy per module: ``random``, ``static-grid``, ``greedy`` (adaptive CELF), ``gradient-drift``,
+One policy per module: ``random``, ``static-grid``, ``greedy`` (adaptive CELF),
+``greedy-reward`` (cost-benefit greedy on the marginal seed reward), ``gradient-drift``,
 ``optimal`` (MILP on the world frozen at reset), ``rollout`` (candidates played out on copies) and ``ppo``
 (the trained network). This is the one policy
-registry: :func:`make_policy` builds one by name; :func:`load_policy` also understands ``auto`` (the shipped PPO
-network, else greedy) and ``none`` (no policy), and :func:`check_policy_name` refuses an unknown name without
+registry: :func:`make_policy` builds one by name; :func:`load_policy` also understands ``auto`` (the brain on the
+shipped network, else the network alone, else greedy) and ``none`` (no policy), and :func:`check_policy_name` refuses an unknown name without
 loading anything. Modules are imported only when asked for, so the baselines never load torch.
 """
 
@@ -20,15 +21,17 @@ POLICIES: Final[dict[str, str]] = {
     "random": "scythe_desktop.engine.policies.random_policy:RandomPolicy",
     "static-grid": "scythe_desktop.engine.policies.static_grid:StaticGridPolicy",
     "greedy": "scythe_desktop.engine.policies.greedy:GreedyPolicy",
+    "greedy-reward": "scythe_desktop.engine.policies.greedy_reward:GreedyRewardPolicy",
     "gradient-drift": "scythe_desktop.engine.policies.gradient_drift:GradientDriftPolicy",
     "optimal": "scythe_desktop.engine.policies.optimal:OptimalPolicy",
     "rollout": "scythe_desktop.engine.policies.rollout:RolloutPolicy",
     "ppo": "scythe_desktop.engine.policies.ppo:PPOPolicy",
+    "brain": "scythe_desktop.engine.policies.brain:BrainPolicy",
 }
 
 
 #: Policies tried for ``auto``, best first.
-AUTO_ORDER: Final = ("ppo", "greedy")
+AUTO_ORDER: Final = ("brain", "ppo", "greedy")
 #: The name that means "no policy" (an orchestrator that proposes nothing, a simulation with no decisions).
 NO_POLICY: Final = "none"
 

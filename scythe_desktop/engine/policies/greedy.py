@@ -83,8 +83,10 @@ class GreedyPolicy(Policy):
         idle_bits: float = 0.005,
         relocate_cells: int = 2,
         cost_floor: float = 0.05,
+        focus: bool = True,
     ) -> None:
         self.config = config or EnvConfig()
+        self.focus = focus  # whether focus changes are candidates
         self.min_gain_bits = min_gain_bits
         self.idle_bits = idle_bits
         self.relocate_cells = relocate_cells
@@ -134,7 +136,7 @@ class GreedyPolicy(Policy):
             if mask[codec.offsets["sampling"] + s]:
                 options.append((IncreaseSampling(oid), here))
             reach = footprint(c_xyz @ here, np.full(1, rad)) > 0.5
-            for cid in view.clusters["id"][reach]:
+            for cid in view.clusters["id"][reach] if self.focus else ():
                 if cid != o["focus_cluster"][s]:
                     options.append((Focus(oid, int(cid)), here))
             if t in type_gain:

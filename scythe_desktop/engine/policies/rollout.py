@@ -1,7 +1,7 @@
 """``rollout``: one-step lookahead by simulation — each candidate action (and waiting) is played out on copies of
 the world for ``horizon`` ticks, and the action with the best mean seed reward is proposed.
 
-Candidates are the top ``candidates`` proposals of a base policy (``greedy`` by default) plus "wait". Every
+Candidates are the top ``candidates`` proposals of a base policy (``greedy-reward`` by default) plus "wait". Every
 candidate is rolled out ``samples`` times on a :class:`~scythe_desktop.engine.batch.world_batch.WorldBatch`
 of copies (all candidates × samples in one batch, so the lookahead is a few batched steps, not a Python loop
 over worlds); sample ``m`` of every candidate uses the same seed, so the candidates face the same future
@@ -41,16 +41,22 @@ _ROLLOUT_STREAM = 0x2011
 
 
 def rollout_returns(
-    world: World, actions: list[Action | None], horizon: int, samples: int, weights: RewardWeights | None = None
+    world: World,
+    actions: list[Action | None],
+    horizon: int,
+    samples: int,
+    weights: RewardWeights | None = None,
+    stream: int = _ROLLOUT_STREAM,
 ) -> NDArray[np.float64]:
     """(len(actions), samples) seed rewards over ``horizon`` ticks of each first action (None = wait) on
-    copies of ``world``; sample ``m`` shares its seed across actions. The world is not changed."""
+    copies of ``world``; sample ``m`` shares its seed across actions. ``stream`` keys the sampled futures
+    (another stream gives futures independent of these). The world is not changed."""
     from scythe_desktop.engine.rl.batch_episodes import BatchReward
 
     k = len(actions)
     base = np.full(samples, world.seed, dtype=np.int64)
     keys = kr.tick_keys(base, world.tick)[kr.Stream.NODE_SEEDS]
-    sample_seeds = (kr.bits(keys, np.arange(samples) + _ROLLOUT_STREAM) >> np.uint64(33)).astype(np.int64)
+    sample_seeds = (kr.bits(keys, np.arange(samples) + stream) >> np.uint64(33)).astype(np.int64)
     batch = WorldBatch.replicate(world._batch, 0, np.tile(sample_seeds, k))
     c = batch.clusters
     c.ever_detected[:] = c.majority >= 0  # reported at least once: its first detection is behind us
@@ -83,13 +89,13 @@ class RolloutPolicy(Policy):
     name: ClassVar[str] = "rollout"
 
     def __init__(self, base: Policy | None = None, candidates: int = 4, horizon: int = 30, samples: int = 8) -> None:
-        from scythe_desktop.engine.policies.greedy import GreedyPolicy
+        from scythe_desktop.engine.policies.greedy_reward import GreedyRewardPolicy
 
         if candidates < 1 or horizon < 1 or samples < 1:
             raise ValueError(
                 f"rollout needs candidates, horizon and samples >= 1, got {candidates}, {horizon}, {samples}"
             )
-        self.base = base or GreedyPolicy()
+        self.base = base or GreedyRewardPolicy()
         self.candidates, self.horizon, self.samples = candidates, horizon, samples
 
     def reset(self, world: World, seed: int | None = None) -> None:

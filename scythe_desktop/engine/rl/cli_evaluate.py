@@ -1,18 +1,24 @@
 """``scythe evaluate``: run policies over the same seeded episodes and print mean ± 95% CI per metric.
 
 Every policy sees the same worlds (scenario, seeds, episode length, one action per tick). The table goes to
-stdout; ``--csv`` writes the raw per-episode rows and ``--json`` the summary plus raw rows.
+stdout, then the comparisons at equal spend (``--equal-spend``: each named baseline re-run with its budget
+capped at every other policy's mean spend rate, rows ``baseline@policy``) and, with ``--frontier`` or
+``--plot``, greedy's information–cost frontier and which policies are on or above it. ``--csv`` writes the
+raw per-episode rows and ``--json`` the summaries plus raw rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from scythe_desktop.engine.policies import POLICIES
+from scythe_desktop.engine.rl.comparison import SPENDING_BASELINES
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -35,6 +41,18 @@ def parse_policies(text: str) -> list[str]:
     unknown = [n for n in names if n not in POLICIES]
     if not names or unknown:
         raise argparse.ArgumentTypeError(f"--policy: unknown {unknown or text!r}; expected some of {sorted(POLICIES)}")
+    return names
+
+
+def parse_baselines(text: str) -> list[str]:
+    if text.strip() == "none":
+        return []
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [n for n in names if n not in SPENDING_BASELINES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"--equal-spend: unknown {unknown or text!r}; expected 'none' or some of {list(SPENDING_BASELINES)}"
+        )
     return names
 
 
@@ -64,20 +82,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also store the summary under 'evaluation' in this policy card (JSON), e.g. the shipped one",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--equal-spend",
+        type=parse_baselines,
+        default=["greedy"],
+        help="baselines re-run with the budget capped at each other policy's mean spend rate, comma-separated "
+        f"among {', '.join(SPENDING_BASELINES)}, or 'none' (default: greedy)",
+    )
+    parser.add_argument("--frontier", action="store_true", help="also run greedy at 10 … 100%% of the budget")
+    parser.add_argument("--plot", type=Path, default=None, help="draw the frontier and every policy here (PNG)")
+    parser.add_argument("--jobs", type=int, default=1, help="episodes run in this many processes (default 1)")
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from scythe_desktop.engine.policies import make_policy
-    from scythe_desktop.engine.rl.evaluation import evaluate, format_table, summarise, to_csv, to_json
+    from scythe_desktop.engine.rl.comparison import FrontierPoint, equal_spend, frontier, mean_of, on_frontier
+    from scythe_desktop.engine.rl.evaluation import EpisodeResult, evaluate, format_table, summarise, to_csv, to_json
+    from scythe_desktop.engine.rl.plot import INSTALL_HINT, plot_frontier
     from scythe_desktop.engine.scenario import ScenarioError, load_scenario
 
-    if args.episodes < 1 or args.ticks < 1:
+    if args.episodes < 1 or args.ticks < 1 or args.jobs < 1:
         print(
-            f"scythe evaluate: --episodes and --ticks must be >= 1, got {args.episodes} and {args.ticks}",
+            f"scythe evaluate: --episodes, --ticks and --jobs must be >= 1, got {args.episodes}, {args.ticks} "
+            f"and {args.jobs}",
             file=sys.stderr,
         )
+        return 2
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        print(f"scythe evaluate: {INSTALL_HINT}", file=sys.stderr)
         return 2
     try:
         scenario = load_scenario(args.scenario)
@@ -102,16 +136,43 @@ def run(args: argparse.Namespace) -> int:
                 args.episodes,
                 args.ticks,
                 on_episode=lambda _r: bar.update(),
+                jobs=args.jobs,
             )
+    run = functools.partial(evaluate, jobs=args.jobs)
+    spenders = [p for p in args.policy if p != "random"]
+    capped_rows = equal_spend(results, scenario, args.seeds, args.ticks, args.equal_spend, spenders, run=run)
+    points: list[FrontierPoint] = []
+    frontier_rows: list[EpisodeResult] = []
+    if args.frontier or args.plot is not None:
+        points, frontier_rows = frontier(scenario, args.seeds, args.ticks, run=run)
     print(
         f"scenario {scenario.name}, {len(args.seeds)} seeds x {args.episodes} episodes x {args.ticks} ticks, "
         "mean ± 95% CI"
     )
     print(format_table(summarise(results)))
+    if capped_rows:
+        print(
+            "\nat equal spend (baseline@policy: the baseline with its budget capped at that policy's mean spend rate)"
+        )
+        print(format_table(summarise(capped_rows)))
+    if points:
+        print("\ngreedy's information-cost frontier")
+        print(format_table(summarise(frontier_rows)))
+        for name in args.policy:
+            verdict = "on or above" if on_frontier(results, name, points) else "below"
+            print(f"{name}: {verdict} the frontier")
+    everything = results + capped_rows + frontier_rows
+    if args.plot is not None:
+        means = {n: (mean_of(results, n, "information_gain"), mean_of(results, n, "cost")) for n in args.policy}
+        plot_frontier(args.plot, points, means, f"{scenario.name}: {len(args.seeds)} seeds x {args.ticks} ticks")
+        print(f"plot: {args.plot}")
     if args.csv is not None:
-        args.csv.write_text(to_csv(results))
+        args.csv.write_text(to_csv(everything))
     if args.json is not None:
-        args.json.write_text(to_json(results) + "\n")
+        doc = json.loads(to_json(everything))
+        doc["frontier"] = [asdict(p) for p in points]
+        doc["on_frontier"] = {n: on_frontier(results, n, points) for n in args.policy} if points else {}
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
     if args.card is not None:
         card = json.loads(args.card.read_text()) if args.card.exists() else {}
         card["evaluation"] = {

@@ -27,6 +27,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=int, default=20_000, help="env steps between checkpoints")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--lr", type=float, default=3e-4, help="learning rate (default 3e-4)")
+    parser.add_argument("--ent-coef", type=float, default=0.01, help="entropy coefficient (default 0.01)")
+    parser.add_argument("--n-steps", type=int, default=64, help="rollout length per world (default 64)")
+    parser.add_argument("--n-epochs", type=int, default=5, help="PPO epochs per update (default 5)")
+    parser.add_argument("--batch-size", type=int, default=2048, help="PPO minibatch size (default 2048)")
+    parser.add_argument(
+        "--imitate",
+        default=None,
+        metavar="POLICY",
+        help="clone this teacher policy (e.g. greedy-reward) before PPO starts; off by default",
+    )
+    parser.add_argument("--demo-episodes", type=int, default=128, help="teacher episodes for --imitate (128)")
+    parser.add_argument("--demos", type=Path, default=None, help="demonstrations (.npz) of an earlier --imitate")
+    parser.add_argument("--bc-epochs", type=int, default=10, help="behaviour-cloning epochs (default 10)")
+    parser.add_argument("--net", default="256,256", help="hidden layer widths, comma separated (default 256,256)")
     parser.add_argument(
         "--reward",
         action="append",
@@ -54,12 +69,26 @@ def parse_reward_weights(items: list[str]) -> RewardWeights:
     return RewardWeights(**values)
 
 
+def parse_net(text: str) -> tuple[int, ...]:
+    """``"256,256"`` -> (256, 256) (ValueError naming the bad width)."""
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise ValueError(f"--net expects comma-separated layer widths, got {text!r}") from None
+    if not widths or min(widths) < 1:
+        raise ValueError(f"--net widths must be >= 1, got {text!r}")
+    return widths
+
+
 def run(args: argparse.Namespace) -> int:
+    from scythe_desktop.engine.policies import check_policy_name
     from scythe_desktop.engine.rl.training import CARD, POLICY_FILE, TrainConfig, tensorboard_available, train
     from scythe_desktop.engine.scenario import ScenarioError, load_scenario
 
     try:
         load_scenario(args.scenario)  # fail fast, before any process starts
+        if args.imitate is not None:
+            check_policy_name(args.imitate)
         weights = parse_reward_weights(args.reward)
         cfg = TrainConfig(
             scenario=args.scenario,
@@ -71,6 +100,16 @@ def run(args: argparse.Namespace) -> int:
             checkpoint_every=args.checkpoint_every,
             resume=args.resume,
             progress_bar=not args.no_progress,
+            learning_rate=args.lr,
+            ent_coef=args.ent_coef,
+            n_steps=args.n_steps,
+            n_epochs=args.n_epochs,
+            batch_size=args.batch_size,
+            net_arch=parse_net(args.net),
+            imitate=args.imitate,
+            demo_episodes=args.demo_episodes,
+            demos=args.demos,
+            bc_epochs=args.bc_epochs,
             env_kwargs={"reward_weights": weights} if args.reward else {},
         )
     except (ScenarioError, ValueError) as exc:

@@ -15,10 +15,14 @@ This module knows nothing of the CLI; it returns plain records and formats them.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 from scythe_desktop.engine.policies.base import Policy
@@ -34,7 +38,9 @@ METRICS: tuple[str, ...] = (
     "clusters_detected",
     "cost",
     "information_gain_per_dollar",
+    "early_activations",
     "violations",
+    "decide_ms",
 )
 
 
@@ -60,6 +66,18 @@ class EpisodeResult:
         return self.cost / max(self.ticks * self.tick_hours, 1e-12)
 
     tick_hours: float = 1.0 / 60.0
+
+    @property
+    def early_activations(self) -> float:
+        """Clusters caught while activating (from the seed reward's component, default weight)."""
+        from scythe_desktop.engine.rl.reward import RewardWeights
+
+        return self.reward_components.get("early_activation", 0.0) / RewardWeights().early_activation
+
+    @property
+    def decide_ms(self) -> float:
+        """Mean time per tick inside the policy's decide (ms)."""
+        return 1000.0 * self.decide_seconds / max(self.ticks, 1)
 
 
 def run_episode(
@@ -110,16 +128,44 @@ def evaluate(
     ticks: int = 200,
     actions_per_tick: int = 1,
     on_episode: Callable[[EpisodeResult], None] | None = None,
+    jobs: int = 1,
 ) -> list[EpisodeResult]:
-    """Episodes for every seed (episode ``k`` of seed ``s`` uses world seed ``s + EPISODE_SEED_STRIDE * k``)."""
-    results = []
-    for s in seeds:
-        for k in range(episodes_per_seed):
-            r = run_episode(make_policy(), scenario, s + EPISODE_SEED_STRIDE * k, ticks, actions_per_tick)
+    """Episodes for every seed (episode ``k`` of seed ``s`` uses world seed ``s + EPISODE_SEED_STRIDE * k``),
+    in that order. ``jobs > 1`` runs them in that many processes; every episode is the same as in one
+    process (each builds its own policy and world from the seed), so the rows are identical, in order."""
+    tasks = [s + EPISODE_SEED_STRIDE * k for s in seeds for k in range(episodes_per_seed)]
+    one = functools.partial(_episode, make_policy, scenario, ticks=ticks, actions_per_tick=actions_per_tick)
+    results: list[EpisodeResult] = []
+    if jobs <= 1 or len(tasks) <= 1:
+        rows: Iterable[EpisodeResult] = map(one, tasks)
+        for r in rows:
+            results.append(r)
+            if on_episode is not None:
+                on_episode(r)
+        return results
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_one_thread) as pool:
+        for r in pool.map(one, tasks):
             results.append(r)
             if on_episode is not None:
                 on_episode(r)
     return results
+
+
+def _episode(
+    make_policy: Callable[[], Policy], scenario: Scenario, seed: int, ticks: int, actions_per_tick: int
+) -> EpisodeResult:
+    return run_episode(make_policy(), scenario, seed, ticks, actions_per_tick)
+
+
+def _one_thread() -> None:
+    """Worker processes share the cores: one math thread each (torch's default would oversubscribe)."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
 
 
 def capped(scenario: Scenario, budget_per_hour: float) -> Scenario:

@@ -222,6 +222,37 @@ class ActionCodec:
             return Focus(int(obs["id"][s]), int(world.clusters["id"][rows[q]]))
         return Decommission(int(obs["id"][j]))
 
+    def index(self, action: Action | None, world: WorldView, slots: NDArray[np.intp] | None = None) -> int | None:
+        """The index :meth:`decode` maps to ``action`` (0 for None), or None when the layout cannot express it
+        (a site off the cell grid, an observer or cluster outside the slots)."""
+        if action is None:
+            return 0
+        n_cells, k = self.config.n_cells, self.config.cluster_slots
+        if isinstance(action, Deploy | Relocate):
+            at = (np.abs(self.cells[:, 0] - action.lon) < 1e-9) & (np.abs(self.cells[:, 1] - action.lat) < 1e-9)
+            cell = np.flatnonzero(at)
+            if cell.size == 0:
+                return None
+            if isinstance(action, Deploy):
+                kind = action.observer_type or self.scenario.constraints.default_observer_type
+                t = self.scenario.observer_type_index(kind)
+                return self.offsets["deploy"] + t * n_cells + int(cell[0])
+        slot = np.flatnonzero(world.observers["id"][: self.config.observer_slots] == action.observer_id)
+        if slot.size == 0:
+            return None
+        s = int(slot[0])
+        if isinstance(action, Relocate):
+            return self.offsets["relocate"] + s * n_cells + int(cell[0])
+        if isinstance(action, IncreaseSampling):
+            return self.offsets["sampling"] + s
+        if isinstance(action, Decommission):
+            return self.offsets["decommission"] + s
+        if isinstance(action, Focus):
+            rows = cluster_slots(world, k) if slots is None else slots
+            q = np.flatnonzero(world.clusters["id"][rows] == action.cluster_id)
+            return self.offsets["focus"] + s * k + int(q[0]) if q.size else None
+        return None
+
     def mask(self, world: WorldView, slots: NDArray[np.intp] | None = None) -> NDArray[np.bool_]:
         """Joint validity mask (True = allowed) for the current world state; the no-op is always True."""
         cfg, sc = self.config, self.scenario

@@ -54,6 +54,10 @@ class TrainConfig:
     ent_coef: float = 0.01
     net_arch: tuple[int, ...] = (256, 256)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    imitate: str | None = None  # teacher policy to clone before PPO (see engine.rl.imitation)
+    demo_episodes: int = 128  # teacher episodes (env seeds 0 .. demo_episodes - 1)
+    demos: Path | None = None  # demonstrations saved by an earlier run, instead of collecting them
+    bc_epochs: int = 10
 
     def __post_init__(self) -> None:
         if self.timesteps < 1:
@@ -64,6 +68,15 @@ class TrainConfig:
             raise ValueError(f"backend must be 'batch', 'subprocess' or 'dummy', got {self.backend!r}")
         if self.checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+        for name in ("n_steps", "batch_size", "n_epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.demo_episodes < 1 or self.bc_epochs < 1:
+            raise ValueError(f"demo_episodes and bc_epochs must be >= 1, got {self.demo_episodes}, {self.bc_epochs}")
+        if not self.ent_coef >= 0:
+            raise ValueError(f"ent_coef must be >= 0, got {self.ent_coef}")
 
 
 def tensorboard_available() -> bool:
@@ -141,6 +154,23 @@ def make_vec_env(cfg: TrainConfig) -> VecEnv:
     )
 
 
+def _imitate(cfg: TrainConfig, policy: Any, out: Path) -> dict[str, Any]:
+    """Behaviour cloning of ``cfg.imitate`` (or of ``cfg.demos``) into ``policy`` before PPO starts."""
+    from scythe_desktop.engine.rl.imitation import Demonstrations, collect, pretrain
+
+    if cfg.demos is not None:
+        demos = Demonstrations.load(cfg.demos)
+        source = str(cfg.demos)
+    else:
+        assert cfg.imitate is not None
+        kwargs = {"scenario": cfg.scenario, **cfg.env_kwargs}
+        demos = collect(cfg.imitate, list(range(cfg.demo_episodes)), kwargs, cfg.gamma, jobs=os.cpu_count() or 1)
+        source = str(demos.save(out / "demos.npz"))
+    stats = pretrain(policy, demos, epochs=cfg.bc_epochs, seed=cfg.seed)
+    return {"teacher": cfg.imitate, "demonstrations": source, "episodes": cfg.demo_episodes,
+            "unexpressed_actions": demos.unexpressed, **stats}
+
+
 def train(cfg: TrainConfig) -> Path:
     """Run (or resume) training; returns the path of the final model zip (``out_dir/policy.zip``)."""
     import torch
@@ -174,6 +204,7 @@ def train(cfg: TrainConfig) -> Path:
                 tensorboard_log=tb_dir,
                 verbose=0,
             )
+        imitation = _imitate(cfg, model.policy, out) if start is None and (cfg.imitate or cfg.demos) else None
         remaining = max(cfg.timesteps - model.num_timesteps, 0)
         checkpoints = CheckpointCallback(
             save_freq=max(cfg.checkpoint_every // cfg.n_envs, 1),
@@ -199,6 +230,7 @@ def train(cfg: TrainConfig) -> Path:
             "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
             "library_versions": library_versions(),
             "env_config": asdict(env_config(cfg)),
+            "imitation": imitation,
             "episode_ticks": int(cfg.env_kwargs.get("episode_ticks", DEFAULT_EPISODE_TICKS)),
         }
         (out / CARD).write_text(json.dumps(card, indent=2) + "\n")

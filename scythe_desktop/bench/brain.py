@@ -1,0 +1,142 @@
+"""The decision brain against the strongest baselines (keys of ``scythe bench rl``).
+
+Held-out seeds 1000..1019 of ``regional``, 200 ticks, the seed reward with the default weights; the brain is
+whatever ``--policy auto`` ships. One run, every figure against a baseline measured in the same run:
+
+* ``brain_reward`` / ``best_baseline_reward`` (``best_baseline`` names it) over greedy, greedy at the brain's
+  spend rate (``greedy@brain``), greedy-reward, static-grid, gradient-drift and optimal;
+* ``brain_info_vs_greedy_equal_spend``: the brain's information ÷ greedy's at the brain's spend rate;
+* ``brain_on_frontier``: 1 when no point of greedy's frontier (10 … 100 % of the budget) has both more
+  information and a lower cost;
+* ``rollout_reward_vs_greedy_reward``: the rollout planner's seed reward ÷ greedy-reward's;
+* ``confidence_ece`` over ``confidence_proposals`` of the brain's proposals, each judged on a fresh future;
+* ``brain_decide_ms_regional`` / ``brain_decide_ms_global``: median decision time on a world with observers;
+* ``shipped_train_env_steps``: from the shipped card.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import statistics
+import time
+from typing import Any
+
+TARGETS = {
+    "brain_reward_vs_best_baseline": 1.10,
+    "brain_info_vs_greedy_equal_spend": 1.05,
+    "brain_on_frontier": 1,
+    "rollout_reward_vs_greedy_reward": 1.0,
+    "confidence_ece": 0.05,
+    "confidence_proposals": 2000,
+    "brain_decide_ms_regional": 20.0,
+    "brain_decide_ms_global": 100.0,
+    "shipped_train_env_steps": 10_000_000,
+}
+BASELINES = ("greedy", "greedy-reward", "static-grid", "gradient-drift", "optimal")
+
+
+def _shipped() -> tuple[str, Any]:
+    from scythe_desktop.engine.policies import load_policy
+
+    policy = load_policy("auto")
+    assert policy is not None
+    return policy.name, policy
+
+
+def comparison(seeds: list[int], ticks: int, jobs: int, fractions: tuple[float, ...]) -> dict[str, Any]:
+    from scythe_desktop.engine.policies import make_policy
+    from scythe_desktop.engine.rl.comparison import equal_spend, frontier, mean_of, on_frontier
+    from scythe_desktop.engine.rl.evaluation import evaluate
+    from scythe_desktop.engine.scenario import load_scenario
+
+    scenario = load_scenario("regional")
+    brain, _ = _shipped()
+    run = functools.partial(evaluate, jobs=jobs)
+    rows = []
+    for name in (brain, *BASELINES, "rollout"):
+        rows += run(functools.partial(make_policy, name), scenario, seeds, 1, ticks)
+    rows += equal_spend(rows, scenario, seeds, ticks, ["greedy"], [brain], run=run)
+    points, _ = frontier(scenario, seeds, ticks, fractions, run=run)
+    reward = {name: mean_of(rows, name, "seed_reward") for name in dict.fromkeys(r.policy for r in rows)}
+    candidates = {n: v for n, v in reward.items() if n in (*BASELINES, f"greedy@{brain}")}
+    best = max(candidates, key=lambda n: candidates[n])
+    out: dict[str, Any] = {
+        "brain": brain,
+        "brain_reward": reward[brain],
+        "best_baseline_reward": candidates[best],
+        "best_baseline": best,
+        "brain_reward_vs_best_baseline": reward[brain] / candidates[best] if candidates[best] > 0 else float("nan"),
+        "brain_info_vs_greedy_equal_spend": mean_of(rows, brain, "information_gain")
+        / mean_of(rows, f"greedy@{brain}", "information_gain"),
+        "brain_on_frontier": int(on_frontier(rows, brain, points)),
+        "rollout_reward_vs_greedy_reward": reward["rollout"] / reward["greedy-reward"],
+        "brain_cost": mean_of(rows, brain, "cost"),
+        "brain_information_gain": mean_of(rows, brain, "information_gain"),
+    }
+    out.update({f"reward_{n.replace('-', '_').replace('@', '_at_')}": v for n, v in reward.items()})
+    return out
+
+
+def confidence(seeds: list[int], ticks: int, minimum: int) -> dict[str, Any]:
+    from scythe_desktop.engine.rl.calibration import ece, outcomes
+    from scythe_desktop.engine.scenario import load_scenario
+
+    scenario = load_scenario("regional")
+    name, _ = _shipped()
+    from scythe_desktop.engine.policies import make_policy
+
+    found = outcomes(functools.partial(make_policy, name), scenario, seeds, ticks)
+    n = int(found.confidence.size)
+    return {
+        "confidence_ece": ece(found.confidence, found.beat_waiting) if n else float("nan"),
+        "confidence_proposals": n,
+        "confidence_mean": float(found.confidence.mean()) if n else float("nan"),
+        "confidence_beat_waiting_rate": float(found.beat_waiting.mean()) if n else float("nan"),
+        "confidence_enough_proposals": int(n >= minimum),
+    }
+
+
+def decide_ms(repeats: int) -> dict[str, float]:
+    from scythe_desktop.engine.policies import make_policy
+    from scythe_desktop.engine.rl.episode import make_world
+    from scythe_desktop.engine.scenario import load_scenario
+
+    name, _ = _shipped()
+    out = {}
+    for scenario in ("regional", "global"):
+        world = make_world(load_scenario(scenario), 5)
+        warm = make_policy("greedy-reward")
+        warm.reset(world, 5)
+        for _ in range(20):  # a state with observers in it
+            world.step(tuple(warm.decide(world)))
+        policy = make_policy(name)
+        policy.reset(world, 5)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            policy.decide(world)
+            times.append(time.perf_counter() - t0)
+        out[f"brain_decide_ms_{scenario}"] = statistics.median(times) * 1e3
+    return out
+
+
+def shipped_steps() -> int:
+    from scythe_desktop.engine.policies.ppo import SHIPPED_POLICY, card_path
+
+    card = json.loads(card_path(SHIPPED_POLICY).read_text())
+    return int(card.get("timesteps", 0))
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    seeds, ticks = ([1000, 1001], 20) if quick else (list(range(1000, 1020)), 200)
+    fractions = (0.2, 0.6, 1.0) if quick else tuple(round(0.1 * k, 1) for k in range(1, 11))
+    out = comparison(seeds, ticks, jobs=2, fractions=fractions)
+    judged = ([1000], 5) if quick else (list(range(1000, 1020)), 100)
+    out.update(confidence(*judged, minimum=int(TARGETS["confidence_proposals"])))
+    out.update(decide_ms(3 if quick else 20))
+    out["shipped_train_env_steps"] = shipped_steps()
+    return out
+
+
+__all__ = ["TARGETS", "run"]

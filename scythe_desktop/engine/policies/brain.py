@@ -1,0 +1,117 @@
+"""``brain``: the trained network as the prior of a bounded lookahead, with calibrated confidence.
+
+Candidates are the network's ``prior_candidates`` most probable actions (PPO, see :mod:`.ppo`) and
+``greedy-reward``'s top ``base_candidates`` (so a prior that is wrong about a state cannot hide the
+heuristic's move), plus "wait". Each is played out ``samples`` times over ``horizon`` ticks on copies of the
+world with common random numbers (:func:`~scythe_desktop.engine.policies.rollout.rollout_returns`); the
+candidates whose mean seed reward beats waiting are offered, best first. Nothing whose expected effect is
+negative is ever offered: when no candidate pays for itself the brain proposes nothing (the console says
+"wait"). The confidence of a proposal is the share of sampled futures in which it beat waiting, mapped to a
+probability by the isotonic :class:`~scythe_desktop.engine.rl.calibration.Calibrator` stored in the card
+(``calibration.brain``), fitted on validation seeds; the definition of that probability and the horizon are
+:mod:`scythe_desktop.engine.rl.calibration`'s.
+
+Guarantee: in expectation over the sampled futures never worse than waiting, nor than the best single move
+of the network or of greedy-reward followed by waiting (rollout improvement). Weaknesses: after the first
+action the lookahead waits, so moves that pay only with a follow-up are undervalued; and it costs
+(1 + candidates) × samples worlds × horizon ticks per decision.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from scythe_desktop.engine.policies.base import Policy
+from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.engine.rl.calibration import CONFIDENCE_HORIZON, Calibrator
+
+if TYPE_CHECKING:
+    from scythe_desktop.engine.world import World
+
+
+class BrainPolicy(Policy):
+    """See the module docstring."""
+
+    name: ClassVar[str] = "brain"
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        prior_candidates: int = 3,
+        base_candidates: int = 2,
+        horizon: int = CONFIDENCE_HORIZON,
+        samples: int = 8,
+        calibrator: Calibrator | None = None,
+    ) -> None:
+        from scythe_desktop.engine.policies.greedy_reward import GreedyRewardPolicy
+        from scythe_desktop.engine.policies.ppo import PPOPolicy, card_path
+
+        if min(prior_candidates + base_candidates, horizon, samples) < 1:
+            raise ValueError(
+                f"brain needs candidates, horizon and samples >= 1, got {prior_candidates}+{base_candidates}, "
+                f"{horizon}, {samples}"
+            )
+        self.prior = PPOPolicy(path)
+        self.base = GreedyRewardPolicy()
+        self.prior_candidates, self.base_candidates = prior_candidates, base_candidates
+        self.horizon, self.samples = horizon, samples
+        if calibrator is None:
+            card = card_path(self.prior.path)
+            doc = json.loads(card.read_text()).get("calibration", {}) if card.exists() else {}
+            calibrator = Calibrator.from_json(doc["brain"]) if "brain" in doc else Calibrator.identity()
+        self.calibrator = calibrator
+
+    def reset(self, world: World, seed: int | None = None) -> None:
+        self.prior.reset(world, seed)
+        self.base.reset(world, seed)
+
+    def candidates(self, world: World) -> list[Proposal]:
+        """The network's and greedy-reward's candidates, without repeats (network first)."""
+        seen: set[object] = set()
+        out: list[Proposal] = []
+        options = self.prior.propose(world, self.prior_candidates) if self.prior_candidates else []
+        options += self.base.propose(world, self.base_candidates) if self.base_candidates else []
+        for p in options:
+            if p.action not in seen:
+                seen.add(p.action)
+                out.append(p)
+        return out
+
+    def score(self, world: World) -> tuple[list[Proposal], np.ndarray, np.ndarray]:
+        """Candidates, their mean gain over waiting, and the share of futures in which each beat waiting."""
+        from scythe_desktop.engine.policies.rollout import rollout_returns
+
+        options = self.candidates(world)
+        if not options:
+            return [], np.zeros(0), np.zeros(0)
+        returns = rollout_returns(world, [None, *(p.action for p in options)], self.horizon, self.samples)
+        wait = returns[0]
+        return options, returns[1:].mean(axis=1) - wait.mean(), (returns[1:] > wait).mean(axis=1)
+
+    def propose(self, world: World, limit: int = 5) -> list[Proposal]:
+        options, gain, share = self.score(world)
+        out: list[Proposal] = []
+        for j in np.argsort(-gain, kind="stable"):
+            if gain[j] <= 0.0 or len(out) >= limit:
+                break  # waiting is expected to pay better than this and every later option
+            p = options[int(j)]
+            out.append(
+                Proposal(
+                    p.action,
+                    p.target,
+                    p.predicted_information_gain,
+                    p.cost_per_hour,
+                    float(self.calibrator(share[j])),
+                    f"{p.explanation}; +{gain[j]:.2f} seed reward over {self.horizon} ticks vs waiting "
+                    f"(suggested by {p.policy})",
+                    self.name,
+                )
+            )
+        return out
+
+
+__all__ = ["BrainPolicy"]
