@@ -124,11 +124,10 @@ def test_automate_mode_never_exceeds_its_guardrails(make_window: Any, qtbot: Any
 def test_automate_on_the_default_world_acts_in_its_first_simulated_hour(make_window: Any, qtbot: Any) -> None:
     """The shipped brain on the default world, Automate at its default limits (minimum confidence 0.5: "more
     likely than not to beat waiting"): at least two automated actions before the world's tick 60 (an hour)."""
-    from scythe_desktop.console.model.automate import AutomateLimits
-
     import inspect
 
     from scythe_desktop.client.embedded import start_embedded
+    from scythe_desktop.console.model.automate import AutomateLimits
 
     app_rate = inspect.signature(start_embedded).parameters["tick_hz"].default  # what `scythe` runs at
     window = make_window(policy="auto", scenario="regional", embedded_options={"tick_hz": app_rate})

@@ -1,12 +1,12 @@
 """Decision makers behind one interface (:class:`~scythe_desktop.engine.policies.base.Policy`).
 
-One policy per module: ``random``, ``static-grid``, ``greedy`` (adaptive CELF),
-``greedy-reward`` (cost-benefit greedy on the marginal seed reward), ``gradient-drift``,
-``optimal`` (MILP on the world frozen at reset), ``rollout`` (candidates played out on copies) and ``ppo``
-(the trained network). This is the one policy
-registry: :func:`make_policy` builds one by name; :func:`load_policy` also understands ``auto`` (the brain on the
-shipped network, else the network alone, else greedy) and ``none`` (no policy), and :func:`check_policy_name` refuses an unknown name without
-loading anything. Modules are imported only when asked for, so the baselines never load torch.
+One policy per module: ``random``, ``static-grid``, ``greedy`` (adaptive CELF), ``greedy-reward`` (cost-benefit
+greedy on the marginal seed reward), ``gradient-drift``, ``optimal`` (MILP on the world frozen at reset),
+``rollout`` (candidates played out on copies), ``ppo`` (the trained network) and ``brain`` (the network as the
+prior of a lookahead). This is the one policy registry: :func:`make_policy` builds one by name;
+:func:`load_policy` also understands ``auto`` (the brain on the shipped network, else the network alone, else
+greedy) and ``none`` (no policy), and :func:`check_policy_name` refuses an unknown name without loading
+anything. Modules are imported only when asked for, so the baselines never load torch.
 """
 
 from __future__ import annotations
