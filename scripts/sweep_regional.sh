@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The shipped policy's sweep on `regional` (decision-brain issue). Every run starts from behaviour cloning of
-# greedy-reward (128 teacher episodes, env seeds 0..127; `scythe train --imitate greedy-reward` collects them,
-# DEMOS reuses a collection) and fine-tunes with MaskablePPO on the batched engine with the default reward
-# weights. Selection is by `scythe evaluate` on validation seeds 500..509 only; held-out seeds 1000..1019 are
-# never looked at here. Usage: scripts/sweep_regional.sh OUT   (STEPS, DEMOS, SCYTHE override the defaults)
+# The shipped network's sweep on `regional` (decision-brain issue). Every run starts from behaviour cloning of
+# the rollout planner (expert iteration: the network learns what the lookahead chooses; 64 teacher episodes,
+# env seeds 0..63; `scythe train --imitate rollout` collects them, DEMOS reuses a collection) and fine-tunes
+# with MaskablePPO on the batched engine with the default reward weights. Selection is by `scythe evaluate` on
+# validation seeds 500..509 only; held-out seeds 1000..1019 are never looked at here.
+# Usage: scripts/sweep_regional.sh OUT   (STEPS, DEMOS, TEACHER, SCYTHE override the defaults)
 set -euo pipefail
 out=${1:-runs/sweep}
-steps=${STEPS:-300000}
+steps=${STEPS:-200000}
 scythe=${SCYTHE:-.venv/bin/scythe}
 mkdir -p "$out"
-if [[ -n "${DEMOS:-}" ]]; then teacher=(--demos "$DEMOS"); else teacher=(--imitate greedy-reward); fi
+if [[ -n "${DEMOS:-}" ]]; then teacher=(--demos "$DEMOS" --imitate "${TEACHER:-rollout}"); else teacher=(--imitate "${TEACHER:-rollout}" --demo-episodes 64); fi
 common=(--scenario regional --timesteps "$steps" --seed 7 --no-progress --checkpoint-every 100000 --n-epochs 3
         --bc-epochs 40 "${teacher[@]}")
 declare -A runs=(

@@ -61,3 +61,16 @@ def test_episode_results_carry_the_seed_reward_and_its_components() -> None:
     assert set(result.reward_components) >= {"entropy", "compute_cost", "redundancy", "invalid_action"}
     assert result.seed_reward == pytest.approx(math.fsum(result.reward_components.values()))
     assert result.spend_per_hour > 0
+
+
+def test_on_frontier_compares_a_policy_mean_with_the_frontier_points() -> None:
+    from scythe_desktop.engine.rl.comparison import FrontierPoint, on_frontier
+    from scythe_desktop.engine.rl.evaluation import EpisodeResult
+
+    def row(info: float, cost: float) -> EpisodeResult:
+        return EpisodeResult("p", 0, 10, 0.0, info, 0, cost, info / cost, 0, 0, 0.0)
+
+    points = [FrontierPoint(0.5, 30.0, 100.0, 50.0, 0.0), FrontierPoint(1.0, 60.0, 200.0, 120.0, 0.0)]
+    assert on_frontier([row(110.0, 60.0), row(90.0, 60.0)], "p", points)  # mean (100, 60): not beaten
+    assert not on_frontier([row(90.0, 60.0)], "p", points)  # the 50 % point has more bits for less
+    assert on_frontier([row(250.0, 130.0)], "p", points)
