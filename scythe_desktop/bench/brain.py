@@ -5,6 +5,7 @@ whatever ``--policy auto`` ships. One run, every figure against a baseline measu
 
 * ``brain_reward`` / ``best_baseline_reward`` (``best_baseline`` names it) over greedy, greedy at the brain's
   spend rate (``greedy@brain``), greedy-reward, static-grid, gradient-drift and optimal;
+* the tables behind them (every policy, the baselines at the brain's spend rate, the frontier) go to stderr;
 * ``brain_info_vs_greedy_equal_spend``: the brain's information ÷ greedy's at the brain's spend rate;
 * ``brain_on_frontier``: 1 when no point of greedy's frontier (10 … 100 % of the budget) has both more
   information and a lower cost;
@@ -19,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -47,7 +49,7 @@ def _shipped() -> tuple[str, Any]:
 def comparison(seeds: list[int], ticks: int, jobs: int, fractions: tuple[float, ...]) -> dict[str, Any]:
     from scythe_desktop.engine.policies import make_policy
     from scythe_desktop.engine.rl.comparison import equal_spend, frontier, mean_of, on_frontier
-    from scythe_desktop.engine.rl.evaluation import evaluate
+    from scythe_desktop.engine.rl.evaluation import evaluate, format_table, summarise
     from scythe_desktop.engine.scenario import load_scenario
 
     scenario = load_scenario("regional")
@@ -56,8 +58,12 @@ def comparison(seeds: list[int], ticks: int, jobs: int, fractions: tuple[float, 
     rows = []
     for name in (brain, *BASELINES, "rollout"):
         rows += run(functools.partial(make_policy, name), scenario, seeds, 1, ticks)
-    rows += equal_spend(rows, scenario, seeds, ticks, ["greedy"], [brain], run=run)
-    points, _ = frontier(scenario, seeds, ticks, fractions, run=run)
+    rows += equal_spend(rows, scenario, seeds, ticks, ["greedy", "greedy-reward", "static-grid"], [brain], run=run)
+    points, frontier_rows = frontier(scenario, seeds, ticks, fractions, run=run)
+    # The tables a reader wants beside the keys (stdout stays one JSON object).
+    print(f"regional, seeds {seeds[0]}..{seeds[-1]}, {ticks} ticks, mean ± 95% CI", file=sys.stderr)
+    print(format_table(summarise(rows)), file=sys.stderr)
+    print(format_table(summarise(frontier_rows)), file=sys.stderr)
     reward = {name: mean_of(rows, name, "seed_reward") for name in dict.fromkeys(r.policy for r in rows)}
     candidates = {n: v for n, v in reward.items() if n in (*BASELINES, f"greedy@{brain}")}
     best = max(candidates, key=lambda n: candidates[n])
@@ -73,6 +79,8 @@ def comparison(seeds: list[int], ticks: int, jobs: int, fractions: tuple[float, 
         "rollout_reward_vs_greedy_reward": reward["rollout"] / reward["greedy-reward"],
         "brain_cost": mean_of(rows, brain, "cost"),
         "brain_information_gain": mean_of(rows, brain, "information_gain"),
+        "frontier": [[p.fraction, p.information_gain, p.cost, p.seed_reward] for p in points],
+        "points": {n: [mean_of(rows, n, "information_gain"), mean_of(rows, n, "cost")] for n in reward},
     }
     out.update({f"reward_{n.replace('-', '_').replace('@', '_at_')}": v for n, v in reward.items()})
     return out

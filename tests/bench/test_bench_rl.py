@@ -19,3 +19,16 @@ def test_quick_rl_benchmark_reports_every_figure_with_its_target() -> None:
     assert 0.0 <= result["ppo_vs_optimal"] <= 1.0 + 1e-9
     assert 0.0 <= result["greedy_placement_vs_optimal"] <= 1.0 + 1e-9
     assert result["env_steps_per_s"] > 0 and result["infer_ms"] > 0
+    # The decision brain's keys, each with its target beside it.
+    from scythe_desktop.bench.brain import BASELINES
+    from scythe_desktop.bench.brain import TARGETS as BRAIN_TARGETS
+
+    for key, target in BRAIN_TARGETS.items():
+        assert key in result and result[f"{key}_target"] == target, key
+    assert result["best_baseline"] in {*BASELINES, f"greedy@{result['brain']}"}
+    assert result["brain_on_frontier"] in (0, 1)
+    assert isinstance(result["confidence_proposals"], int) and result["confidence_proposals"] >= 0
+    assert 0.0 <= result["confidence_ece"] <= 1.0 or result["confidence_proposals"] == 0
+    assert result["brain_decide_ms_regional"] > 0 and result["brain_decide_ms_global"] > 0
+    assert result["shipped_train_env_steps"] > 0
+    assert [round(p[0], 1) for p in result["frontier"]] == [0.2, 0.6, 1.0]

@@ -11,6 +11,10 @@ probability by the isotonic :class:`~scythe_desktop.engine.rl.calibration.Calibr
 (``calibration.brain``), fitted on validation seeds; the definition of that probability and the horizon are
 :mod:`scythe_desktop.engine.rl.calibration`'s.
 
+The lookahead's work grows with the world: on a world with more clusters than ``regional`` (50) the number of
+samples shrinks in proportion (never below 2), so the cost per decision stays near regional's; the horizon is
+kept (a shorter one cannot see a deploy pay back its set-up fee).
+
 Guarantee: in expectation over the sampled futures never worse than waiting, nor than the best single move
 of the network or of greedy-reward followed by waiting (rollout improvement). Weaknesses: after the first
 action the lookahead waits, so moves that pay only with a follow-up are undervalued; and it costs
@@ -31,6 +35,10 @@ from scythe_desktop.engine.rl.calibration import CONFIDENCE_HORIZON, Calibrator
 
 if TYPE_CHECKING:
     from scythe_desktop.engine.world import World
+
+
+#: Clusters of the world the lookahead's sample count is set for (``regional``).
+REFERENCE_CLUSTERS = 50
 
 
 class BrainPolicy(Policy):
@@ -81,6 +89,11 @@ class BrainPolicy(Policy):
                 out.append(p)
         return out
 
+    def samples_for(self, world: World) -> int:
+        """Lookahead samples on ``world``: ``samples`` up to ``REFERENCE_CLUSTERS`` clusters, fewer beyond."""
+        n = max(len(world.clusters), 1)
+        return max(min(self.samples, round(self.samples * REFERENCE_CLUSTERS / n)), min(2, self.samples))
+
     def score(self, world: World) -> tuple[list[Proposal], np.ndarray, np.ndarray]:
         """Candidates, their mean gain over waiting, and the share of futures in which each beat waiting."""
         from scythe_desktop.engine.policies.rollout import rollout_returns
@@ -88,7 +101,7 @@ class BrainPolicy(Policy):
         options = self.candidates(world)
         if not options:
             return [], np.zeros(0), np.zeros(0)
-        returns = rollout_returns(world, [None, *(p.action for p in options)], self.horizon, self.samples)
+        returns = rollout_returns(world, [None, *(p.action for p in options)], self.horizon, self.samples_for(world))
         wait = returns[0]
         return options, returns[1:].mean(axis=1) - wait.mean(), (returns[1:] > wait).mean(axis=1)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scythe_desktop.engine.actions import Action
+from scythe_desktop.engine.actions import Action, Decommission, Relocate
 from scythe_desktop.engine.belief import transition_matrix
 from scythe_desktop.engine.rl.reward import INVALID_ACTION_PENALTY, RewardTracker, RewardWeights, Snapshot
 from scythe_desktop.engine.rl.spaces import WorldView
@@ -48,6 +48,7 @@ class EpisodeSummary:
     actions: int  # actions submitted
     seed_reward: float  # the env's reward with the default weights, summed over the episode
     reward_components: dict[str, float]  # its weighted components, summed (they add up to seed_reward)
+    flaps: int = 0  # observers retired or moved inside the minimum billing period of their last placement
 
 
 class EpisodeMeter:
@@ -65,11 +66,31 @@ class EpisodeMeter:
         self.violations = 0
         self.actions = 0
         self.detected: set[int] = set()
+        self.flaps = 0
+        self.placed: dict[int, int] = {}  # observer id -> tick of its deploy or last relocation
+
+    def _count_flaps(self, world: World, actions: Sequence[Action]) -> None:
+        sc, obs = world.scenario, world.observers
+        for a in actions:
+            if not isinstance(a, Decommission | Relocate) or a.observer_id not in self.placed:
+                continue
+            row = np.flatnonzero(obs["id"] == a.observer_id)
+            if row.size:
+                billing = sc.observer_types[int(obs["type"][row[0]])].min_billing_hours
+                if world.tick - self.placed[a.observer_id] < math.ceil(billing / sc.tick_hours - 1e-9):
+                    self.flaps += 1
 
     def step(self, world: World, actions: Sequence[Action]) -> None:
         before = world.clusters
         prior_entropy = _state_entropy_bits(before["belief"] @ self.transition)
+        self._count_flaps(world, actions)
+        placed_at = world.tick
         result = world.step(tuple(actions))
+        for a, r in zip(actions, result.action_results, strict=False):
+            if r.ok and isinstance(a, Relocate):
+                self.placed[a.observer_id] = placed_at
+        for oid in world.observers["id"].tolist():
+            self.placed.setdefault(int(oid), placed_at)
         self.actions += len(actions)
         refused = sum(1 for r in result.action_results if not r.ok)
         self.violations += refused
@@ -99,4 +120,5 @@ class EpisodeMeter:
             actions=self.actions,
             seed_reward=math.fsum(self.components.values()),
             reward_components=dict(self.components),
+            flaps=self.flaps,
         )

@@ -39,6 +39,7 @@ METRICS: tuple[str, ...] = (
     "cost",
     "information_gain_per_dollar",
     "early_activations",
+    "flaps",
     "violations",
     "decide_ms",
 )
@@ -59,6 +60,7 @@ class EpisodeResult:
     decide_seconds: float  # total time spent inside policy.decide
     seed_reward: float = 0.0
     reward_components: dict[str, float] = field(default_factory=dict)
+    flaps: int = 0  # observers retired or moved inside the minimum billing period of their last placement
 
     @property
     def spend_per_hour(self) -> float:
@@ -116,6 +118,7 @@ def run_episode(
         decide_seconds=decide_s,
         seed_reward=m.seed_reward,
         reward_components=m.reward_components,
+        flaps=m.flaps,
         tick_hours=scenario.tick_hours,
     )
 
