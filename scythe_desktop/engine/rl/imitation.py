@@ -34,6 +34,7 @@ class Demonstrations:
     actions: NDArray[np.int64]  # (N,)
     returns: NDArray[np.float32]  # (N,) discounted return from each step on
     unexpressed: int  # teacher actions the layout could not express (played as waiting)
+    episodes: int = 0  # teacher episodes recorded
 
     def __len__(self) -> int:
         return int(self.actions.size)
@@ -47,6 +48,7 @@ class Demonstrations:
             actions=self.actions,
             returns=self.returns,
             unexpressed=np.int64(self.unexpressed),
+            episodes=np.int64(self.episodes),
             **arrays,
         )
         return path
@@ -59,12 +61,14 @@ class Demonstrations:
                 raise ValueError(f"{path}: not a demonstrations file (missing {sorted(missing)})")
             obs = {k[4:]: f[k] for k in f.files if k.startswith("obs_")}
             unexpressed = int(f["unexpressed"]) if "unexpressed" in f.files else 0
+            episodes = int(f["episodes"]) if "episodes" in f.files else 0
             return cls(
                 obs,
                 f["masks"].astype(bool),
                 f["actions"].astype(np.int64),
                 f["returns"].astype(np.float32),
                 unexpressed,
+                episodes,
             )
 
     @classmethod
@@ -76,6 +80,7 @@ class Demonstrations:
             np.concatenate([p.actions for p in parts]),
             np.concatenate([p.returns for p in parts]),
             sum(p.unexpressed for p in parts),
+            sum(p.episodes for p in parts),
         )
 
 
@@ -138,6 +143,7 @@ def _collect(teacher: str, seeds: list[int], env_kwargs: dict[str, Any], gamma: 
         np.asarray(actions, dtype=np.int64),
         np.concatenate(returns),
         unexpressed,
+        len(seeds),
     )
 
 

@@ -167,7 +167,7 @@ def _imitate(cfg: TrainConfig, policy: Any, out: Path) -> dict[str, Any]:
         demos = collect(cfg.imitate, list(range(cfg.demo_episodes)), kwargs, cfg.gamma, jobs=os.cpu_count() or 1)
         source = str(demos.save(out / "demos.npz"))
     stats = pretrain(policy, demos, epochs=cfg.bc_epochs, seed=cfg.seed)
-    return {"teacher": cfg.imitate, "demonstrations": source, "episodes": cfg.demo_episodes,
+    return {"teacher": cfg.imitate, "demonstrations": source, "episodes": demos.episodes or None,
             "unexpressed_actions": demos.unexpressed, **stats}
 
 
