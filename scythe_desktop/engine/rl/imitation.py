@@ -91,9 +91,11 @@ def collect(
     gamma: float = 0.99,
     jobs: int = 1,
 ) -> Demonstrations:
-    """One episode of ``teacher`` per seed (env seeds), in ``jobs`` processes; rows in seed order."""
-    chunks = [list(seeds[i::jobs]) for i in range(max(jobs, 1))]
-    chunks = [c for c in chunks if c]
+    """One episode of ``teacher`` per seed (env seeds), in ``jobs`` processes; rows in seed order whatever
+    ``jobs`` is (each process plays a contiguous run of seeds)."""
+    n = max(min(jobs, len(seeds)), 1)
+    bounds = [round(i * len(seeds) / n) for i in range(n + 1)]
+    chunks = [list(seeds[bounds[i] : bounds[i + 1]]) for i in range(n)]
     if len(chunks) <= 1:
         return _collect(teacher, list(seeds), env_kwargs, gamma)
     context = multiprocessing.get_context("forkserver")
