@@ -117,3 +117,22 @@ def test_the_brain_offers_only_moves_expected_to_beat_waiting(seed: int) -> None
         assert (p.action in offered) == (g > 0.0) or len(offered) == 5
     for p in proposals:
         assert world.validate(p.action) is None and 0.0 <= p.confidence <= 1.0
+
+
+def test_init_from_copies_a_saved_network_and_refuses_another_shape(tmp_path: Path) -> None:
+    import torch
+    from sb3_contrib import MaskablePPO
+
+    from scythe_desktop.engine.rl.training import _load_weights
+
+    env = ObserverEnv("tutorial", episode_ticks=10)
+    a = MaskablePPO("MultiInputPolicy", env, n_steps=16, batch_size=16, seed=1, device="cpu")
+    b = MaskablePPO("MultiInputPolicy", env, n_steps=16, batch_size=16, seed=2, device="cpu")
+    a.policy.save(str(tmp_path / "a.pt"))
+    _load_weights(b.policy, tmp_path / "a.pt")
+    for (name, x), y in zip(a.policy.state_dict().items(), b.policy.state_dict().values(), strict=True):
+        assert torch.equal(x, y), name
+    narrow = MaskablePPO("MultiInputPolicy", env, n_steps=16, batch_size=16, device="cpu",
+                         policy_kwargs={"net_arch": [32]})
+    with pytest.raises(ValueError, match="--init-from"):
+        _load_weights(narrow.policy, tmp_path / "a.pt")

@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--demo-episodes", type=int, default=128, help="teacher episodes for --imitate (128)")
     parser.add_argument("--demos", type=Path, default=None, help="demonstrations (.npz) of an earlier --imitate")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="start from this policy.pt's weights (e.g. resources/policies/ppo_regional.pt)")
     parser.add_argument("--bc-epochs", type=int, default=10, help="behaviour-cloning epochs (default 10)")
     parser.add_argument("--net", default="256,256", help="hidden layer widths, comma separated (default 256,256)")
     parser.add_argument(
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             demo_episodes=args.demo_episodes,
             demos=args.demos,
             bc_epochs=args.bc_epochs,
+            init_from=args.init_from,
             env_kwargs={"reward_weights": weights} if args.reward else {},
         )
     except (ScenarioError, ValueError) as exc:

@@ -58,6 +58,7 @@ class TrainConfig:
     demo_episodes: int = 128  # teacher episodes (env seeds 0 .. demo_episodes - 1)
     demos: Path | None = None  # demonstrations saved by an earlier run, instead of collecting them
     bc_epochs: int = 10
+    init_from: Path | None = None  # a policy.pt whose weights start the run (e.g. the shipped network)
 
     def __post_init__(self) -> None:
         if self.timesteps < 1:
@@ -154,6 +155,17 @@ def make_vec_env(cfg: TrainConfig) -> VecEnv:
     )
 
 
+def _load_weights(policy: Any, path: Path) -> None:
+    """Copy the network of a saved ``policy.pt`` into ``policy`` (same layout and widths, or a clear error)."""
+    from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+
+    saved = MaskableActorCriticPolicy.load(str(path), device="cpu")
+    try:
+        policy.load_state_dict(saved.state_dict())
+    except RuntimeError as exc:
+        raise ValueError(f"--init-from {path}: its network does not match this run's ({exc})") from None
+
+
 def _imitate(cfg: TrainConfig, policy: Any, out: Path) -> dict[str, Any]:
     """Behaviour cloning of ``cfg.imitate`` (or of ``cfg.demos``) into ``policy`` before PPO starts."""
     from scythe_desktop.engine.rl.imitation import Demonstrations, collect, pretrain
@@ -204,6 +216,8 @@ def train(cfg: TrainConfig) -> Path:
                 tensorboard_log=tb_dir,
                 verbose=0,
             )
+        if start is None and cfg.init_from is not None:
+            _load_weights(model.policy, cfg.init_from)
         imitation = _imitate(cfg, model.policy, out) if start is None and (cfg.imitate or cfg.demos) else None
         remaining = max(cfg.timesteps - model.num_timesteps, 0)
         checkpoints = CheckpointCallback(
@@ -231,6 +245,7 @@ def train(cfg: TrainConfig) -> Path:
             "library_versions": library_versions(),
             "env_config": asdict(env_config(cfg)),
             "imitation": imitation,
+            "initialised_from": str(cfg.init_from) if cfg.init_from else None,
             "episode_ticks": int(cfg.env_kwargs.get("episode_ticks", DEFAULT_EPISODE_TICKS)),
         }
         (out / CARD).write_text(json.dumps(card, indent=2) + "\n")
