@@ -16,18 +16,11 @@ import sys
 from pathlib import Path
 
 from scythe_desktop.engine.rl.calibration import CONFIDENCE_HORIZON
-from scythe_desktop.engine.rl.cli_evaluate import parse_seeds
+from scythe_desktop.engine.rl.cli_evaluate import add_world_arguments, scenario_or_none
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scenario", default="regional", help="scenario name or TOML path (default: regional)")
-    parser.add_argument(
-        "--seeds",
-        type=parse_seeds,
-        default=parse_seeds("500..519"),
-        help="validation seeds (default 500..519; never the held-out 1000..1019)",
-    )
-    parser.add_argument("--ticks", type=int, default=100, help="ticks per seed (default 100)")
+    add_world_arguments(parser, "500..519", "validation seeds, never the held-out 1000..1019", 100)
     parser.add_argument("--model", type=Path, default=None, help="the brain's network (default: the shipped one)")
     parser.add_argument("--card", type=Path, required=True, help="policy card (JSON) to store the map in")
 
@@ -35,7 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from scythe_desktop.engine.policies import make_policy
     from scythe_desktop.engine.rl.calibration import Calibrator, ece, outcomes
-    from scythe_desktop.engine.scenario import ScenarioError, load_scenario
 
     if args.ticks < 1:
         print(f"scythe calibrate: --ticks must be >= 1, got {args.ticks}", file=sys.stderr)
@@ -43,10 +35,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.card.is_file():
         print(f"scythe calibrate: no policy card at {args.card}", file=sys.stderr)
         return 2
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        print(f"scythe calibrate: {exc}", file=sys.stderr)
+    scenario = scenario_or_none(args.scenario, "calibrate")
+    if scenario is None:
         return 2
     raw = functools.partial(make_policy, "brain", path=args.model, calibrator=Calibrator.identity())
     found = outcomes(raw, scenario, args.seeds, args.ticks)

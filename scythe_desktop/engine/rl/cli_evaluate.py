@@ -16,9 +16,13 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scythe_desktop.engine.policies import POLICIES
 from scythe_desktop.engine.rl.comparison import SPENDING_BASELINES
+
+if TYPE_CHECKING:
+    from scythe_desktop.engine.scenario import Scenario
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -56,6 +60,27 @@ def parse_baselines(text: str) -> list[str]:
     return names
 
 
+def scenario_or_none(name: str, command: str) -> Scenario | None:
+    """The scenario ``name``, or None after one line on stderr saying what is wrong with it."""
+    from scythe_desktop.engine.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(name)
+    except ScenarioError as exc:
+        print(f"scythe {command}: {exc}", file=sys.stderr)
+        return None
+
+
+def add_world_arguments(parser: argparse.ArgumentParser, seeds: str, why: str, ticks: int) -> None:
+    """``--scenario``, ``--seeds`` and ``--ticks``: which worlds a command plays, and for how long."""
+    parser.add_argument("--scenario", default="regional", help="scenario name or TOML path (default: regional)")
+    parser.add_argument(
+        "--seeds", type=parse_seeds, default=parse_seeds(seeds),
+        help=f"world seeds, 'a..b' or 'a,b,c' (default {seeds}: {why})",
+    )  # fmt: skip
+    parser.add_argument("--ticks", type=int, default=ticks, help=f"ticks per episode (default {ticks})")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
@@ -63,15 +88,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=["ppo", "greedy", "random"],
         help=f"comma-separated policies among {', '.join(POLICIES)} (default: ppo,greedy,random)",
     )
-    parser.add_argument("--scenario", default="regional", help="scenario name or TOML path (default: regional)")
+    add_world_arguments(parser, "1000..1019", "never used in training", 200)
     parser.add_argument("--episodes", type=int, default=1, help="episodes per seed (default 1)")
-    parser.add_argument(
-        "--seeds",
-        type=parse_seeds,
-        default=parse_seeds("1000..1019"),
-        help="world seeds, 'a..b' or 'a,b,c' (default 1000..1019: never used in training)",
-    )
-    parser.add_argument("--ticks", type=int, default=200, help="ticks per episode (default 200)")
     parser.add_argument("--model", type=Path, default=None, help="policy file for ppo (default: the shipped one)")
     parser.add_argument("--csv", type=Path, default=None, help="write per-episode rows as CSV here")
     parser.add_argument("--json", type=Path, default=None, help="write summary and rows as JSON here")
@@ -101,8 +119,6 @@ def run(args: argparse.Namespace) -> int:
     from scythe_desktop.engine.rl.comparison import FrontierPoint, equal_spend, frontier, mean_of, on_frontier
     from scythe_desktop.engine.rl.evaluation import EpisodeResult, evaluate, format_table, summarise, to_csv, to_json
     from scythe_desktop.engine.rl.plot import INSTALL_HINT, plot_frontier
-    from scythe_desktop.engine.scenario import ScenarioError, load_scenario
-
     if args.episodes < 1 or args.ticks < 1 or args.jobs < 1:
         print(
             f"scythe evaluate: --episodes, --ticks and --jobs must be >= 1, got {args.episodes}, {args.ticks} "
@@ -113,10 +129,8 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         print(f"scythe evaluate: {INSTALL_HINT}", file=sys.stderr)
         return 2
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        print(f"scythe evaluate: {exc}", file=sys.stderr)
+    scenario = scenario_or_none(args.scenario, "evaluate")
+    if scenario is None:
         return 2
     results = []
     total = len(args.policy) * len(args.seeds) * args.episodes
