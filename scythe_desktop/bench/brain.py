@@ -3,8 +3,9 @@
 Held-out seeds 1000..1019 of ``regional``, 200 ticks, the seed reward with the default weights; the brain is
 whatever ``--policy auto`` ships. One run, every figure against a baseline measured in the same run:
 
-* ``brain_reward`` / ``best_baseline_reward`` (``best_baseline`` names it) over greedy, greedy at the brain's
-  spend rate (``greedy@brain``), greedy-reward, static-grid, gradient-drift and optimal;
+* ``brain_reward`` / ``best_baseline_reward`` (``best_baseline`` names it) over greedy, greedy-reward,
+  static-grid, gradient-drift and optimal, and greedy, greedy-reward and static-grid at the brain's spend rate
+  (``greedy@brain`` …);
 * the tables behind them (every policy, the baselines at the brain's spend rate, the frontier) go to stderr;
 * ``brain_info_vs_greedy_equal_spend``: the brain's information ÷ greedy's at the brain's spend rate;
 * ``brain_on_frontier``: 1 when no point of greedy's frontier (10 … 100 % of the budget) has both more
@@ -66,7 +67,8 @@ def comparison(seeds: list[int], ticks: int, jobs: int, fractions: tuple[float, 
     print(format_table(summarise(rows)), file=sys.stderr)
     print(format_table(summarise(frontier_rows)), file=sys.stderr)
     reward = {name: mean_of(rows, name, "seed_reward") for name in dict.fromkeys(r.policy for r in rows)}
-    candidates = {n: v for n, v in reward.items() if n in (*BASELINES, f"greedy@{brain}")}
+    # Every baseline, as it chooses to spend and held to the brain's spend rate.
+    candidates = {n: v for n, v in reward.items() if n in BASELINES or n.endswith(f"@{brain}")}
     best = max(candidates, key=lambda n: candidates[n])
     out: dict[str, Any] = {
         "brain": brain,
