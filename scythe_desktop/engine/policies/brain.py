@@ -24,6 +24,7 @@ action the lookahead waits, so moves that pay only with a follow-up are underval
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -96,35 +97,20 @@ class BrainPolicy(Policy):
 
     def score(self, world: World) -> tuple[list[Proposal], np.ndarray, np.ndarray]:
         """Candidates, their mean gain over waiting, and the share of futures in which each beat waiting."""
-        from scythe_desktop.engine.policies.rollout import rollout_returns
+        from scythe_desktop.engine.policies.rollout import judge
 
         options = self.candidates(world)
-        if not options:
-            return [], np.zeros(0), np.zeros(0)
-        returns = rollout_returns(world, [None, *(p.action for p in options)], self.horizon, self.samples_for(world))
-        wait = returns[0]
-        return options, returns[1:].mean(axis=1) - wait.mean(), (returns[1:] > wait).mean(axis=1)
+        return (options, *judge(world, options, self.horizon, self.samples_for(world)))
 
     def propose(self, world: World, limit: int = 5) -> list[Proposal]:
+        from scythe_desktop.engine.policies.rollout import offer
+
         options, gain, share = self.score(world)
-        out: list[Proposal] = []
-        for j in np.argsort(-gain, kind="stable"):
-            if gain[j] <= 0.0 or len(out) >= limit:
-                break  # waiting is expected to pay better than this and every later option
-            p = options[int(j)]
-            out.append(
-                Proposal(
-                    p.action,
-                    p.target,
-                    p.predicted_information_gain,
-                    p.cost_per_hour,
-                    float(self.calibrator(share[j])),
-                    f"{p.explanation}; +{gain[j]:.2f} seed reward over {self.horizon} ticks vs waiting "
-                    f"(suggested by {p.policy})",
-                    self.name,
-                )
-            )
-        return out
+        offered = offer(options, gain, share, limit, self.name,
+                        f"seed reward over {self.horizon} ticks vs waiting",
+                        lambda s: float(self.calibrator(s)))
+        by_action = {p.action: p.policy for p in options}
+        return [replace(p, explanation=f"{p.explanation} (suggested by {by_action[p.action]})") for p in offered]
 
 
 __all__ = ["BrainPolicy"]

@@ -20,6 +20,7 @@ detected before if it ever produced a report).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -103,22 +104,40 @@ class RolloutPolicy(Policy):
 
     def propose(self, world: World, limit: int = 5) -> list[Proposal]:
         options = self.base.propose(world, limit=self.candidates)
-        if not options:
-            return []
-        returns = rollout_returns(world, [None, *(p.action for p in options)], self.horizon, self.samples)
-        wait = returns[0]
-        gain = returns[1:].mean(axis=1) - wait.mean()
-        beats = (returns[1:] > wait).mean(axis=1)
-        out: list[Proposal] = []
-        for j in np.argsort(-gain, kind="stable"):
-            if gain[j] <= 0.0 or len(out) >= limit:
-                break  # waiting is expected to pay better than this and every later option
-            p = options[int(j)]
-            explanation = f"{p.explanation}; +{gain[j]:.2f} reward over {self.horizon} ticks vs waiting"
-            confidence = float(beats[j])
-            out.append(Proposal(p.action, p.target, p.predicted_information_gain, p.cost_per_hour, confidence,
-                                explanation, self.name))
-        return out
+        gain, share = judge(world, options, self.horizon, self.samples)
+        return offer(options, gain, share, limit, self.name, f"reward over {self.horizon} ticks vs waiting")
 
 
-__all__ = ["RolloutPolicy", "rollout_returns"]
+def judge(
+    world: World, options: list[Proposal], horizon: int, samples: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each option's mean gain in seed reward over waiting, and the share of sampled futures it beat waiting."""
+    if not options:
+        return np.zeros(0), np.zeros(0)
+    returns = rollout_returns(world, [None, *(p.action for p in options)], horizon, samples)
+    wait = returns[0]
+    return returns[1:].mean(axis=1) - wait.mean(), (returns[1:] > wait).mean(axis=1)
+
+
+def offer(
+    options: list[Proposal],
+    gain: NDArray[np.float64],
+    share: NDArray[np.float64],
+    limit: int,
+    policy: str,
+    what: str,
+    confidence: Callable[[float], float] = float,
+) -> list[Proposal]:
+    """The options expected to beat waiting, best first (at most ``limit``), with ``confidence(share)``."""
+    out: list[Proposal] = []
+    for j in np.argsort(-gain, kind="stable"):
+        if gain[j] <= 0.0 or len(out) >= limit:
+            break  # waiting is expected to pay better than this and every later option
+        p = options[int(j)]
+        note = f"{p.explanation}; +{gain[j]:.2f} {what}"
+        out.append(Proposal(p.action, p.target, p.predicted_information_gain, p.cost_per_hour,
+                            float(confidence(float(share[j]))), note, policy))
+    return out
+
+
+__all__ = ["RolloutPolicy", "judge", "offer", "rollout_returns"]
