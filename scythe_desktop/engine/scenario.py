@@ -9,8 +9,9 @@ what was expected. This module knows nothing of worlds, nodes or observers at ru
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -198,6 +199,12 @@ class Scenario:
 
     def latency_zone_index(self, name: str) -> int:
         return [z.name for z in self.latency_zones].index(name)
+
+    def fingerprint(self) -> str:
+        """A short hash of the world's rules: everything but the name, description and file it came from, so
+        the same rules under another name match and any edited number does not."""
+        rules = replace(self, name="", description="", source="", text="")
+        return hashlib.sha256(repr(rules).encode()).hexdigest()[:16]
 
     def region_of(self, lon: float, lat: float) -> int:
         """Index of the first region containing the point, -1 when none does."""
