@@ -5,13 +5,14 @@ Candidates are the network's ``prior_candidates`` most probable actions (PPO, se
 heuristic's move), plus "wait". The network is asked only on the scenario it was trained on
 (:meth:`~scythe_desktop.engine.policies.ppo.PPOPolicy.trained_for`); on any other world its slots go to
 greedy-reward, which reads the reward off the scenario itself, so the brain is a rollout over greedy-reward's
-``prior_candidates + base_candidates`` best moves there. Each is played out ``samples`` times over
-``horizon`` ticks on copies of the world with common random numbers
-(:func:`~scythe_desktop.engine.policies.rollout.rollout_returns`); the candidates whose mean seed reward beats waiting are offered, best first. Nothing whose expected effect is
-negative is ever offered: when no candidate pays for itself the brain proposes nothing (the console says
-"wait"). The confidence of a proposal is the share of sampled futures in which it beat waiting, mapped to a
-probability by the isotonic :class:`~scythe_desktop.engine.rl.calibration.Calibrator` stored in the card
-(``calibration.brain``), fitted on validation seeds; the definition of that probability and the horizon are
+``prior_candidates + base_candidates`` best moves there. Each is played out ``samples`` times over ``horizon``
+ticks on copies of the world with common random numbers
+(:func:`~scythe_desktop.engine.policies.rollout.rollout_returns`); the candidates whose mean seed reward beats
+waiting are offered, best first. Nothing whose expected effect is negative is ever offered: when no candidate
+pays for itself the brain proposes nothing (the console says "wait"). The confidence of a proposal is the
+share of sampled futures in which it beat waiting, mapped to a probability by the isotonic
+:class:`~scythe_desktop.engine.rl.calibration.Calibrator` stored in the card (``calibration.brain``), fitted
+on validation seeds; the definition of that probability and the horizon are
 :mod:`scythe_desktop.engine.rl.calibration`'s.
 
 The lookahead's work grows with the world: on a world with more clusters than ``regional`` (50) the number of
