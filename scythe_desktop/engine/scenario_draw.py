@@ -9,6 +9,7 @@ reads them: ``lon_min > lon_max`` crosses the antimeridian, a polar cap reaches 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -31,6 +32,11 @@ ARCHETYPES: Final[dict[str, dict[str, tuple[float, float]]]] = {
               "capacity": (5, 15)},
     "relay": {"radius": (600, 2000), "cost": (1, 5), "rate": (0.5, 1), "latency": (60, 200), "detection": (0.5, 0.8),
               "capacity": (10, 40)},
+}
+
+#: The widest coverage each archetype plausibly has (km): the playability repair widens a type up to this first.
+PLAUSIBLE_RADIUS_KM: Final[dict[str, float]] = {
+    "probe": 1500.0, "tap": 600.0, "satellite": 9000.0, "drone": 1200.0, "relay": 3500.0,
 }
 
 #: Upper bound on count × median cluster size, so the biggest worlds stay near the shipped ``global`` one.
@@ -82,34 +88,59 @@ def _halves(region: Tree) -> tuple[float, float]:
     return region_span(region)[1] / 2.0, (region["lat"][1] - region["lat"][0]) / 2.0
 
 
-def _cluster_region(rng: np.random.Generator, p: GeneratorParams, i: int, earlier: list[Tree]) -> Tree:
-    if earlier and rng.random() < p.overlap_probability:
+@dataclass(frozen=True)
+class Theatre:
+    """Where a world's regions gather: a centre and a half-extent (degrees of latitude; 180 is the whole globe).
+    Coherent theatres, like the shipped scenarios, also keep the RL layout's cell grid dense enough to matter."""
+
+    kind: str  # dateline, polar, local, continental or global
+    lon: float
+    lat: float
+    extent: float
+
+    def point(self, rng: np.random.Generator) -> tuple[float, float]:
+        if self.extent >= 180.0:
+            return rng.uniform(-180.0, 180.0), float(np.degrees(np.arcsin(rng.uniform(-0.87, 0.87))))
+        lat = float(np.clip(self.lat + rng.uniform(-0.5, 0.5) * self.extent, -85.0, 85.0))
+        return _wrap(self.lon + rng.uniform(-1.0, 1.0) * self.extent / max(math.cos(math.radians(lat)), 0.35)), lat
+
+
+def _theatre(rng: np.random.Generator, p: GeneratorParams) -> Theatre:
+    if rng.random() < p.antimeridian_probability:
+        return Theatre("dateline", 180.0, float(np.degrees(np.arcsin(rng.uniform(-0.7, 0.7)))), rng.uniform(15, 45))
+    if rng.random() < p.polar_probability:
+        return Theatre("polar", rng.uniform(-180.0, 180.0), 78.0 if rng.random() < 0.5 else -78.0, rng.uniform(20, 40))
+    kind = str(rng.choice(["local", "continental", "global"], p=[0.4, 0.4, 0.2]))
+    extent = {"local": rng.uniform(12.0, 25.0), "continental": rng.uniform(25.0, 50.0), "global": 180.0}[kind]
+    return Theatre(kind, rng.uniform(-180.0, 180.0), float(np.degrees(np.arcsin(rng.uniform(-0.8, 0.8)))), extent)
+
+
+def _cluster_region(rng: np.random.Generator, p: GeneratorParams, th: Theatre, earlier: list[Tree]) -> Tree:
+    i = len(earlier)
+    if not earlier and th.kind == "polar":  # the theatre's own cap or band, reaching the pole
+        edge = rng.uniform(58.0, 80.0)
+        lat = [round(edge, 2), 90.0] if th.lat > 0 else [-90.0, round(-edge, 2)]
+        lon = box(th.lon, 0.0, 180.0 if rng.random() < 0.5 else rng.uniform(20.0, 90.0), 1.0)[0]
+        kind = "polar_north" if th.lat > 0 else "polar_south"
+    elif not earlier and th.kind == "dateline":  # straddles the antimeridian
+        h_lon = rng.uniform(5.0, 30.0)
+        lon, lat = box(180.0 + rng.uniform(-0.6, 0.6) * h_lon, th.lat, h_lon, rng.uniform(4.0, 18.0))
+        kind = "dateline"
+    elif earlier and rng.random() < p.overlap_probability:
         # Centred inside an earlier region, so the two always overlap.
         other = earlier[int(rng.integers(len(earlier)))]
         lon_c, lat_c = _inside(rng, other)
         h_lon, h_lat = _halves(other)
         lon, lat = box(lon_c, lat_c, max(3.0, h_lon * rng.uniform(0.4, 1.0)), max(2.0, h_lat * rng.uniform(0.4, 1.0)))
         kind = "overlap"
-    elif rng.random() < p.polar_probability:
-        north = bool(rng.random() < 0.5)
-        edge = rng.uniform(58.0, 80.0)
-        lat = [round(edge, 2), 90.0] if north else [-90.0, round(-edge, 2)]
-        lon = box(rng.uniform(-180.0, 180.0), 0.0, 180.0 if rng.random() < 0.5 else rng.uniform(20.0, 90.0), 1.0)[0]
-        kind = "polar_north" if north else "polar_south"
-    elif rng.random() < p.antimeridian_probability:
-        h_lon = rng.uniform(5.0, 30.0)
-        lat_c = float(np.degrees(np.arcsin(rng.uniform(-0.85, 0.85))))
-        lon, lat = box(180.0 + rng.uniform(-0.6, 0.6) * h_lon, lat_c, h_lon, rng.uniform(4.0, 18.0))
-        kind = "dateline"
     else:
-        lat_c = float(np.degrees(np.arcsin(rng.uniform(-0.87, 0.87))))
-        lon, lat = box(rng.uniform(-180.0, 180.0), lat_c, rng.uniform(5.0, 35.0), rng.uniform(4.0, 18.0))
-        kind = "region"
+        lon, lat = box(*th.point(rng), rng.uniform(5.0, 25.0), rng.uniform(4.0, 15.0))
+        kind = "dateline" if lon[0] > lon[1] else "region"
     return {"name": f"{kind}_{i}", "lon": lon, "lat": lat, "latency_zone": "backbone",
             "occlusion": round(rng.uniform(0.0, 0.5), 2), "weight": round(rng.uniform(0.3, 3.0), 2)}
 
 
-def _forbidden_regions(rng: np.random.Generator, cluster_regions: list[Tree]) -> list[Tree]:
+def _forbidden_regions(rng: np.random.Generator, th: Theatre, cluster_regions: list[Tree]) -> list[Tree]:
     out: list[Tree] = []
     for i in range(int(rng.integers(1, 4))):
         if rng.random() < 0.5:  # a hole in a cluster region: clusters there are seen only from outside it
@@ -118,18 +149,20 @@ def _forbidden_regions(rng: np.random.Generator, cluster_regions: list[Tree]) ->
             lon, lat = box(*_inside(rng, host), max(1.0, h_lon * rng.uniform(0.2, 0.5)),
                            max(1.0, h_lat * rng.uniform(0.2, 0.5)))
         else:
-            lat_c = float(np.degrees(np.arcsin(rng.uniform(-0.9, 0.9))))
-            lon, lat = box(rng.uniform(-180.0, 180.0), lat_c, rng.uniform(3.0, 12.0), rng.uniform(3.0, 10.0))
+            lon, lat = box(*th.point(rng), rng.uniform(3.0, 12.0), rng.uniform(3.0, 10.0))
         out.append({"name": f"forbidden_{i}", "lon": lon, "lat": lat, "latency_zone": "backbone",
                     "occlusion": round(rng.uniform(0.3, 0.9), 2), "weight": 0.0})
     return out
 
 
-def _regions(rng: np.random.Generator, p: GeneratorParams) -> tuple[list[Tree], list[Tree], list[str], list[str]]:
-    """(latency zones, regions, names of cluster regions, names of allowed regions)."""
+def _regions(
+    rng: np.random.Generator, p: GeneratorParams
+) -> tuple[Theatre, list[Tree], list[Tree], list[str], list[str]]:
+    """(theatre, latency zones, regions, names of cluster regions, names of allowed regions)."""
+    theatre = _theatre(rng, p)
     clusters: list[Tree] = []
-    for i in range(int(rng.integers(p.regions_min, p.regions_max + 1))):
-        clusters.append(_cluster_region(rng, p, i, clusters))
+    for _ in range(int(rng.integers(p.regions_min, p.regions_max + 1))):
+        clusters.append(_cluster_region(rng, p, theatre, clusters))
     zones: list[Tree] = [{"name": "backbone", "max_latency_ms": float(rng.integers(450, 1001))}]
     if rng.random() < p.latency_zone_probability:
         zones.append({"name": "frontier", "max_latency_ms": float(rng.integers(25, 151))})
@@ -148,8 +181,8 @@ def _regions(rng: np.random.Generator, p: GeneratorParams) -> tuple[list[Tree], 
                           "occlusion": 0.0, "weight": 0.0})
             allowed.append("corridor")
     if rng.random() < p.forbidden_probability:
-        extra += _forbidden_regions(rng, clusters)
-    return zones, clusters + extra, [r["name"] for r in clusters], allowed
+        extra += _forbidden_regions(rng, theatre, clusters)
+    return theatre, zones, clusters + extra, [r["name"] for r in clusters], allowed
 
 
 def _observer_types(rng: np.random.Generator, p: GeneratorParams, size_median: float) -> list[Tree]:
@@ -207,7 +240,7 @@ def _belief(rng: np.random.Generator) -> Tree:
 
 def draw_tree(rng: np.random.Generator, p: GeneratorParams, name: str) -> Tree:
     """A whole scenario tree (no initial observers yet; see :mod:`.scenario_playable`)."""
-    zones, regions, cluster_regions, allowed = _regions(rng, p)
+    theatre, zones, regions, cluster_regions, allowed = _regions(rng, p)
     count = round(loguniform(rng, p.clusters_min, p.clusters_max))
     median = min(loguniform(rng, 20.0, 3000.0), MAX_TYPICAL_NODES / count)
     size_min = int(rng.integers(3, 11))
@@ -232,7 +265,8 @@ def draw_tree(rng: np.random.Generator, p: GeneratorParams, name: str) -> Tree:
     dynamics = _dynamics(rng, p, count)
     belief = _belief(rng)
     summary = (
-        f"{count} clusters in {len(cluster_regions)} region(s), {len(types)} observer type(s) "
+        f"{count} clusters in {len(cluster_regions)} region(s) of a {theatre.kind} theatre, "
+        f"{len(types)} observer type(s) "
         f"({', '.join(t['name'] for t in types)}), a budget of {budget:g}/h (about {k:.1f} {cheapest['name']}s), "
         f"activation in {dynamics['activation_ticks']} ticks, {len(forbidden)} forbidden region(s), "
         f"{len(zones)} latency zone(s)."
@@ -286,4 +320,7 @@ def render_toml(tree: Tree, header: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["ARCHETYPES", "Tree", "box", "draw_tree", "loguniform", "region_centre", "region_span", "render_toml"]
+__all__ = [
+    "ARCHETYPES", "PLAUSIBLE_RADIUS_KM", "Theatre", "Tree", "box", "draw_tree", "loguniform", "region_centre",
+    "region_span", "render_toml",
+]

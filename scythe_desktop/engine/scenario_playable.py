@@ -7,9 +7,12 @@ coverage radius of some site that an affordable type may use
 (:func:`~scythe_desktop.engine.constraints.check_placement`), so wherever the world seed puts a cluster, it can be
 watched. That is checked on a grid over each region with a margin of the grid's half cell (its distance bound),
 so points between grid nodes are covered too. Repairs, mildest first: with clusters out of reach, allow their
-regions, then widen the coverage of the type that needs the least widening (its capacity grows with the area);
-with no usable site at all, or a radius past the loader's limit, loosen the constraints — the allowed-region
-list, the cheapest type's latency, the forbidden regions, every type's latency. No randomness: the repair is a
+regions, then widen the coverage of the type that needs the least widening — one that stays within its
+archetype's plausible radius if any can, else any (its capacity grows with the area); with no usable site at
+all, or a radius past the loader's limit, loosen the constraints — the allowed-region list, the cheapest type's
+latency, the forbidden regions, every type's latency. Forbidden regions and latency zones are thus kept at the
+price of a wide footprint: the 8 × 8 layout's cells lie 45° apart once a region crosses the antimeridian.
+:func:`make_playable` returns what it changed, for the scenario's description. No randomness: the repair is a
 function of the tree.
 """
 
@@ -24,7 +27,7 @@ from numpy.typing import NDArray
 from scythe_desktop.engine.constraints import check_placement
 from scythe_desktop.engine.geo import EARTH_RADIUS_KM, great_circle_km
 from scythe_desktop.engine.scenario import ObserverType, Scenario, parse_scenario
-from scythe_desktop.engine.scenario_draw import Tree, region_centre, render_toml
+from scythe_desktop.engine.scenario_draw import PLAUSIBLE_RADIUS_KM, Tree, region_centre, render_toml
 
 #: Grid spacing over a cluster region (km, before the clamp to :data:`MIN_SAMPLES`..:data:`MAX_SAMPLES` a side).
 SAMPLE_KM: Final = 150.0
@@ -76,8 +79,8 @@ def cluster_points(scenario: Scenario) -> tuple[NDArray[np.float64], NDArray[np.
     return np.concatenate(pts), np.concatenate(margin), np.concatenate(owner)
 
 
-def _loosen(tree: Tree, scenario: Scenario) -> None:
-    """Lift the mildest constraint still in force (see the module docstring)."""
+def _loosen(tree: Tree) -> bool:
+    """Lift the mildest constraint still in force (see the module docstring); False when none is left."""
     k, types = tree["constraints"], tree["observer_types"]
     cheapest = min(types, key=lambda t: t["cost_per_hour"] + t["setup_fee"])
     floor = math.floor(min(z["max_latency_ms"] for z in tree["latency_zones"]) * 0.9 * 10.0) / 10.0
@@ -90,8 +93,9 @@ def _loosen(tree: Tree, scenario: Scenario) -> None:
     elif any(t["latency_ms"] > floor for t in types):
         for t in types:
             t["latency_ms"] = min(t["latency_ms"], floor)
-    else:  # every type may go everywhere: cannot happen with a loader-valid tree
-        raise RuntimeError(f"{scenario.name}: not playable, and nothing is left to loosen")
+    else:
+        return False
+    return True
 
 
 def _reach_needed(scenario: Scenario, dist: NDArray[np.float64], cells: NDArray[np.float64], t: int) -> NDArray:
@@ -109,7 +113,8 @@ def _repair_once(tree: Tree, scenario: Scenario) -> bool:
     need = {t: _reach_needed(scenario, dist, cells, t) + margin for t in types}
     usable = [t for t in types if np.isfinite(need[t]).all()]
     if not usable:
-        _loosen(tree, scenario)
+        if not _loosen(tree):  # every type may go everywhere: cannot happen with a loader-valid tree
+            raise RuntimeError(f"{scenario.name}: no observer type fits anywhere, and nothing is left to loosen")
         return True
     radius = {t: scenario.observer_types[t].coverage_radius_km for t in usable}
     uncovered = ~np.any([need[t] <= radius[t] for t in usable], axis=0)
@@ -122,10 +127,11 @@ def _repair_once(tree: Tree, scenario: Scenario) -> bool:
         k["allowed_regions"] = [*k["allowed_regions"], *missing]
         return True
     wanted = {t: math.ceil(float(need[t][uncovered].max()) * 1.02) for t in usable}
-    best = min(usable, key=lambda t: (wanted[t] / radius[t], t))
+    plausible = [t for t in usable if wanted[t] <= PLAUSIBLE_RADIUS_KM.get(scenario.observer_types[t].name, 0.0)]
+    best = min(plausible or usable, key=lambda t: (wanted[t] / radius[t], t))
     if wanted[best] > MAX_RADIUS_KM:
-        _loosen(tree, scenario)
-        return True
+        # False once every cell is a valid site: the footprint's soft edge reaches the rest.
+        return _loosen(tree)
     kind = tree["observer_types"][best]
     kind["capacity"] = _widened_capacity(scenario, scenario.observer_types[best], wanted[best])
     kind["coverage_radius_km"] = float(wanted[best])
@@ -140,13 +146,30 @@ def _widened_capacity(scenario: Scenario, kind: ObserverType, radius_km: float) 
     return float(round(max(kind.capacity, min(grown, total))))
 
 
-def make_playable(tree: Tree) -> None:
-    """Repair ``tree`` in place until it is playable (see the module docstring)."""
+def make_playable(tree: Tree) -> list[str]:
+    """Repair ``tree`` in place until it is playable (see the module docstring); what changed, one phrase each."""
+    before = _parse(tree)
     for _ in range(_MAX_REPAIRS):
         scenario = _parse(tree)
         if not _repair_once(tree, scenario):
-            return
+            return _changes(before, scenario)
     raise RuntimeError(f"{tree['scenario']['name']}: still not playable after {_MAX_REPAIRS} repairs")
+
+
+def _changes(before: Scenario, after: Scenario) -> list[str]:
+    out = [
+        f"{a.name} coverage widened to {a.coverage_radius_km:g} km"
+        for b, a in zip(before.observer_types, after.observer_types, strict=True)
+        if a.coverage_radius_km != b.coverage_radius_km
+    ]
+    out += [f"{b.name} latency lowered to {a.latency_ms:g} ms"
+            for b, a in zip(before.observer_types, after.observer_types, strict=True) if a.latency_ms != b.latency_ms]
+    k0, k1 = before.constraints, after.constraints
+    if k1.allowed_regions != k0.allowed_regions:
+        out.append(f"allowed regions {list(k1.allowed_regions) or 'lifted'}")
+    if k1.forbidden_regions != k0.forbidden_regions:
+        out.append("forbidden regions lifted")
+    return out
 
 
 def add_initial_observers(tree: Tree, rng: np.random.Generator, probability: float) -> None:

@@ -114,8 +114,15 @@ def test_generated_worlds_run_twenty_ticks_of_greedy_and_greedy_reward(seed: int
     scenario = generate_scenario(seed, family)
     # Greedy without focus candidates: those cost a gain estimate per (observer, cluster in reach), tens of
     # seconds on the dense families; the full greedy has its own test on smaller worlds below.
-    deployed, refused = play(scenario, seed, make_policy("greedy", focus=False))
-    assert deployed >= 1 and refused == 0
+    greedy = make_policy("greedy", focus=False)
+    deployed, refused = play(scenario, seed, greedy)
+    assert refused == 0
+    if scenario.initial_observers:  # they may see enough already; without them greedy's first move is a deploy
+        bare = make_world(dataclasses.replace(scenario, initial_observers=()), seed)
+        greedy.reset(bare, seed)
+        assert any(isinstance(a, Deploy) for a in greedy.decide(bare))
+    else:
+        assert deployed >= 1
     _, refused = play(scenario, seed, make_policy("greedy-reward"))
     assert refused == 0
 
