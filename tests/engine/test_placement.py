@@ -1,6 +1,6 @@
 """The one placement rule over overlapping regions: any forbidden region forbids, the strictest zone applies.
 
-An independent statement of the rule (its own antimeridian arithmetic) is checked against the engine's
+An independent statement of the rule (:mod:`benchmarks.reliability.placement_oracle`) is checked against the engine's
 :func:`site_refusal`, the world's validation, the orchestrator's guardrails and the console's Automate filter,
 on random overlapping boxes (some across the antimeridian) and random points.
 """
@@ -13,8 +13,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.reliability import placement_oracle
 from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, WorldRules
-from scythe_desktop.engine import placement
 from scythe_desktop.engine.actions import Deploy
 from scythe_desktop.engine.constraints import check_placement
 from scythe_desktop.engine.placement import site_refusal, strictest_zones
@@ -25,28 +25,10 @@ from scythe_desktop.orchestrator import guardrails
 ZONES = {"core": 300.0, "edge": 120.0, "tight": 20.0}
 
 
-def oracle_contains(r: Region, lon: float, lat: float) -> bool:
-    """The box as sets of meridians: [lo, hi], or [lo, 180] and [-180, hi] across the antimeridian, where
-    180 and -180 name one meridian."""
-    same = {lon, -lon} if abs(lon) == 180.0 else {lon}
-    crossing = r.lon_min > r.lon_max
-    spans = [(r.lon_min, 180.0), (-180.0, r.lon_max)] if crossing else [(r.lon_min, r.lon_max)]
-    on_lon = any(a <= x <= b for a, b in spans for x in same)
-    return on_lon and r.lat_min <= lat <= r.lat_max
-
-
 def oracle(regions: list[Region], lon: float, lat: float, allowed: tuple[str, ...], forbidden: tuple[str, ...],
            zones: tuple[str, ...], latency: float) -> str | None:
-    inside = [r for r in regions if oracle_contains(r, lon, lat)]
-    if any(r.name in forbidden for r in inside):
-        return placement.FORBIDDEN
-    if allowed and not any(r.name in allowed for r in inside):
-        return placement.OUTSIDE
-    if zones and any(r.latency_zone not in zones for r in inside):
-        return placement.ZONE
-    if inside and latency > min(ZONES[r.latency_zone] for r in inside):
-        return placement.LATENCY
-    return None
+    return placement_oracle.verdict(regions, lon, lat, allowed=allowed, forbidden=forbidden, zone_limits=ZONES,
+                                    allowed_zones=zones, latency_ms=latency)
 
 
 @st.composite
@@ -90,7 +72,7 @@ def test_the_rule_is_the_strict_reading_over_every_containing_region(world, lon,
     names = sorted(ZONES)
     zone = strictest_zones(regions, [ZONES[z] for z in names], [names.index(r.latency_zone) for r in regions],
                            np.array([lon]), np.array([lat]))[0]
-    inside = [r for r in regions if oracle_contains(r, lon, lat)]
+    inside = [r for r in regions if placement_oracle.holds(r, lon, lat)]
     assert (ZONES[names[zone]] if zone >= 0 else None) == (min(ZONES[r.latency_zone] for r in inside)
                                                            if inside else None)
 
