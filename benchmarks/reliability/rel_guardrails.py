@@ -161,7 +161,7 @@ def desk_target(scenario: Scenario, seed: int) -> _Target:
         host.step()  # the world moves on between policies
 
     def set_rails(rails: Guardrails) -> None:
-        desk.set_rails(rails)
+        desk.set_rails("r5-admin", rails)
 
     t = _Target()
     t.scenario, t.send, t.live, t.reset, t.set_rails = scenario, send, live, reset, set_rails

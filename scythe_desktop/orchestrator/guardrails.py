@@ -13,7 +13,9 @@ module knows the scenario's geography, not gRPC or the simulator.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from scythe_desktop.engine import placement
 from scythe_desktop.engine.constraints import zone_limits
@@ -39,6 +41,21 @@ class Guardrails:
             tuple(c.forbidden_regions),
             tuple(z.name for z in scenario.latency_zones),
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"max_instances": self.max_instances, "budget_per_hour": self.budget_per_hour,
+                "allowed_regions": list(self.allowed_regions), "forbidden_regions": list(self.forbidden_regions),
+                "latency_zones": list(self.latency_zones)}
+
+    def to_json(self) -> str:
+        """How the state store keeps them (``from_json`` reads it back)."""
+        return json.dumps(self.as_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Guardrails:
+        d = json.loads(text)
+        return cls(int(d["max_instances"]), float(d["budget_per_hour"]), tuple(d["allowed_regions"]),
+                   tuple(d["forbidden_regions"]), tuple(d["latency_zones"]))
 
     def validated(self, scenario: Scenario) -> Guardrails:
         """Self, or ValueError naming an unknown region or zone name or a negative limit."""

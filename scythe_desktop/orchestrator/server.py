@@ -29,7 +29,7 @@ from scythe_desktop.engine.scenario import Scenario, load_scenario
 from scythe_desktop.orchestrator import auth
 from scythe_desktop.orchestrator.admission import StreamAdmission, StreamLimits
 from scythe_desktop.orchestrator.advisor import Advisor, PolicySpec
-from scythe_desktop.orchestrator.audit import AuditLog
+from scythe_desktop.orchestrator.audit import AuditLog, default_key_file, load_key
 from scythe_desktop.orchestrator.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
 from scythe_desktop.orchestrator.dispatch import ActionDesk
 from scythe_desktop.orchestrator.hub import FrameHub
@@ -75,6 +75,9 @@ class ServerConfig:
     auth_secret: str | None = None
     auth_key_file: Path | None = None
     audit_path: Path | None = None
+    #: The audit chain's key (hex); default: ``<audit_path>.key``, created (0600) when missing. Keep it apart
+    #: from the log where the log's writers must not read it.
+    audit_key_file: Path | None = None
     state_dir: Path | None = None
     backend: str = "simulated"
     plan_dir: Path | None = None
@@ -115,7 +118,10 @@ class Orchestrator:
         if c.state_dir is not None:
             c.state_dir.mkdir(parents=True, exist_ok=True)
             self.store = StateStore(c.state_dir / "orchestrator.sqlite")
-        self.audit = AuditLog(c.audit_path) if c.audit_path is not None else None
+        self.audit: AuditLog | None = None
+        if c.audit_path is not None:
+            key = load_key(c.audit_key_file or default_key_file(c.audit_path), create=c.audit_key_file is None)
+            self.audit = AuditLog(c.audit_path, key)
         self.hub = FrameHub(max_subscribers=c.max_subscribers, chunk_size=c.chunk_size)
         self.host = WorldHost(
             self.scenario, c.seed, self.hub, store=self.store, tick_hz=c.tick_hz, keyframe_every=c.keyframe_every
