@@ -60,6 +60,17 @@ def _rewrite(db: sqlite3.Connection, change: Callable[[sqlite3.Connection], obje
         db.execute(sql)
 
 
+def _changed(column: str, old: Any, rng: random.Random) -> Any:
+    """A value other than ``old`` for ``column`` (setting a field to what it holds is no tampering)."""
+    if column == "time":
+        return old + rng.uniform(1.0, 3600.0)
+    if column == "replayed":
+        return 1 - old
+    if column == "params":
+        return "{}" if old != "{}" else '{"lon": 0.0}'
+    return old + rng.choice("x.!")
+
+
 def _tamper(kind: str, path: Path, rng: random.Random) -> None:
     if kind == "truncate_bytes":
         size = path.stat().st_size
@@ -72,7 +83,8 @@ def _tamper(kind: str, path: Path, rng: random.Random) -> None:
         a, b = sorted(rng.sample(ids, 2))
         if kind == "edit":
             column = rng.choice(EDITABLE)
-            value: Any = {"time": 1.0, "replayed": 1, "params": '{"lon": 0.0}'}.get(column, "forged")
+            (old,) = db.execute(f"SELECT {column} FROM audit WHERE id = ?", (a,)).fetchone()
+            value = _changed(column, old, rng)
             _rewrite(db, lambda d: d.execute(f"UPDATE audit SET {column} = ? WHERE id = ?", (value, a)))
         elif kind == "delete":
             _rewrite(db, lambda d: d.execute("DELETE FROM audit WHERE id = ?", (a,)))

@@ -45,15 +45,9 @@ def check_placement(scenario: Scenario, lon: float, lat: float, type_index: int)
                            zone_limits=zone_limits(scenario), latency_ms=kind.latency_ms)
     if refusal is None:
         return None
-    where = f"({lon:.2f}, {lat:.2f})"
-    if refusal.rule == placement.FORBIDDEN:
-        return f"forbidden_region: {where} is inside forbidden region {refusal.name!r}"
-    if refusal.rule == placement.OUTSIDE:
-        return f"region: {where} is outside the allowed regions {list(k.allowed_regions)}"
-    return (
-        f"latency: type {kind.name!r} has {kind.latency_ms:g} ms, over zone {refusal.name!r} "
-        f"limit {refusal.limit_ms:g} ms"
-    )
+    prefix = {placement.FORBIDDEN: "forbidden_region", placement.OUTSIDE: "region"}.get(refusal.rule, "latency")
+    return prefix + ": " + refusal.explain(f"({lon:.2f}, {lat:.2f})", observer=f"type {kind.name!r}",
+                                           latency_ms=kind.latency_ms, allowed=k.allowed_regions)
 
 
 def check_instances(scenario: Scenario, deployed: int) -> str | None:

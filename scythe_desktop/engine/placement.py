@@ -32,6 +32,9 @@ FORBIDDEN: Final = "forbidden_region"
 OUTSIDE: Final = "outside_allowed"
 ZONE: Final = "latency_zone"
 LATENCY: Final = "latency"
+#: Each rule's name among the orchestrator's guardrails (and the console's Automate reasons).
+RAIL: Final = {FORBIDDEN: "forbidden_regions", OUTSIDE: "allowed_regions", ZONE: "latency_zones",
+               LATENCY: "latency_zones"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,17 @@ class SiteRefusal:
     name: str
     inside: tuple[str, ...]
     limit_ms: float = 0.0
+
+    def explain(self, where: str, *, observer: str = "the observer", latency_ms: float | None = None,
+                allowed: Sequence[str] = (), allowed_zones: Sequence[str] = ()) -> str:
+        """The refusal in words, after ``where`` the point is (callers put their own rule name before it)."""
+        if self.rule == FORBIDDEN:
+            return f"{where} is inside forbidden region {self.name!r}"
+        if self.rule == OUTSIDE:
+            return f"{where} is outside the allowed regions {list(allowed)}"
+        if self.rule == ZONE:
+            return f"{where} is in latency zone {self.name!r}, not in {list(allowed_zones)}"
+        return f"{observer} has {latency_ms:g} ms, over zone {self.name!r} limit {self.limit_ms:g} ms"
 
 
 def containing(regions: Sequence[Region], lon: float, lat: float) -> tuple[Region, ...]:
@@ -115,6 +129,7 @@ __all__ = [
     "FORBIDDEN",
     "LATENCY",
     "OUTSIDE",
+    "RAIL",
     "ZONE",
     "SiteRefusal",
     "containing",

@@ -122,23 +122,6 @@ def _placement(
     )
     if refusal is None:
         return None
-    where = f"({lon:g}, {lat:g})"
-    if refusal.rule == placement.FORBIDDEN:
-        return Refusal("forbidden_regions", f"{where} is in the forbidden region {refusal.name!r}")
-    if refusal.rule == placement.OUTSIDE:
-        return Refusal(
-            "allowed_regions",
-            f"{where} is in {_describe(refusal.inside)}, not in the allowed regions {', '.join(rails.allowed_regions)}",
-        )
-    if refusal.rule == placement.ZONE:
-        return Refusal(
-            "latency_zones", f"{where} is in latency zone {refusal.name!r}, not in {', '.join(rails.latency_zones)}"
-        )
-    return Refusal(
-        "latency_zones",
-        f"observer latency {latency_ms:g} ms exceeds {refusal.limit_ms:g} ms allowed in zone {refusal.name!r}",
-    )
-
-
-def _describe(regions: tuple[str, ...]) -> str:
-    return "region " + ", ".join(repr(r) for r in regions) if regions else "no named region"
+    return Refusal(placement.RAIL[refusal.rule], refusal.explain(
+        f"({lon:g}, {lat:g})", observer="observer latency", latency_ms=latency_ms, allowed=rails.allowed_regions,
+        allowed_zones=rails.latency_zones))

@@ -70,14 +70,9 @@ class WorldRules:
                          latency_ms=self.latency_of(type_name))
         if r is None:
             return None
-        where = f"lon {lon:.1f}, lat {lat:.1f}"
-        if r.rule == placement.FORBIDDEN:
-            return f"forbidden_regions: {where} is in {r.name}"
-        if r.rule == placement.OUTSIDE:
-            return f"allowed_regions: {where} is outside the orchestrator's {', '.join(self.allowed_regions)}"
-        if r.rule == placement.ZONE:
-            return f"latency_zones: {where} is in zone {r.name}, not in {', '.join(self.latency_zones)}"
-        return f"latency_zones: {type_name or 'the default type'} is slower than zone {r.name}'s {r.limit_ms:g} ms"
+        return f"{placement.RAIL[r.rule]}: " + r.explain(
+            f"lon {lon:.1f}, lat {lat:.1f}", observer=type_name or "the default type",
+            latency_ms=self.latency_of(type_name), allowed=self.allowed_regions, allowed_zones=self.latency_zones)
 
 
 @dataclass(frozen=True, slots=True)
