@@ -37,7 +37,9 @@ def test_distance_is_symmetric_bounded_and_matches_the_dot_product_formula(a, b,
 @settings(max_examples=200, deadline=None)
 @given(lons, lats, lons, lats, lons, lats)
 def test_triangle_inequality(a, b, c, d, e, f) -> None:
-    assert great_circle_km(a, b, e, f) <= great_circle_km(a, b, c, d) + great_circle_km(c, d, e, f) + 1e-6
+    # Near the antipode haversine's arcsin(sqrt(h)) has h ≈ 1, where it keeps only ~sqrt(eps) of relative
+    # precision: ≈ 1e-4 km of 20,015 (hypothesis found 1.0e-4). 1 mm-level slack was tighter than the formula.
+    assert great_circle_km(a, b, e, f) <= great_circle_km(a, b, c, d) + great_circle_km(c, d, e, f) + 1e-3
 
 
 @settings(max_examples=100, deadline=None)
