@@ -4,6 +4,7 @@ budget for comparisons at equal spend, and tells a dominated (information, cost)
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,8 +12,8 @@ import pytest
 from scythe_desktop.engine.env import ObserverEnv
 from scythe_desktop.engine.policies import make_policy
 from scythe_desktop.engine.rl.episode import EpisodeMeter
-from scythe_desktop.engine.rl.evaluation import capped, dominated, run_episode
-from scythe_desktop.engine.scenario import load_scenario
+from scythe_desktop.engine.rl.evaluation import capped, dominated, initial_spend, run_episode
+from scythe_desktop.engine.scenario import ScenarioError, load_scenario
 from scythe_desktop.engine.world import World
 
 
@@ -46,6 +47,20 @@ def test_a_capped_baseline_never_runs_above_its_cap_and_the_cap_never_raises_the
         assert world.budget_used_per_hour <= 8.0 + 1e-9
     with pytest.raises(ValueError, match="budget cap"):
         capped(scenario, float("nan"))
+
+
+def test_a_cap_below_the_initial_observers_keeps_the_world_buildable() -> None:
+    from scythe_desktop.engine.scenario_generator import generate_scenario
+
+    scenario = generate_scenario(900003, "mixed")  # three initial observers needing $58.5/h of $83.4/h
+    floor = initial_spend(scenario)
+    assert 0.0 < floor < scenario.constraints.budget_per_hour
+    low = capped(scenario, 1.0)
+    assert low.constraints.budget_per_hour == pytest.approx(floor)
+    world = World(low, 1, emit_nodes=False)  # a cap at the floor still places every initial observer
+    assert len(world.observers) == len(scenario.initial_observers)
+    with pytest.raises(ScenarioError, match="initial_observers"):
+        World(replace(low, constraints=replace(low.constraints, budget_per_hour=floor - 0.5)), 1, emit_nodes=False)
 
 
 def test_dominance_against_a_frontier_of_hand_made_points() -> None:

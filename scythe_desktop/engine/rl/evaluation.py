@@ -172,12 +172,24 @@ def _one_thread() -> None:
 
 
 def capped(scenario: Scenario, budget_per_hour: float) -> Scenario:
-    """``scenario`` with its budget capped at ``budget_per_hour`` (never raised): a baseline run on it spends
-    at most that rate, for comparisons at equal spend."""
+    """``scenario`` with its budget capped at ``budget_per_hour`` (never raised, never below
+    :func:`initial_spend`): a baseline run on it spends at most that rate, for comparisons at equal spend."""
     if not math.isfinite(budget_per_hour) or budget_per_hour < 0:
         raise ValueError(f"budget cap must be a finite number >= 0, got {budget_per_hour!r}")
-    cap = min(budget_per_hour, scenario.constraints.budget_per_hour)
+    cap = min(max(budget_per_hour, initial_spend(scenario)), scenario.constraints.budget_per_hour)
     return replace(scenario, constraints=replace(scenario.constraints, budget_per_hour=cap))
+
+
+def initial_spend(scenario: Scenario) -> float:
+    """The least hourly budget that places the scenario's initial observers (each deploy's running rate plus
+    its set-up fee): a cap never goes below it, or the capped world could not be built at all. A policy
+    that decommissions its initial observers can spend less; the capped baseline then keeps this floor."""
+    running = need = 0.0
+    for o in scenario.initial_observers:
+        kind = scenario.observer_type(o.observer_type)
+        running += kind.cost_per_hour
+        need = max(need, running + kind.setup_fee)
+    return need
 
 
 def dominated(point: tuple[float, float], frontier: Iterable[tuple[float, float]]) -> bool:
