@@ -39,6 +39,7 @@ from scythe_desktop.orchestrator.service import (
 from scythe_desktop.orchestrator.store import StateStore
 from scythe_desktop.orchestrator.world_host import WorldHost
 from scythe_desktop.protocol import wire
+from scythe_desktop.protocol.keepalive import KEEPALIVE, KeepalivePolicy
 from scythe_desktop.protocol.transport import is_loopback
 
 log = logging.getLogger(__name__)
@@ -46,15 +47,8 @@ log = logging.getLogger(__name__)
 UNARY_HEADROOM: Final = 16
 #: Requests are small; anything near this is malformed. (Responses keep gRPC's 4 MiB default.)
 MAX_REQUEST_BYTES: Final = 1024 * 1024
-SERVER_OPTIONS: Final = (
-    ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
-    ("grpc.keepalive_time_ms", 20_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    # Clients ping every 10 s; the default minimum (5 min) would answer them with GOAWAY.
-    ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
-    ("grpc.http2.max_pings_without_data", 0),
-)
+#: Keepalive comes from the one policy the client uses too (protocol/keepalive.py).
+SERVER_OPTIONS: Final = (("grpc.max_receive_message_length", MAX_REQUEST_BYTES),)
 
 
 @dataclass
@@ -82,6 +76,8 @@ class ServerConfig:
     unix_socket: Path | None = None
     #: What answers Propose: a name (auto = shipped PPO, else greedy; none), or in-process a policy or loader.
     policy: PolicySpec = "auto"
+    #: Must be the policy the clients use (tests and the bench shrink both together).
+    keepalive: KeepalivePolicy = KEEPALIVE
 
 
 class Orchestrator:
@@ -157,7 +153,7 @@ class Orchestrator:
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scythe-rpc"),
             interceptors=[auth.AuthInterceptor(self.authority)],
-            options=list(SERVER_OPTIONS),
+            options=[*SERVER_OPTIONS, *c.keepalive.server_options()],
             maximum_concurrent_rpcs=workers,
         )
         address = f"unix:{c.unix_socket}" if c.unix_socket is not None else f"{c.host}:{c.port}"
