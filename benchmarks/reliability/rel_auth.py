@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import secrets
 import tempfile
 import time
 import uuid
@@ -36,7 +37,7 @@ from scythe_desktop.orchestrator import auth, certs
 from scythe_desktop.orchestrator.server import Orchestrator, ServerConfig
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
-SECRET = "reliability-auth-secret-" + "q" * 24
+SECRET = secrets.token_hex(32)  # ≥ 32 random bytes, as scythe serve requires
 REFRESH = auth.REFRESH_METHOD
 
 #: Requests that get past argument checks where that matters; every other protected method (a new RPC

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import threading
@@ -27,7 +28,7 @@ import numpy as np
 
 from benchmarks.reliability.rel_serve import child_env, local_credentials, rss_bytes
 
-SECRET = "reliability-load-secret-" + "w" * 24
+SECRET = secrets.token_hex(32)  # ≥ 32 random bytes, as scythe serve requires
 
 
 def _serve(scenario: str, tick_hz: float) -> None:

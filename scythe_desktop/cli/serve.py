@@ -2,8 +2,9 @@
 
 Prints ``serving SCENARIO on HOST:PORT`` once it listens (``--port 0`` picks a free port). Refresh
 tokens for the roles viewer, operator and admin are written to ``--token-dir`` (mode 0600), never
-printed or logged. Without ``--auth-secret``/``--auth-key-file`` a key is generated and, with
-``--state``, kept there so tokens survive a restart.
+printed or logged. The signing secret is ≥ 32 random bytes (hex or base64: ``--auth-secret``,
+``SCYTHE_AUTH_SECRET`` or ``--auth-key-file``, a file the server creates when it is missing); without any, a
+key is generated and, with ``--state``, kept there (``auth.key``) so tokens survive a restart.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import secrets
 import signal
 import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scythe_desktop.core.private_files import private_dir, write_private
 from scythe_desktop.orchestrator import auth
 from scythe_desktop.orchestrator.backends import BACKENDS
 
@@ -35,10 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client-ca", type=Path, help="require client certificates signed by this CA (mTLS)")
     parser.add_argument(
         "--auth-secret",
-        help="token signing secret (≥ 32 chars); prefer --auth-key-file or "
-        "the SCYTHE_AUTH_SECRET environment variable, which ps cannot show",
+        help="token signing secret: ≥ 32 random bytes as hex or base64 (e.g. from `openssl rand -hex 32`); "
+        "prefer --auth-key-file or the SCYTHE_AUTH_SECRET environment variable, which ps cannot show",
     )
-    parser.add_argument("--auth-key-file", type=Path, help="file holding the token signing secret")
+    parser.add_argument(
+        "--auth-key-file", type=Path,
+        help="file holding the signing secret (hex or base64, mode 0600); created by the server if missing",
+    )
     parser.add_argument("--audit", type=Path, help="append-only audit log (SQLite)")
     parser.add_argument("--state", type=Path, help="directory for state that survives a restart")
     parser.add_argument("--backend", choices=BACKENDS, default="simulated")
@@ -60,26 +64,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _key_file(args: argparse.Namespace) -> Path | None:
+    """The key file to use: the one given, else ``--state``/auth.key (the server creates it if missing)."""
     if args.auth_key_file or args.auth_secret or os.environ.get("SCYTHE_AUTH_SECRET"):
         return args.auth_key_file
     if args.state is None:
         return None
-    path = args.state / "auth.key"
-    if not path.exists():
-        args.state.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    return path
+    return private_dir(args.state) / "auth.key"
 
 
 def _write_tokens(directory: Path, orch: Orchestrator) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
+    """One refresh token per role, each file replaced atomically (0600 in a 0700 directory; a symlink planted
+    where a token goes is replaced, never followed)."""
+    private_dir(directory)
     for role in (auth.VIEWER, auth.OPERATOR, auth.ADMIN):
-        path = directory / f"{role}.token"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(orch.issue_refresh_token(f"cli-{role}", role) + "\n")
+        write_private(directory / f"{role}.token", (orch.issue_refresh_token(f"cli-{role}", role) + "\n").encode())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,7 +113,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"scythe serve: {exc}", file=sys.stderr)
         return 2
     token_dir = args.token_dir or args.state or Path("scythe-tokens")
-    _write_tokens(token_dir, orch)
+    try:
+        _write_tokens(token_dir, orch)
+    except OSError as exc:
+        orch.stop()
+        print(f"scythe serve: cannot write the token files: {exc}", file=sys.stderr)
+        return 2
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())

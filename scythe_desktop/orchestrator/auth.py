@@ -1,6 +1,7 @@
 """Bearer-token authentication and role checks for the orchestrator.
 
-Tokens are JWTs signed with HS256 by one server secret (``--auth-secret`` or a key file). A *refresh*
+Tokens are JWTs signed with HS256 by one server secret (``--auth-secret`` or a key file, see
+:mod:`scythe_desktop.orchestrator.secret`). A *refresh*
 token (long-lived, given to a user or an observer process) is exchanged through ``scythe.v1.Auth``
 for a short-lived *access* token; every other call carries the access token as
 ``authorization: Bearer …`` metadata, never in a message field. Claims: ``sub`` (per-instance
@@ -14,12 +15,10 @@ method names and roles, nothing of worlds or frames.
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 import grpc
@@ -83,22 +82,6 @@ class Identity:
     role: str
     token_id: str
     expires_at: float
-
-
-def load_secret(secret: str | None = None, key_file: str | Path | None = None) -> bytes:
-    """The signing secret from ``secret`` or the first line of ``key_file``; a fresh random one if neither."""
-    if secret and key_file:
-        raise ValueError("give either an auth secret or an auth key file, not both")
-    if key_file:
-        data = Path(key_file).read_bytes().strip()
-        if len(data) < 32:
-            raise ValueError(f"auth key file {key_file} must hold at least 32 bytes of secret")
-        return data
-    if secret:
-        if len(secret) < 32:
-            raise ValueError("auth secret must be at least 32 characters")
-        return secret.encode()
-    return secrets.token_bytes(32)
 
 
 class TokenAuthority:

@@ -21,6 +21,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from scythe_desktop.core.private_files import private_dir
 from scythe_desktop.engine.policies import check_policy_name
 from scythe_desktop.engine.scenario import Scenario, load_scenario
 from scythe_desktop.orchestrator import auth
@@ -29,6 +30,7 @@ from scythe_desktop.orchestrator.audit import AuditLog
 from scythe_desktop.orchestrator.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
 from scythe_desktop.orchestrator.dispatch import ActionDesk
 from scythe_desktop.orchestrator.hub import FrameHub
+from scythe_desktop.orchestrator.secret import load_secret
 from scythe_desktop.orchestrator.service import (
     SERVICE_NAMES,
     AuthService,
@@ -97,11 +99,11 @@ class Orchestrator:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {c.backend!r}")
         self.scenario = c.scenario if isinstance(c.scenario, Scenario) else load_scenario(c.scenario)
         self.authority = auth.TokenAuthority(
-            auth.load_secret(c.auth_secret, c.auth_key_file), access_ttl_s=c.access_ttl_s
+            load_secret(c.auth_secret, c.auth_key_file), access_ttl_s=c.access_ttl_s
         )
         self.store: StateStore | None = None
         if c.state_dir is not None:
-            c.state_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(c.state_dir)
             self.store = StateStore(c.state_dir / "orchestrator.sqlite")
         self.audit = AuditLog(c.audit_path) if c.audit_path is not None else None
         self.hub = FrameHub(max_subscribers=c.max_subscribers, chunk_size=c.chunk_size)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from scythe_desktop.core.private_files import private_file
+
 SEQ_BLOCK: Final = 1000
 IDEMPOTENCY_WINDOW_S: Final = 24 * 3600.0
 IDEMPOTENCY_WINDOW_REQUESTS: Final = 10_000
@@ -56,7 +58,8 @@ class StateStore:
         self.window_s = window_s
         self.window_requests = window_requests
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # 0600 before SQLite opens it (its -wal and -shm files take the database's mode).
+        self._db = sqlite3.connect(private_file(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
