@@ -112,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, OSError, ScenarioError, StateMismatch) as exc:
         print(f"scythe serve: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:  # the loader bounds sizes; this is the last line of defence
+        print(f"scythe serve: not enough memory to build scenario {args.scenario!r}", file=sys.stderr)
+        return 2
     token_dir = args.token_dir or args.state or Path("scythe-tokens")
     try:
         _write_tokens(token_dir, orch)
