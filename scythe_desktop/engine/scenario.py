@@ -9,8 +9,9 @@ what was expected. This module knows nothing of worlds, nodes or observers at ru
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -191,6 +192,12 @@ class Scenario:
     @property
     def tick_hours(self) -> float:
         return self.tick_seconds / 3600.0
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the scenario's values — not its file name, layout or comments: what a saved world was
+        built from (a restored world refuses a scenario whose costs or rules changed since)."""
+        return hashlib.sha256(repr(replace(self, source="", text="")).encode()).hexdigest()
 
     def region(self, name: str) -> Region:
         for r in self.regions:
