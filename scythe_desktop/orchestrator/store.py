@@ -157,7 +157,8 @@ class MemoryOutcomes:
         self._by_subject: dict[str, OrderedDict[str, tuple[float, StoredOutcome]]] = {}
 
     def outcome(self, subject: str, request_id: str, now: float | None = None) -> StoredOutcome | None:
-        kept = self._by_subject.get(subject, {}).get(request_id)
+        mine = self._by_subject.get(subject)
+        kept = mine.get(request_id) if mine is not None else None
         now = time.time() if now is None else now
         return kept[1] if kept is not None and kept[0] >= now - self.window_s else None
 
