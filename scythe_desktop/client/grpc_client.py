@@ -44,6 +44,7 @@ from scythe_desktop.core import frames as core_frames
 from scythe_desktop.engine.actions import Action, ActionResult, Decommission, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.protocol import cluster_table, proposal_wire
 from scythe_desktop.protocol.keepalive import KEEPALIVE, KeepalivePolicy
+from scythe_desktop.protocol.limits import CLIENT_MAX_RECEIVE_BYTES
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2_grpc as pb_grpc
 from scythe_desktop.protocol.wire import Reassembler, WireError, WireFrame
@@ -59,6 +60,8 @@ CHANNEL_OPTIONS: Final = (
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 500),
+    # Explicit, because servers bound their replies by it (protocol/limits.py).
+    ("grpc.max_receive_message_length", CLIENT_MAX_RECEIVE_BYTES),
     # Keyframes are megabytes: read the socket in large chunks and let the server send large HTTP/2 frames
     # (defaults: 8 KiB reads, 16 KiB frames). Measured on loopback: ≈ +30 % keyframe throughput.
     ("grpc.experimental.tcp_read_chunk_size", 1 << 20),

@@ -29,6 +29,7 @@ from scythe_desktop.orchestrator.advisor import Advisor, PolicySpec
 from scythe_desktop.orchestrator.audit import AuditLog
 from scythe_desktop.orchestrator.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
 from scythe_desktop.orchestrator.dispatch import ActionDesk
+from scythe_desktop.orchestrator.field_desk import FieldDesk, FieldLimits
 from scythe_desktop.orchestrator.hub import FrameHub
 from scythe_desktop.orchestrator.secret import load_secret
 from scythe_desktop.orchestrator.service import (
@@ -80,6 +81,8 @@ class ServerConfig:
     policy: PolicySpec = "auto"
     #: Must be the policy the clients use (tests and the bench shrink both together).
     keepalive: KeepalivePolicy = KEEPALIVE
+    #: GetField's per-identity work budget and worker count (orchestrator/field_desk.py).
+    field_limits: FieldLimits = field(default_factory=FieldLimits)
 
 
 class Orchestrator:
@@ -166,7 +169,8 @@ class Orchestrator:
         self.host.observer_status = self.backend.status
         self.host.backend_name = self.backend.name
         desk = ActionDesk(self.host, self.backend, self.store, self.audit)
-        service = OrchestratorService(self.host, self.hub, desk, self.authority, self.advisor)
+        fields = FieldDesk(self.host, c.field_limits)
+        service = OrchestratorService(self.host, self.hub, desk, self.authority, self.advisor, fields)
         server.add_generic_rpc_handlers(
             generic_handlers(service, AuthService(self.authority), ObserverAgentService(self.backend, self.authority))
         )

@@ -30,6 +30,7 @@ import numpy as np
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.core.layout import MEMBERSHIP_DTYPE
 from scythe_desktop.engine.actions import Action, ActionResult
+from scythe_desktop.engine.field_snapshot import FieldSnapshot
 from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.engine.world import StepResult, World
 from scythe_desktop.orchestrator.hub import FrameHub
@@ -324,18 +325,16 @@ class WorldHost:
             sub_edges["dst"] = new_index[sub_edges["dst"]]
         return tick, sub_nodes, sub_edges
 
-    def grid(self, name: str, height: int, width: int) -> tuple[int, np.ndarray]:
+    def field_sizes(self) -> tuple[int, int, int]:
+        """(clusters, observers, nodes) now: what a field's cost is estimated from."""
         with self.lock:
-            fn = {
-                "coverage": self.world.coverage_grid,
-                "occlusion": self.world.occlusion_grid,
-                "uncertainty": self.world.uncertainty_grid,
-            }[name]
-            return self.tick, np.ascontiguousarray(fn(height, width), dtype=np.float32)
+            return len(self.world.clusters), len(self.world.observers), int(self.world.nodes.shape[0])
 
-    def volume(self, size: int) -> tuple[int, np.ndarray]:
+    def field_snapshot(self, *, with_nodes: bool = False) -> FieldSnapshot:
+        """A copy of what the fields are computed from (the volume also needs the nodes), taken under the lock;
+        computing the field from it holds nothing."""
         with self.lock:
-            return self.tick, np.ascontiguousarray(self.world.volume(size), dtype=np.float32)
+            return FieldSnapshot.of(self.world, with_nodes=with_nodes)
 
     def world_info(self) -> pb.WorldInfo:
         s = self.scenario
