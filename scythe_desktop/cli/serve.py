@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-key", type=Path)
     parser.add_argument("--client-ca", type=Path, help="require client certificates signed by this CA (mTLS)")
     parser.add_argument(
+        "--observer-cert", type=Path,
+        help="under mTLS, the client certificate --backend process gives its observers "
+        "(default: client-observer.crt beside --client-ca, as `scythe certs --user observer` makes it)",
+    )
+    parser.add_argument("--observer-key", type=Path, help="the key of --observer-cert (default: beside it, .key)")
+    parser.add_argument(
         "--auth-secret",
         help="token signing secret: ≥ 32 random bytes as hex or base64 (e.g. from `openssl rand -hex 32`); "
         "prefer --auth-key-file or the SCYTHE_AUTH_SECRET environment variable, which ps cannot show",
@@ -132,8 +138,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _observer_connect_args(args: argparse.Namespace) -> tuple[str, ...]:
-    """How a spawned ``scythe observer`` reaches this server: TLS trust when TLS is on."""
+    """How a spawned ``scythe observer`` reaches this server: TLS trust when TLS is on and, under mTLS, a client
+    certificate (paths only; the observer's identity is still its own token)."""
     if args.tls_cert is None:
         return ()
     ca = args.tls_cert.parent / "ca.crt"
-    return ("--ca", str(ca)) if ca.exists() else ()
+    out: tuple[str, ...] = ("--ca", str(ca)) if ca.exists() else ()
+    if args.client_ca is None:
+        return out
+    cert = args.observer_cert or args.client_ca.parent / "client-observer.crt"
+    key = args.observer_key or cert.with_suffix(".key")
+    if args.observer_cert is not None or (cert.exists() and key.exists()):
+        out += ("--cert", str(cert), "--key", str(key))
+    return out

@@ -85,6 +85,18 @@ class ServerConfig:
     field_limits: FieldLimits = field(default_factory=FieldLimits)
 
 
+def _check_observer_certificate(connect_args: tuple[str, ...]) -> None:
+    """Under mTLS an observer process without a client certificate fails its handshake: refuse to start."""
+    given = dict(zip(connect_args[::2], connect_args[1::2], strict=False))
+    missing = [p for p in (given.get("--cert"), given.get("--key")) if p is None or not Path(p).is_file()]
+    if missing:
+        raise ValueError(
+            "--backend process under mTLS (--client-ca) needs a client certificate for its observers: make one with "
+            "`scythe certs --out DIR --user observer` (client-observer.crt beside the client CA is used), or give "
+            "--observer-cert and --observer-key"
+        )
+
+
 class Orchestrator:
     """A running orchestrator server. ``start()`` binds and returns the port; ``stop()`` shuts down."""
 
@@ -100,6 +112,8 @@ class Orchestrator:
             check_policy_name(c.policy)
         if c.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {c.backend!r}")
+        if c.backend == "process" and c.client_ca is not None:
+            _check_observer_certificate(c.observer_connect_args)
         self.scenario = c.scenario if isinstance(c.scenario, Scenario) else load_scenario(c.scenario)
         self.authority = auth.TokenAuthority(
             load_secret(c.auth_secret, c.auth_key_file), access_ttl_s=c.access_ttl_s
