@@ -2,9 +2,12 @@
 
 Prints ``serving SCENARIO on HOST:PORT`` once it listens (``--port 0`` picks a free port). Refresh
 tokens for the roles viewer, operator and admin are written to ``--token-dir`` (mode 0600), never
-printed or logged. The signing secret is ≥ 32 random bytes (hex or base64: ``--auth-secret``,
-``SCYTHE_AUTH_SECRET`` or ``--auth-key-file``, a file the server creates when it is missing); without any, a
-key is generated and, with ``--state``, kept there (``auth.key``) so tokens survive a restart.
+printed or logged; a restart keeps a token file that is still valid for a day and revokes one it replaces.
+Grants, sessions and revocations live in ``credentials.sqlite`` in ``--state`` (else ``--token-dir``), where
+``scythe auth list`` and ``scythe auth revoke`` find them. The signing secret is ≥ 32 random bytes (hex
+or base64: ``--auth-secret``, ``SCYTHE_AUTH_SECRET`` or ``--auth-key-file``, a file the server creates when it
+is missing); without any, a key is generated and, with ``--state``, kept there (``auth.key``) so tokens
+survive a restart.
 """
 
 from __future__ import annotations
@@ -15,12 +18,16 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scythe_desktop.core.private_files import private_dir, write_private
 from scythe_desktop.orchestrator import auth
 from scythe_desktop.orchestrator.backends import BACKENDS
+
+#: A token file whose token is good for longer than this is kept at a restart.
+KEEP_TOKEN_FOR_S = 24 * 3600.0
 
 if TYPE_CHECKING:
     from scythe_desktop.orchestrator.server import Orchestrator
@@ -79,20 +86,42 @@ def _key_file(args: argparse.Namespace) -> Path | None:
 
 
 def _write_tokens(directory: Path, orch: Orchestrator) -> None:
-    """One refresh token per role, each file replaced atomically (0600 in a 0700 directory; a symlink planted
-    where a token goes is replaced, never followed)."""
+    """One refresh token per role. A file whose token is still good for a day is kept, so restarts do not pile
+    up valid tokens; one that is about to expire is revoked and replaced. Each file is replaced atomically
+    (0600 in a 0700 directory; a symlink planted where a token goes is replaced, never followed)."""
     private_dir(directory)
     for role in (auth.VIEWER, auth.OPERATOR, auth.ADMIN):
-        write_private(directory / f"{role}.token", (orch.issue_refresh_token(f"cli-{role}", role) + "\n").encode())
+        path, subject = directory / f"{role}.token", f"cli-{role}"
+        current = _current_token(path, orch.authority, subject, role)
+        if current is not None and current.expires_at - time.time() > KEEP_TOKEN_FOR_S:
+            continue
+        if current is not None:
+            orch.authority.ledger.revoke(current.token_id, expires=current.expires_at, why="replaced at start")
+        write_private(path, (orch.issue_refresh_token(subject, role) + "\n").encode())
+
+
+def _current_token(path: Path, authority: auth.TokenAuthority, subject: str, role: str) -> auth.Identity | None:
+    """The identity of the grant in ``path`` if it is one of ours, for ``subject`` and ``role``, and still valid."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            token = f.read(16 * 1024).decode("ascii").strip()
+        who = authority.verify(token, kind="refresh")
+    except (OSError, UnicodeDecodeError, auth.AuthError):
+        return None
+    return who if (who.subject, who.role, who.session) == (subject, role, "") else None
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from scythe_desktop.engine.scenario import ScenarioError
     from scythe_desktop.orchestrator.server import Orchestrator, ServerConfig
+    from scythe_desktop.orchestrator.token_ledger import CREDENTIALS_FILE
     from scythe_desktop.orchestrator.world_host import StateMismatch
 
+    token_dir = args.token_dir or args.state or Path("scythe-tokens")
     try:
+        ledger_dir = private_dir(args.state or token_dir)
         config = ServerConfig(
             scenario=args.scenario,
             seed=args.seed,
@@ -112,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             max_subscribers=args.max_subscribers,
             observer_connect_args=_observer_connect_args(args),
             policy=args.policy,
+            credentials_path=ledger_dir / CREDENTIALS_FILE,
         )
         orch = Orchestrator(config)
         orch.start()
@@ -121,7 +151,6 @@ def run(args: argparse.Namespace) -> int:
     except MemoryError:  # the loader bounds sizes; this is the last line of defence
         print(f"scythe serve: not enough memory to build scenario {args.scenario!r}", file=sys.stderr)
         return 2
-    token_dir = args.token_dir or args.state or Path("scythe-tokens")
     try:
         _write_tokens(token_dir, orch)
     except OSError as exc:

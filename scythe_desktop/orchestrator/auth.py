@@ -24,6 +24,8 @@ from typing import Any, Final
 import grpc
 import jwt
 
+from scythe_desktop.orchestrator.token_ledger import TokenLedger
+
 AUDIENCE: Final = "scythe.v1"
 ALGORITHM: Final = "HS256"
 ACCESS_TTL_S: Final = 300.0
@@ -82,32 +84,51 @@ class Identity:
     role: str
     token_id: str
     expires_at: float
+    issued_at: float = 0.0
+    #: The session a rotating refresh token or an access token belongs to ("" for a long-lived grant).
+    session: str = ""
+    #: The long-lived refresh token (grant) the session started from.
+    grant: str = ""
+    #: The generation of a rotating refresh token (0 for grants and access tokens).
+    generation: int = 0
 
 
 class TokenAuthority:
-    """Issues and verifies this server's tokens."""
+    """Issues and verifies this server's tokens; refuses what the ledger says is revoked."""
 
-    def __init__(self, secret: bytes, *, access_ttl_s: float = ACCESS_TTL_S, clock: Callable[[], float] = time.time):
+    def __init__(self, secret: bytes, *, access_ttl_s: float = ACCESS_TTL_S, clock: Callable[[], float] = time.time,
+                 ledger: TokenLedger | None = None):
         self._secret = secret
         self.access_ttl_s = access_ttl_s
         self._clock = clock
+        self.ledger = ledger if ledger is not None else TokenLedger(clock=clock)
 
-    def issue(self, subject: str, role: str, *, kind: str = "access", ttl_s: float | None = None) -> str:
+    def issue(self, subject: str, role: str, *, kind: str = "access", ttl_s: float | None = None,
+              session: str = "", grant: str = "", generation: int = 0, expires_at: float | None = None) -> str:
+        """A signed token. A refresh token without ``session`` is a long-lived grant (recorded in the ledger);
+        with one it is a session's rotating refresh token. ``expires_at`` caps the lifetime."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
         if kind not in ("access", "refresh"):
             raise ValueError(f"token kind must be access or refresh, got {kind!r}")
         now = self._clock()
         ttl = ttl_s if ttl_s is not None else (self.access_ttl_s if kind == "access" else REFRESH_TTL_S)
-        claims = {
+        exp = now + ttl if expires_at is None else min(now + ttl, expires_at)
+        claims: dict[str, Any] = {
             "sub": subject,
             "role": role,
             "typ": kind,
             "aud": AUDIENCE,
-            "iat": int(now),
-            "exp": now + ttl,
+            "iat": round(now, 3),  # sub-second: a token issued right after `scythe auth revoke --subject` counts
+            "exp": exp,
             "jti": uuid.uuid4().hex,
         }
+        if session:
+            claims.update(sid=session, grt=grant)
+            if kind == "refresh":
+                claims["gen"] = generation
+        elif kind == "refresh":
+            self.ledger.record_grant(claims["jti"], subject, role, now, exp)
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str, *, kind: str = "access") -> Identity:
@@ -134,7 +155,25 @@ class TokenAuthority:
             )
         if claims["role"] not in ROLES:
             raise AuthError(grpc.StatusCode.PERMISSION_DENIED, f"unknown role {claims['role']!r}")
-        return Identity(str(claims["sub"]), str(claims["role"]), str(claims["jti"]), float(claims["exp"]))
+        try:
+            identity = Identity(str(claims["sub"]), str(claims["role"]), str(claims["jti"]), float(claims["exp"]),
+                                float(claims.get("iat", 0.0)), str(claims.get("sid", "")), str(claims.get("grt", "")),
+                                int(claims.get("gen", 0)))
+        except (TypeError, ValueError):
+            raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "token rejected: malformed claims") from None
+        if self.revoked(identity):
+            raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "token revoked")
+        return identity
+
+    def revoked(self, identity: Identity) -> bool:
+        return self.ledger.refused(identity.subject, identity.issued_at,
+                                   (identity.token_id, identity.session, identity.grant))
+
+    def still_valid(self, identity: Identity) -> str | None:
+        """Why an already verified token no longer holds ("expired", "was revoked"), or None while it does."""
+        if self._clock() >= identity.expires_at:
+            return "expired"
+        return "was revoked" if self.revoked(identity) else None
 
 
 def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:

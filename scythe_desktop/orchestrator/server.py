@@ -40,6 +40,7 @@ from scythe_desktop.orchestrator.service import (
     generic_handlers,
 )
 from scythe_desktop.orchestrator.store import StateStore
+from scythe_desktop.orchestrator.token_ledger import CREDENTIALS_FILE, TokenLedger
 from scythe_desktop.orchestrator.world_host import WorldHost
 from scythe_desktop.protocol import wire
 from scythe_desktop.protocol.keepalive import KEEPALIVE, KeepalivePolicy
@@ -81,6 +82,8 @@ class ServerConfig:
     policy: PolicySpec = "auto"
     #: Must be the policy the clients use (tests and the bench shrink both together).
     keepalive: KeepalivePolicy = KEEPALIVE
+    #: Where grants, sessions and revocations live (default: ``state_dir``/credentials.sqlite, else memory).
+    credentials_path: Path | None = None
     #: GetField's per-identity work budget and worker count (orchestrator/field_desk.py).
     field_limits: FieldLimits = field(default_factory=FieldLimits)
 
@@ -115,13 +118,13 @@ class Orchestrator:
         if c.backend == "process" and c.client_ca is not None:
             _check_observer_certificate(c.observer_connect_args)
         self.scenario = c.scenario if isinstance(c.scenario, Scenario) else load_scenario(c.scenario)
-        self.authority = auth.TokenAuthority(
-            load_secret(c.auth_secret, c.auth_key_file), access_ttl_s=c.access_ttl_s
-        )
+        secret = load_secret(c.auth_secret, c.auth_key_file)
         self.store: StateStore | None = None
         if c.state_dir is not None:
             private_dir(c.state_dir)
             self.store = StateStore(c.state_dir / "orchestrator.sqlite")
+        ledger_path = c.credentials_path or (c.state_dir / CREDENTIALS_FILE if c.state_dir is not None else None)
+        self.authority = auth.TokenAuthority(secret, access_ttl_s=c.access_ttl_s, ledger=TokenLedger(ledger_path))
         self.audit = AuditLog(c.audit_path) if c.audit_path is not None else None
         self.hub = FrameHub(max_subscribers=c.max_subscribers, chunk_size=c.chunk_size)
         self.host = WorldHost(
@@ -217,6 +220,7 @@ class Orchestrator:
             self.store.close()
         if self.audit is not None:
             self.audit.close()
+        self.authority.ledger.close()
 
     def wait(self) -> None:
         if self._server is not None:

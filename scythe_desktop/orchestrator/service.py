@@ -23,6 +23,7 @@ from scythe_desktop.orchestrator.dispatch import ActionDesk, ActionRefused
 from scythe_desktop.orchestrator.field_desk import FieldDesk, FieldRefused
 from scythe_desktop.orchestrator.guardrails import Guardrails
 from scythe_desktop.orchestrator.hub import FrameHub, HubClosed, HubFull
+from scythe_desktop.orchestrator.refresh import refresh
 from scythe_desktop.protocol.limits import CLIENT_MAX_RECEIVE_BYTES, REPLY_OVERHEAD_BYTES
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
@@ -51,8 +52,15 @@ class OrchestratorService:
         for kind in request.kinds:
             if kind not in pb.FrameKind.values() or kind == pb.FRAME_KIND_UNSPECIFIED:
                 _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"kinds: unknown frame kind {kind}")
+        # A stream lives no longer than the access token it was opened with (nor past its revocation): the
+        # client reconnects with a fresh one and resumes from its last seq.
+        who = auth.identity_of(self._authority, context)
+
+        def wanted() -> bool:
+            return context.is_active() and self._authority.still_valid(who) is None
+
         try:
-            frames = self._hub.subscribe(request.resume_from_seq, request.kinds, context.is_active)
+            frames = self._hub.subscribe(request.resume_from_seq, request.kinds, wanted)
         except HubFull as exc:
             _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except HubClosed as exc:
@@ -60,6 +68,10 @@ class OrchestratorService:
         # Wake this subscriber's wait at once when the client goes away, instead of at its next timeout.
         context.add_callback(self._hub.wake)
         yield from frames
+        why = self._authority.still_valid(who)
+        if why is not None and context.is_active():
+            _abort(context, grpc.StatusCode.UNAUTHENTICATED,
+                   f"the stream's access token {why}; reconnect with a fresh one (resume from the last seq)")
 
     # ---------------------------------------------------------------------------------------- reads
 
@@ -169,12 +181,17 @@ class AuthService:
 
     def Refresh(self, request: pb.RefreshRequest, context: grpc.ServicerContext) -> pb.AccessToken:
         who = auth.identity_of(self._authority, context, kind="refresh")
-        token = self._authority.issue(who.subject, who.role)
+        try:
+            out = refresh(self._authority, who, time.time())
+        except auth.AuthError as exc:
+            _abort(context, exc.code, str(exc))
         return pb.AccessToken(
-            access_token=token,
-            expires_at_unix=time.time() + self._authority.access_ttl_s,
+            access_token=out.access_token,
+            expires_at_unix=out.access_expires_at,
             subject=who.subject,
             role=who.role,
+            refresh_token=out.refresh_token,
+            refresh_expires_at_unix=out.refresh_expires_at,
         )
 
 
