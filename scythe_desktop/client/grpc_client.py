@@ -331,13 +331,13 @@ class OrchestratorClient:
         while not self._closed.is_set():
             request = pb.StreamRequest(resume_from_seq=self.last_seq, kinds=cast(list[pb.FrameKind], kinds))
             call = None
+            first = True
             try:
                 call = self._stub.StreamClusterUpdates(request, metadata=self._tokens.metadata())
                 with self._call_lock:
                     self._calls.add(call)
                 if self._closed.is_set():
                     call.cancel()
-                first = True
                 for msg in call:
                     frame = reassembler.feed(msg)
                     if frame is None:
@@ -364,6 +364,10 @@ class OrchestratorClient:
                     break
                 if code is grpc.StatusCode.UNAUTHENTICATED and "expired" in (exc.details() or ""):
                     self._tokens.expire()  # fetch a new access token on the next attempt
+                    if not first:
+                        # The server ends a stream when its access token expires: a routine re-authentication,
+                        # resumed at once from the last seq, not a lost link.
+                        continue
                 elif code not in (
                     *RETRYABLE,
                     grpc.StatusCode.CANCELLED,
