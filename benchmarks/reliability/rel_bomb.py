@@ -5,14 +5,13 @@ one's compressed bytes are replaced by a zstd or lz4 stream of ``expand_to`` zer
 pieces so the writer never holds them. *Honest* bombs declare the expanded size in the chunk and its index
 (the issue's 15 KB file asking for 400 MiB); *lying* ones declare the few bytes the chunk really had. A
 child process (:func:`read_in_child`) opens the file, reads every message it can, repairs it, and reports
-its own peak RSS (``ru_maxrss``), so the figure is the reader's alone. Knows MCAP bytes and processes.
+its own peak RSS (``VmHWM``), so the figure is the reader's alone. Knows MCAP bytes and processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import struct
 import subprocess
 import sys
@@ -133,8 +132,15 @@ def _read(path: Path) -> dict[str, Any]:
     return {
         "read_before_refusal": len(read), "error": error, "read_after_seek": len(after),
         "repaired_messages": report.message_count, "repair_note": report.problem,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS since its exec (VmHWM; ``ru_maxrss`` would include the parent's at fork time)."""
+    with open("/proc/self/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return round(kb / 1024, 1)
 
 
 def read_in_child(path: Path, timeout_s: float = 300.0) -> dict[str, Any]:
