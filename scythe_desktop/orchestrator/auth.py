@@ -1,14 +1,17 @@
 """Bearer-token authentication and role checks for the orchestrator.
 
 Tokens are JWTs signed with HS256 by one server secret (``--auth-secret`` or a key file, see
-:mod:`scythe_desktop.orchestrator.secret`). A *refresh*
-token (long-lived, given to a user or an observer process) is exchanged through ``scythe.v1.Auth``
-for a short-lived *access* token; every other call carries the access token as
-``authorization: Bearer …`` metadata, never in a message field. Claims: ``sub`` (per-instance
-identity), ``role``, ``typ`` (access | refresh), ``aud``, ``iat``, ``exp``, ``jti``.
+:mod:`scythe_desktop.orchestrator.secret`). A long-lived *refresh* token (a grant, given to a user or
+an observer process) is exchanged through ``scythe.v1.Auth`` for a short-lived *access* token and a
+session's rotating refresh token (:mod:`scythe_desktop.orchestrator.refresh`); every other call carries
+the access token as ``authorization: Bearer …`` metadata, never in a message field. Claims: ``sub``
+(per-instance identity), ``role``, ``typ`` (access | refresh), ``aud``, ``iat``, ``exp``, ``jti``, and
+for session tokens ``sid`` (session), ``grt`` (the grant it came from), ``gen`` (rotation generation).
+Every verification also asks the :class:`~scythe_desktop.orchestrator.token_ledger.TokenLedger` whether
+the token, its session, its grant or its subject has been revoked.
 
 :class:`AuthInterceptor` rejects a call before its handler runs: UNAUTHENTICATED for a missing,
-expired, forged or wrong-audience token, PERMISSION_DENIED for a role that may not call the method.
+expired, forged, revoked or wrong-audience token, PERMISSION_DENIED for a role that may not call the method.
 Health and reflection are exempt. Messages name the problem, never the token. This module knows
 method names and roles, nothing of worlds or frames.
 """
