@@ -2,7 +2,8 @@
 
 R1 orchestrator restarts under SIGKILL, R2 load (50 streaming clients + operators), R3 fuzzing (codec,
 RPCs, scenario TOML, recordings), R4 auth/transport matrix, R5 guardrail property, R6 recording crashes,
-R7 desktop soak, R9 hardening (revoked credentials, decompression bombs, frame gaps under GetField load,
+R7 desktop soak, R8 trust (guardrail bypasses, lock-out without a token, secrets in observer environments,
+audit tampering), R9 hardening (revoked credentials, decompression bombs, frame gaps under GetField load,
 keepalive GOAWAYs). Each section is one module ``benchmarks/reliability/rel_*.py`` (never shipped: not in the
 package, not in the binary); the bounded versions of the same functions run in ``tests/reliability``.
 ``--quick`` runs tiny sizes (figures meaningless). ``SCYTHE_RELIABILITY_ONLY=R1,R3`` runs only those sections.
@@ -29,6 +30,8 @@ TARGETS: dict[str, dict[str, Any]] = {
     "R6": {"unreadable_files": 0},
     # The issue names no numbers for R7: a clean exit, and the console's own lag goal (bench ui, 50 ms).
     "R7": {"clean_exit": True, "dropped_frame_ratio": 0.05, "event_loop_lag_p99_ms": 50.0},
+    "R8": {"guardrail_bypasses": 0, "unauthenticated_lockout_failures": 0, "secrets_in_child_environment": 0,
+           "audit_tamper_cases_detected": 1.0},
     "R9": {"revoked_or_expired_credentials_accepted": 0, "decompression_bomb_peak_rss_mb": 300.0,
            "frame_gap_p99_ms_with_field_requests": 1000.0, "goaway_in_console_hour": 0},
 }
@@ -90,6 +93,14 @@ def _r7(quick: bool, seed: int, tmp: Path) -> dict[str, Any]:
     return run_soak("tutorial" if quick else "global", 10 if quick else 600)
 
 
+def _r8(quick: bool, seed: int, tmp: Path) -> dict[str, Any]:
+    from benchmarks.reliability.rel_trust import run_trust
+
+    if quick:
+        return run_trust(200, 10, 30, 2, 1, 7, seed)
+    return run_trust(10_000, 200, 200, 20, 4, 700, seed)
+
+
 def _r9(quick: bool, seed: int, tmp: Path) -> dict[str, Any]:
     from benchmarks.reliability.rel_hardening import run_hardening
 
@@ -97,7 +108,7 @@ def _r9(quick: bool, seed: int, tmp: Path) -> dict[str, Any]:
 
 
 SECTIONS: dict[str, Callable[[bool, int, Path], dict[str, Any]]] = {
-    "R1": _r1, "R2": _r2, "R3": _r3, "R4": _r4, "R5": _r5, "R6": _r6, "R7": _r7, "R9": _r9,
+    "R1": _r1, "R2": _r2, "R3": _r3, "R4": _r4, "R5": _r5, "R6": _r6, "R7": _r7, "R8": _r8, "R9": _r9,
 }
 
 
@@ -105,7 +116,8 @@ SECTIONS: dict[str, Callable[[bool, int, Path], dict[str, Any]]] = {
 EXACT = frozenset({
     "frames_lost", "frames_duplicated", "duplicate_actions", "errors", "frames_crashed", "rpcs_wrong_status",
     "scenarios_crashed", "recordings_crashed", "wrong_outcomes", "token_leaks_in_logs", "violations",
-    "unreadable_files", "revoked_or_expired_credentials_accepted", "goaway_in_console_hour",
+    "unreadable_files", "guardrail_bypasses", "unauthenticated_lockout_failures", "secrets_in_child_environment",
+    "audit_tamper_cases_detected", "revoked_or_expired_credentials_accepted", "goaway_in_console_hour",
 })
 
 

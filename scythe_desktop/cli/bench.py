@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "ui": "scythe_desktop.bench.ui",
     "replay": "scythe_desktop.bench.replay",
     "rl": "scythe_desktop.bench.rl",
+    "generalize": "scythe_desktop.bench.generalize",
     "startup": "scythe_desktop.bench.startup",
 }
 

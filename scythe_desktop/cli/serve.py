@@ -56,7 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--auth-key-file", type=Path,
         help="file holding the signing secret (hex or base64, mode 0600); created by the server if missing",
     )
-    parser.add_argument("--audit", type=Path, help="append-only audit log (SQLite)")
+    parser.add_argument("--audit", type=Path, help="append-only, hash-chained audit log (SQLite, mode 0600)")
+    parser.add_argument("--audit-key-file", type=Path,
+                        help="key of the audit log's hash chain (default: AUDIT.key next to it, created when missing)")
     parser.add_argument("--state", type=Path, help="directory for state that survives a restart")
     parser.add_argument("--backend", choices=BACKENDS, default="simulated")
     parser.add_argument("--plan-dir", type=Path, help="where docker-plan/terraform-plan write their plans")
@@ -133,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
             auth_secret=args.auth_secret or os.environ.get("SCYTHE_AUTH_SECRET"),
             auth_key_file=_key_file(args),
             audit_path=args.audit,
+            audit_key_file=args.audit_key_file,
             state_dir=args.state,
             backend=args.backend,
             plan_dir=args.plan_dir,

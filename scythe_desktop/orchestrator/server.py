@@ -4,8 +4,11 @@
 runs in-process (through :mod:`scythe_desktop.client.embedded`, the console's one way in): the same
 server on an ephemeral loopback port with local credentials. Credentials: TLS (optionally mTLS) when
 certificates are given; local credentials on loopback otherwise; a non-loopback address without TLS is
-refused. The thread pool is sized for ``max_subscribers`` streams plus headroom for unary calls, and
-bounded, so a stream over the limit fails fast with RESOURCE_EXHAUSTED instead of hanging.
+refused. The thread pool is sized for ``max_subscribers`` streams plus headroom that streams never get
+(:mod:`~scythe_desktop.orchestrator.admission` caps them in all, per identity, per peer and without a token),
+so ``Refresh``, ``GetWorldInfo`` and actions always find a thread, and a stream over a limit fails fast with
+RESOURCE_EXHAUSTED instead of hanging. Unary calls beyond the headroom queue briefly (bounded) rather than
+being refused.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from scythe_desktop.core.private_files import private_dir
 from scythe_desktop.engine.policies import check_policy_name
 from scythe_desktop.engine.scenario import Scenario, load_scenario
 from scythe_desktop.orchestrator import auth
+from scythe_desktop.orchestrator.admission import StreamAdmission, StreamLimits
 from scythe_desktop.orchestrator.advisor import Advisor, PolicySpec
-from scythe_desktop.orchestrator.audit import AuditLog
+from scythe_desktop.orchestrator.audit import AuditLog, default_key_file, load_key
 from scythe_desktop.orchestrator.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
 from scythe_desktop.orchestrator.dispatch import ActionDesk
 from scythe_desktop.orchestrator.field_desk import FieldDesk, FieldLimits
@@ -49,6 +53,8 @@ from scythe_desktop.protocol.transport import is_loopback
 log = logging.getLogger(__name__)
 
 UNARY_HEADROOM: Final = 16
+#: Calls that may wait for a thread beyond the pool: a burst of refusals must not turn an admin's Refresh away.
+CALL_QUEUE: Final = 64
 #: Requests are small; anything near this is malformed. (Responses keep gRPC's 4 MiB default.)
 MAX_REQUEST_BYTES: Final = 1024 * 1024
 #: Keepalive comes from the one policy the client uses too (protocol/keepalive.py).
@@ -67,6 +73,9 @@ class ServerConfig:
     auth_secret: str | None = None
     auth_key_file: Path | None = None
     audit_path: Path | None = None
+    #: The audit chain's key (hex); default: ``<audit_path>.key``, created (0600) when missing. Keep it apart
+    #: from the log where the log's writers must not read it.
+    audit_key_file: Path | None = None
     state_dir: Path | None = None
     backend: str = "simulated"
     plan_dir: Path | None = None
@@ -98,6 +107,8 @@ def _check_observer_certificate(connect_args: tuple[str, ...]) -> None:
             "`scythe certs --out DIR --user observer` (client-observer.crt beside the client CA is used), or give "
             "--observer-cert and --observer-key"
         )
+    #: Stream slot limits; None: the defaults for ``max_subscribers`` slots (StreamLimits.for_slots).
+    stream_limits: StreamLimits | None = None
 
 
 class Orchestrator:
@@ -125,12 +136,16 @@ class Orchestrator:
             self.store = StateStore(c.state_dir / "orchestrator.sqlite")
         ledger_path = c.credentials_path or (c.state_dir / CREDENTIALS_FILE if c.state_dir is not None else None)
         self.authority = auth.TokenAuthority(secret, access_ttl_s=c.access_ttl_s, ledger=TokenLedger(ledger_path))
-        self.audit = AuditLog(c.audit_path) if c.audit_path is not None else None
+        self.audit: AuditLog | None = None
+        if c.audit_path is not None:
+            key = load_key(c.audit_key_file or default_key_file(c.audit_path), create=c.audit_key_file is None)
+            self.audit = AuditLog(c.audit_path, key)
         self.hub = FrameHub(max_subscribers=c.max_subscribers, chunk_size=c.chunk_size)
         self.host = WorldHost(
             self.scenario, c.seed, self.hub, store=self.store, tick_hz=c.tick_hz, keyframe_every=c.keyframe_every
         )
         self.advisor = Advisor(self.host, c.policy)
+        self.admission = StreamAdmission(c.stream_limits or StreamLimits.for_slots(c.max_subscribers))
         self._server: grpc.Server | None = None
         self._health = health.HealthServicer()
         self.backend: Backend = SimulatedBackend()
@@ -171,12 +186,12 @@ class Orchestrator:
 
     def start(self) -> int:
         c = self.config
-        workers = c.max_subscribers + UNARY_HEADROOM
+        workers = self.admission.limits.total + UNARY_HEADROOM
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scythe-rpc"),
-            interceptors=[auth.AuthInterceptor(self.authority)],
+            interceptors=[auth.AuthInterceptor(self.authority, self.admission)],
             options=[*SERVER_OPTIONS, *c.keepalive.server_options()],
-            maximum_concurrent_rpcs=workers,
+            maximum_concurrent_rpcs=workers + CALL_QUEUE,
         )
         address = f"unix:{c.unix_socket}" if c.unix_socket is not None else f"{c.host}:{c.port}"
         self.port = server.add_secure_port(address, self._credentials())

@@ -62,7 +62,7 @@ class WorldHost:
         if not tick_hz > 0:
             raise ValueError(f"tick_hz must be > 0, got {tick_hz!r}")
         self.scenario = scenario
-        self._fingerprint = scenario.fingerprint
+        self._fingerprint = scenario.fingerprint()
         self.seed = seed
         self.tick_hz = tick_hz
         self._hub = hub
@@ -104,8 +104,8 @@ class WorldHost:
                 f"state directory holds scenario {stored[0]!r} seed {stored[1]}, not "
                 f"{self.scenario.name!r} seed {self.seed}; use another --state directory"
             )
-        saved = self._store.get_meta("scenario_sha256")  # None: saved before worlds recorded it
-        if saved is not None and str(saved) != self.scenario.fingerprint:
+        saved = self._store.get_meta("scenario_fingerprint")  # None: saved before worlds recorded it
+        if saved is not None and str(saved) != self.scenario.fingerprint():
             raise StateMismatch(
                 f"scenario {self.scenario.name!r} ({self.scenario.source or 'built in code'}) has changed since the "
                 f"world in {self._store.path.parent} was saved (its costs or rules would no longer match that world). "
@@ -241,7 +241,7 @@ class WorldHost:
     def checkpoint_meta(self) -> dict[str, bytes | str | int | float]:
         """What :meth:`checkpoint` stores; call with :attr:`lock` held."""
         return {"world": self.world.to_bytes(), "scenario": self.scenario.name, "seed": self.seed, "tick": self.tick,
-                "scenario_sha256": self._fingerprint}
+                "scenario_fingerprint": self._fingerprint}
 
     @contextmanager
     def atomic_action(self) -> Iterator[None]:

@@ -20,8 +20,8 @@ def test_quick_rl_benchmark_reports_every_figure_with_its_target() -> None:
     assert 0.0 <= result["greedy_placement_vs_optimal"] <= 1.0 + 1e-9
     assert result["env_steps_per_s"] > 0 and result["infer_ms"] > 0
     # The decision brain's keys, each with its target beside it.
-    from scythe_desktop.bench.brain import BASELINES
     from scythe_desktop.bench.brain import TARGETS as BRAIN_TARGETS
+    from scythe_desktop.engine.rl.comparison import SPENDING_BASELINES as BASELINES
 
     for key, target in BRAIN_TARGETS.items():
         assert key in result and result[f"{key}_target"] == target, key

@@ -3,6 +3,7 @@ actions back to indices, behaviour cloning learns a teacher, and the brain never
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,20 @@ def test_the_brain_offers_only_moves_expected_to_beat_waiting(seed: int) -> None
         assert (p.action in offered) == (g > 0.0) or len(offered) == 5
     for p in proposals:
         assert world.validate(p.action) is None and 0.0 <= p.confidence <= 1.0
+
+
+def test_the_brain_asks_the_network_only_on_the_rules_it_was_trained_on() -> None:
+    regional = load_scenario("regional")
+    renamed = replace(regional, name="my-copy", description="the same rules under another name")
+    edited = replace(regional, constraints=replace(regional.constraints, budget_per_hour=45.0))
+    assert renamed.fingerprint() == regional.fingerprint() != edited.fingerprint()
+    brain = make_policy("brain", horizon=4, samples=2)
+    for scenario, network in ((regional, True), (renamed, True), (edited, False), (load_scenario("tutorial"), False)):
+        world = World(scenario, 4, emit_nodes=False)
+        brain.reset(world)  # a layout the network cannot express must not raise
+        sources = {p.policy for p in brain.candidates(world)}  # type: ignore[attr-defined]
+        assert ("ppo" in sources) == network, scenario.name
+        assert sources <= {"ppo", "greedy-reward"} and sources
 
 
 def test_init_from_copies_a_saved_network_and_refuses_another_shape(tmp_path: Path) -> None:

@@ -52,10 +52,10 @@ def test_state_saved_before_fingerprints_is_adopted(tmp_path: Path) -> None:
     scenario.write_text(TUTORIAL)
     _save_world(scenario, state)
     store = StateStore(state)
-    store._db.execute("DELETE FROM meta WHERE key = 'scenario_sha256'")  # as an older version left it
+    store._db.execute("DELETE FROM meta WHERE key = 'scenario_fingerprint'")  # as an older version left it
     store.close()
     host = _restore(scenario, state)
-    assert host.checkpoint_meta()["scenario_sha256"] == load_scenario(scenario).fingerprint
+    assert host.checkpoint_meta()["scenario_fingerprint"] == load_scenario(scenario).fingerprint()
 
 
 def _serve(scenario: Path, state: Path) -> subprocess.Popen[str]:

@@ -2,13 +2,17 @@
 
 Candidates are the network's ``prior_candidates`` most probable actions (PPO, see :mod:`.ppo`) and
 ``greedy-reward``'s top ``base_candidates`` (so a prior that is wrong about a state cannot hide the
-heuristic's move), plus "wait". Each is played out ``samples`` times over ``horizon`` ticks on copies of the
-world with common random numbers (:func:`~scythe_desktop.engine.policies.rollout.rollout_returns`); the
-candidates whose mean seed reward beats waiting are offered, best first. Nothing whose expected effect is
-negative is ever offered: when no candidate pays for itself the brain proposes nothing (the console says
-"wait"). The confidence of a proposal is the share of sampled futures in which it beat waiting, mapped to a
-probability by the isotonic :class:`~scythe_desktop.engine.rl.calibration.Calibrator` stored in the card
-(``calibration.brain``), fitted on validation seeds; the definition of that probability and the horizon are
+heuristic's move), plus "wait". The network is asked only on the scenario it was trained on
+(:meth:`~scythe_desktop.engine.policies.ppo.PPOPolicy.trained_for`); on any other world its slots go to
+greedy-reward, which reads the reward off the scenario itself, so the brain is a rollout over greedy-reward's
+``prior_candidates + base_candidates`` best moves there. Each is played out ``samples`` times over ``horizon``
+ticks on copies of the world with common random numbers
+(:func:`~scythe_desktop.engine.policies.rollout.rollout_returns`); the candidates whose mean seed reward beats
+waiting are offered, best first. Nothing whose expected effect is negative is ever offered: when no candidate
+pays for itself the brain proposes nothing (the console says "wait"). The confidence of a proposal is the
+share of sampled futures in which it beat waiting, mapped to a probability by the isotonic
+:class:`~scythe_desktop.engine.rl.calibration.Calibrator` stored in the card (``calibration.brain``), fitted
+on validation seeds; the definition of that probability and the horizon are
 :mod:`scythe_desktop.engine.rl.calibration`'s.
 
 The lookahead's work grows with the world: on a world with more clusters than ``regional`` (50) the number of
@@ -73,22 +77,34 @@ class BrainPolicy(Policy):
             doc = json.loads(card.read_text()).get("calibration", {}) if card.exists() else {}
             calibrator = Calibrator.from_json(doc["brain"]) if "brain" in doc else Calibrator.identity()
         self.calibrator = calibrator
+        self._judged_scenario: object = None
+        self._prior_fits = False
 
     def reset(self, world: World, seed: int | None = None) -> None:
-        self.prior.reset(world, seed)
+        if self._prior_applies(world):
+            self.prior.reset(world, seed)
         self.base.reset(world, seed)
 
     def candidates(self, world: World) -> list[Proposal]:
-        """The network's and greedy-reward's candidates, without repeats (network first)."""
+        """The network's and greedy-reward's candidates, without repeats (network first); greedy-reward's
+        alone on a scenario the network was not trained on."""
         seen: set[object] = set()
         out: list[Proposal] = []
-        options = self.prior.propose(world, self.prior_candidates) if self.prior_candidates else []
-        options += self.base.propose(world, self.base_candidates) if self.base_candidates else []
+        prior = self.prior_candidates if self._prior_applies(world) else 0
+        base = self.base_candidates + self.prior_candidates - prior
+        options = self.prior.propose(world, prior) if prior else []
+        options += self.base.propose(world, base) if base else []
         for p in options:
             if p.action not in seen:
                 seen.add(p.action)
                 out.append(p)
         return out
+
+    def _prior_applies(self, world: World) -> bool:
+        scenario = world.scenario
+        if scenario is not self._judged_scenario:  # one fingerprint per world, not per decision
+            self._judged_scenario, self._prior_fits = scenario, self.prior.trained_for(scenario)
+        return self._prior_fits
 
     def samples_for(self, world: World) -> int:
         """Lookahead samples on ``world``: ``samples`` up to ``REFERENCE_CLUSTERS`` clusters, fewer beyond."""

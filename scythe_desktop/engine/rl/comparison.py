@@ -51,6 +51,18 @@ def mean_of(results: Sequence[EpisodeResult], policy: str, metric: str) -> float
     return sum(values) / len(values) if values else math.nan
 
 
+def best_baseline(results: Sequence[EpisodeResult], policy: str) -> tuple[str, float]:
+    """The baseline with the best mean seed reward, over every spending baseline as it chooses to spend and
+    held to ``policy``'s spend rate (``baseline@policy`` rows), with that reward."""
+    names = dict.fromkeys(r.policy for r in results)
+    rewards = {n: mean_of(results, n, "seed_reward") for n in names
+               if n in SPENDING_BASELINES or n.endswith(f"@{policy}")}
+    if not rewards:
+        raise ValueError(f"no baseline episodes to compare {policy!r} with")
+    best = max(rewards, key=lambda n: rewards[n])
+    return best, rewards[best]
+
+
 def equal_spend(
     results: Sequence[EpisodeResult],
     scenario: Scenario,
@@ -115,6 +127,7 @@ __all__ = [
     "FRONTIER_FRACTIONS",
     "SPENDING_BASELINES",
     "FrontierPoint",
+    "best_baseline",
     "equal_spend",
     "frontier",
     "mean_of",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scythe_desktop.engine.rl.spaces import EnvConfig
+from scythe_desktop.engine.scenario import load_scenario
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
@@ -237,6 +238,7 @@ def train(cfg: TrainConfig) -> Path:
         model.policy.save(str(out / POLICY_FILE))
         card = {
             "scenario": cfg.scenario,
+            "scenario_fingerprint": load_scenario(cfg.scenario).fingerprint(),
             "timesteps": int(model.num_timesteps),
             "seed": cfg.seed,
             "algorithm": "sb3_contrib.MaskablePPO",
