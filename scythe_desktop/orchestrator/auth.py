@@ -29,8 +29,8 @@ from typing import Any, Final
 import grpc
 import jwt
 
-from scythe_desktop.orchestrator.token_ledger import TokenLedger
 from scythe_desktop.orchestrator.admission import Caller, StreamAdmission
+from scythe_desktop.orchestrator.token_ledger import TokenLedger
 
 AUDIENCE: Final = "scythe.v1"
 ALGORITHM: Final = "HS256"

@@ -95,6 +95,8 @@ class ServerConfig:
     credentials_path: Path | None = None
     #: GetField's per-identity work budget and worker count (orchestrator/field_desk.py).
     field_limits: FieldLimits = field(default_factory=FieldLimits)
+    #: Stream slot limits; None: the defaults for ``max_subscribers`` slots (StreamLimits.for_slots).
+    stream_limits: StreamLimits | None = None
 
 
 def _check_observer_certificate(connect_args: tuple[str, ...]) -> None:
@@ -107,8 +109,6 @@ def _check_observer_certificate(connect_args: tuple[str, ...]) -> None:
             "`scythe certs --out DIR --user observer` (client-observer.crt beside the client CA is used), or give "
             "--observer-cert and --observer-key"
         )
-    #: Stream slot limits; None: the defaults for ``max_subscribers`` slots (StreamLimits.for_slots).
-    stream_limits: StreamLimits | None = None
 
 
 class Orchestrator:

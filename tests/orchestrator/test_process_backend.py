@@ -71,7 +71,7 @@ def test_a_hung_observer_stalls_nothing_and_its_decommission_is_recorded(tmp_pat
     the decommission waited 8 s, then the call failed with UNKNOWN and lost its outcome."""
     from scythe_desktop.orchestrator.audit import AuditLog
 
-    handle = start_embedded("tutorial", 0, tick_hz=10.0, backend="process", auth_secret="p" * 40,
+    handle = start_embedded("tutorial", 0, tick_hz=10.0, backend="process", auth_secret=secrets.token_hex(32),
                             audit_path=tmp_path / "audit.sqlite", state_dir=tmp_path / "state")
     try:
         backend = handle.orchestrator.backend
