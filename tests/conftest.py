@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from scythe_desktop.client.embedded import EmbeddedOrchestrator, start_embedded
 from scythe_desktop.client.grpc_client import Backoff, OrchestratorClient
 
-SECRET = "s" * 40
+SECRET = secrets.token_hex(32)  # ≥ 32 random bytes, as scythe serve requires
 
 
 @pytest.fixture

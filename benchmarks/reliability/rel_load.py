@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import threading
@@ -27,13 +28,16 @@ import numpy as np
 
 from benchmarks.reliability.rel_serve import child_env, local_credentials, rss_bytes
 
-SECRET = "reliability-load-secret-" + "w" * 24
+#: ≥ 32 random bytes, as scythe serve requires; the server process gets it through its environment (a module
+#: constant of its own would be another random secret, and no token would verify).
+SECRET = secrets.token_hex(32)
 
 
 def _serve(scenario: str, tick_hz: float) -> None:
     from scythe_desktop.orchestrator.server import Orchestrator, ServerConfig
 
-    orch = Orchestrator(ServerConfig(scenario=scenario, tick_hz=tick_hz, auth_secret=SECRET, max_subscribers=64))
+    orch = Orchestrator(ServerConfig(scenario=scenario, tick_hz=tick_hz, auth_secret=os.environ["SCYTHE_AUTH_SECRET"],
+                                      max_subscribers=64))
     published: dict[int, int] = {}
     publish = orch.hub.publish
 
@@ -69,7 +73,8 @@ def run_load(clients: int, seconds: float, seed: int, *, scenario: str = "region
 
     load_before = os.getloadavg()[0]  # the machine is shared: latency figures mean little without this
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks.reliability.rel_load", "serve", scenario, str(tick_hz)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=child_env())
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env={**child_env(), "SCYTHE_AUTH_SECRET": SECRET})
     assert proc.stdout is not None and proc.stdin is not None
     line = proc.stdout.readline()
     if not line.startswith("serving "):

@@ -60,11 +60,7 @@ class ServeProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.ready_at = 0.0  # time.monotonic() when the last start printed its serving line
         self.log_path = workdir / "serve.log"
-        workdir.mkdir(parents=True, exist_ok=True)
-        key = workdir / "auth.key"
-        if not key.exists():
-            key.write_text("r" * 48 + "\n")
-            key.chmod(0o600)
+        workdir.mkdir(parents=True, exist_ok=True)  # the server creates workdir/auth.key at its first start
 
     @property
     def target(self) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -23,7 +24,7 @@ from typing import Any
 from scythe_desktop.orchestrator.audit import TRIGGERS, default_key_file, load_key
 from scythe_desktop.orchestrator.audit_verify import verify
 
-SECRET = "reliability-tamper-secret-" + "a" * 24
+SECRET = secrets.token_hex(32)  # ≥ 32 random bytes, as scythe serve requires
 EDITABLE = ("time", "subject", "request_id", "action", "params", "guardrail", "result", "message", "replayed")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ from scythe_desktop.orchestrator import auth, guardrails
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2_grpc as pb_grpc
 
-SECRET = "reliability-trust-secret-" + "t" * 24
+SECRET = secrets.token_hex(32)  # ≥ 32 random bytes, as scythe serve requires
 ZONES = {"core": 300.0, "edge": 120.0, "tight": 20.0}
 
 # ------------------------------------------------------------------------------------ guardrail bypasses

@@ -3,7 +3,8 @@
 R1 orchestrator restarts under SIGKILL, R2 load (50 streaming clients + operators), R3 fuzzing (codec,
 RPCs, scenario TOML, recordings), R4 auth/transport matrix, R5 guardrail property, R6 recording crashes,
 R7 desktop soak, R8 trust (guardrail bypasses, lock-out without a token, secrets in observer environments,
-audit tampering). Each section is one module ``benchmarks/reliability/rel_*.py`` (never shipped: not in the
+audit tampering), R9 hardening (revoked credentials, decompression bombs, frame gaps under GetField load,
+keepalive GOAWAYs). Each section is one module ``benchmarks/reliability/rel_*.py`` (never shipped: not in the
 package, not in the binary); the bounded versions of the same functions run in ``tests/reliability``.
 ``--quick`` runs tiny sizes (figures meaningless). ``SCYTHE_RELIABILITY_ONLY=R1,R3`` runs only those sections.
 Every random choice comes from ``SCYTHE_RELIABILITY_SEED`` (default 20261127), printed in the output.
@@ -31,6 +32,8 @@ TARGETS: dict[str, dict[str, Any]] = {
     "R7": {"clean_exit": True, "dropped_frame_ratio": 0.05, "event_loop_lag_p99_ms": 50.0},
     "R8": {"guardrail_bypasses": 0, "unauthenticated_lockout_failures": 0, "secrets_in_child_environment": 0,
            "audit_tamper_cases_detected": 1.0},
+    "R9": {"revoked_or_expired_credentials_accepted": 0, "decompression_bomb_peak_rss_mb": 300.0,
+           "frame_gap_p99_ms_with_field_requests": 1000.0, "goaway_in_console_hour": 0},
 }
 
 
@@ -98,8 +101,14 @@ def _r8(quick: bool, seed: int, tmp: Path) -> dict[str, Any]:
     return run_trust(10_000, 200, 200, 20, 4, 700, seed)
 
 
+def _r9(quick: bool, seed: int, tmp: Path) -> dict[str, Any]:
+    from benchmarks.reliability.rel_hardening import run_hardening
+
+    return run_hardening(quick, tmp / "r9")
+
+
 SECTIONS: dict[str, Callable[[bool, int, Path], dict[str, Any]]] = {
-    "R1": _r1, "R2": _r2, "R3": _r3, "R4": _r4, "R5": _r5, "R6": _r6, "R7": _r7, "R8": _r8,
+    "R1": _r1, "R2": _r2, "R3": _r3, "R4": _r4, "R5": _r5, "R6": _r6, "R7": _r7, "R8": _r8, "R9": _r9,
 }
 
 
@@ -108,7 +117,7 @@ EXACT = frozenset({
     "frames_lost", "frames_duplicated", "duplicate_actions", "errors", "frames_crashed", "rpcs_wrong_status",
     "scenarios_crashed", "recordings_crashed", "wrong_outcomes", "token_leaks_in_logs", "violations",
     "unreadable_files", "guardrail_bypasses", "unauthenticated_lockout_failures", "secrets_in_child_environment",
-    "audit_tamper_cases_detected",
+    "audit_tamper_cases_detected", "revoked_or_expired_credentials_accepted", "goaway_in_console_hour",
 })
 
 

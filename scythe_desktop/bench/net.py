@@ -264,7 +264,7 @@ def _reconnect(rounds: int) -> tuple[float, float]:
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        (tmp / "auth.key").write_text("b" * 48 + "\n")
+        # --auth-key-file names a file that does not exist yet: the first server creates it, the next reads it.
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]

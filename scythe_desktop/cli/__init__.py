@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("scythe_desktop.cli.serve", "run the reference orchestrator (gRPC scythe.v1)"),
     "certs": ("scythe_desktop.cli.certs", "make a local CA, server and client certificates for TLS/mTLS"),
     "audit": ("scythe_desktop.cli.audit", "print, filter or verify (hash chain) an orchestrator audit log"),
+    "auth": ("scythe_desktop.cli.auth", "list or revoke an orchestrator's tokens (by subject or token id)"),
     "observer": ("scythe_desktop.cli.observer", "run one observer process (process backend)"),
     "train": ("scythe_desktop.cli.train", "train a MaskablePPO observer policy"),
     "evaluate": ("scythe_desktop.cli.evaluate", "compare policies over seeded episodes (mean ± 95%% CI)"),

@@ -48,6 +48,8 @@ def _print(report: RecordingReport, as_json: bool) -> None:
         return
     state = "cleanly closed" if d["cleanly_closed"] else f"NOT cleanly closed ({d['problem']})"
     print(f"{d['file']}: {state}")
+    if d["cleanly_closed"] and d["problem"]:
+        print(f"  {d['problem']}")
     print(f"  duration {d['duration_s']:.3f} s, {d['messages']} messages")
     meta = d["metadata"]
     if meta:

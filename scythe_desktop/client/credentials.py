@@ -19,7 +19,12 @@ from scythe_desktop.protocol.transport import is_loopback, local_connection_type
 
 
 class AccessTokens:
-    """Holds the refresh token and the current access token; refreshes ahead of expiry. Thread-safe."""
+    """Holds the refresh token and the current access token; refreshes ahead of expiry. Thread-safe.
+
+    The refresh token given (a long-lived *grant*, e.g. a token file) starts a session at the first Refresh;
+    after that the session's rotating refresh token — a new one with every reply, each usable once — is what
+    is sent, so a copy of an old one is worthless and using it is detected by the server. When the server no
+    longer knows the session (or it expired) the grant starts a new one."""
 
     def __init__(
         self,
@@ -30,7 +35,8 @@ class AccessTokens:
         clock: Callable[[], float],
     ):
         self._auth = auth
-        self._refresh = refresh_token
+        self._grant = refresh_token
+        self._rotating: str | None = None  # the session's newest refresh token, once there is a session
         self._margin_s = margin_s
         self._timeout_s = timeout_s
         self._lock = threading.Lock()
@@ -46,23 +52,39 @@ class AccessTokens:
         with self._lock:
             self._access = None
 
+    def _exchange(self, token: str) -> pb.AccessToken:
+        reply: pb.AccessToken = self._auth.Refresh(
+            pb.RefreshRequest(), metadata=(("authorization", f"Bearer {token}"),), timeout=self._timeout_s
+        )
+        return reply
+
+    def _refresh(self) -> pb.AccessToken:
+        assert self._grant is not None
+        if self._rotating is not None:
+            try:
+                return self._exchange(self._rotating)
+            except grpc.RpcError as exc:
+                details = exc.details() or ""
+                if exc.code() is not grpc.StatusCode.UNAUTHENTICATED or not (
+                        "session unknown" in details or "expired" in details):
+                    raise
+                self._rotating = None  # the session is gone, not stolen: start another from the grant
+        return self._exchange(self._grant)
+
     def metadata(self) -> tuple[tuple[str, str], ...]:
-        if self._refresh is None:
+        if self._grant is None:
             return ()
         with self._lock:
             if self._access is None or self._clock() > self._expires - self._margin_s:
                 try:
-                    reply = self._auth.Refresh(
-                        pb.RefreshRequest(),
-                        metadata=(("authorization", f"Bearer {self._refresh}"),),
-                        timeout=self._timeout_s,
-                    )
+                    reply = self._refresh()
                 except grpc.RpcError as exc:
                     if exc.code() in RETRYABLE:
                         raise  # the caller's retry loop handles an unreachable server
                     # A refused refresh token will not get better by retrying: report it, never the token.
                     raise OrchestratorError(exc.code(), f"refresh token refused: {exc.details()}") from None
                 self._access, self._expires = reply.access_token, reply.expires_at_unix
+                self._rotating = reply.refresh_token or None  # servers that do not rotate send none
                 self.subject, self.role = reply.subject, reply.role
                 # Refresh a fifth of the lifetime early (at least margin_s), so a slow call never carries
                 # a token that expires on the way.

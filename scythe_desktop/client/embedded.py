@@ -20,6 +20,7 @@ from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.orchestrator import auth
 from scythe_desktop.orchestrator.advisor import PolicySpec
 from scythe_desktop.orchestrator.server import Orchestrator, ServerConfig
+from scythe_desktop.orchestrator.world_host import StateMismatch
 from scythe_desktop.protocol.transport import local_connection_type
 
 
@@ -83,7 +84,7 @@ def open_embedded(scenario: str = "regional", seed: int = 0, policy: PolicySpec 
     """Start the embedded orchestrator; raises :class:`SourceError` when it cannot start (the message says why)."""
     try:
         embedded = start_embedded(scenario, seed, policy=policy, **options)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, StateMismatch) as exc:
         raise SourceError(f"cannot start the embedded orchestrator on scenario {scenario!r}: {exc}") from exc
     description = {
         "source": f"embedded orchestrator, scenario {scenario}, seed {seed}",

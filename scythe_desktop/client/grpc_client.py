@@ -43,6 +43,8 @@ from scythe_desktop.client.results import (
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.engine.actions import Action, ActionResult, Decommission, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.protocol import cluster_table, proposal_wire
+from scythe_desktop.protocol.keepalive import KEEPALIVE, KeepalivePolicy
+from scythe_desktop.protocol.limits import CLIENT_MAX_RECEIVE_BYTES
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2_grpc as pb_grpc
 from scythe_desktop.protocol.wire import Reassembler, WireError, WireFrame
@@ -51,16 +53,15 @@ T = TypeVar("T")
 
 #: Codes after which an action is retried with the same request id (the server never acts twice).
 
-#: Channel options: fast transport-level reconnects (the default waits ≥ 1 s then backs off to 120 s)
-#: and keepalive pings every 10 s so a dead link is noticed within ~15 s even when no frame flows.
+#: Channel options: fast transport-level reconnects (the default waits ≥ 1 s then backs off to 120 s).
+#: Keepalive (pings every 10 s, so a dead link is noticed within ~15 s even when no frame flows) comes from
+#: ``protocol.keepalive``, the policy the server's ping limits are derived from.
 CHANNEL_OPTIONS: Final = (
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 500),
-    ("grpc.keepalive_time_ms", 10_000),
-    ("grpc.keepalive_timeout_ms", 5_000),
-    ("grpc.http2.max_pings_without_data", 0),
-    ("grpc.keepalive_permit_without_calls", 1),
+    # Explicit, because servers bound their replies by it (protocol/limits.py).
+    ("grpc.max_receive_message_length", CLIENT_MAX_RECEIVE_BYTES),
     # Keyframes are megabytes: read the socket in large chunks and let the server send large HTTP/2 frames
     # (defaults: 8 KiB reads, 16 KiB frames). Measured on loopback: ≈ +30 % keyframe throughput.
     ("grpc.experimental.tcp_read_chunk_size", 1 << 20),
@@ -99,9 +100,11 @@ class OrchestratorClient:
         seed: int | None = None,
         options: Iterable[tuple[str, Any]] = (),
         clock: Callable[[], float] = time.time,
+        keepalive: KeepalivePolicy = KEEPALIVE,
     ) -> None:
         self.target = target
-        self._channel = grpc.secure_channel(target, channel_credentials, options=list(CHANNEL_OPTIONS) + list(options))
+        channel_options = [*CHANNEL_OPTIONS, *keepalive.client_options(), *options]
+        self._channel = grpc.secure_channel(target, channel_credentials, options=channel_options)
         self._stub = pb_grpc.OrchestratorStub(self._channel)
         self._agent = pb_grpc.ObserverAgentStub(self._channel)
         self._tokens = AccessTokens(pb_grpc.AuthStub(self._channel), refresh_token, refresh_margin_s, timeout_s, clock)
@@ -328,13 +331,13 @@ class OrchestratorClient:
         while not self._closed.is_set():
             request = pb.StreamRequest(resume_from_seq=self.last_seq, kinds=cast(list[pb.FrameKind], kinds))
             call = None
+            first = True
             try:
                 call = self._stub.StreamClusterUpdates(request, metadata=self._tokens.metadata())
                 with self._call_lock:
                     self._calls.add(call)
                 if self._closed.is_set():
                     call.cancel()
-                first = True
                 for msg in call:
                     frame = reassembler.feed(msg)
                     if frame is None:
@@ -361,6 +364,10 @@ class OrchestratorClient:
                     break
                 if code is grpc.StatusCode.UNAUTHENTICATED and "expired" in (exc.details() or ""):
                     self._tokens.expire()  # fetch a new access token on the next attempt
+                    if not first:
+                        # The server ends a stream when its access token expires: a routine re-authentication,
+                        # resumed at once from the last seq, not a lost link.
+                        continue
                 elif code not in (
                     *RETRYABLE,
                     grpc.StatusCode.CANCELLED,

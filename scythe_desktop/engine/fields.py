@@ -35,6 +35,8 @@ EXTENT: Final = 1.1
 VOLUME_SIGMA: Final = 0.03
 #: Softening distance of the RF kernel, in globe units.
 RF_SOFTENING: Final = 0.02
+#: Point × centre pairs per block of :func:`gaussian_bumps` (2 M float64 = 16 MB a temporary).
+BUMP_BLOCK: Final = 2_000_000
 
 
 def cell_centres(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,11 +66,18 @@ def gaussian_bumps(
     sigma_km: NDArray[np.float64],
     amplitude: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Σ_c amplitude_c · exp(−d²/2σ_c²) at each point, d the great-circle distance; (P,)."""
+    """Σ_c amplitude_c · exp(−d²/2σ_c²) at each point, d the great-circle distance; (P,).
+
+    Points go in blocks of at most :data:`BUMP_BLOCK` point × centre pairs, so a large grid over many clusters
+    needs a few 16 MB temporaries instead of P × C × 8 bytes each (a 1024² grid over 260 clusters: 2 GB)."""
     if centres.shape[0] == 0:
         return np.zeros(points.shape[0])
-    d = EARTH_RADIUS_KM * np.arccos(np.clip(points @ centres.T, -1.0, 1.0))
-    return np.exp(-0.5 * (d / sigma_km) ** 2) @ amplitude
+    out = np.empty(points.shape[0])
+    step = max(1, BUMP_BLOCK // centres.shape[0])
+    for i in range(0, points.shape[0], step):
+        d = EARTH_RADIUS_KM * np.arccos(np.clip(points[i:i + step] @ centres.T, -1.0, 1.0))
+        out[i:i + step] = np.exp(-0.5 * (d / sigma_km) ** 2) @ amplitude
+    return out
 
 
 def _voxel_index(xyz: torch.Tensor, size: int) -> torch.Tensor:

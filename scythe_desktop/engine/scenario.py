@@ -26,6 +26,17 @@ from scythe_desktop.engine.scenario_reader import names_known as _names_known
 #: Where the shipped scenarios live (``load_scenario("regional")`` looks here).
 SCENARIO_DIR: Final = Path(__file__).resolve().parents[2] / "resources" / "scenarios"
 
+# Sizes a world allocates up front or may grow to: a scenario past them is a ScenarioError, not a MemoryError
+# in World(). ``global`` (260 clusters of at most 40,000 nodes, 64 observers) is well inside each.
+#: Nodes of one cluster (``size_max``).
+MAX_CLUSTER_NODES: Final = 1_000_000
+#: Nodes of the whole world at its worst: ``max_count × size_max`` (≈ 290 MB of node buffer).
+MAX_WORLD_NODES: Final = 12_000_000
+#: Observer × cluster pairs of the sensing caches: ``max_instances × max_count``.
+MAX_SENSING_PAIRS: Final = 2_000_000
+#: A scenario file is a page of TOML; anything this large is not one.
+MAX_SCENARIO_BYTES: Final = 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Region:
@@ -286,18 +297,23 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     spread = c.pair("spread_km", lo=1.0, hi=5000.0)
     cluster_regions = c.strings("regions", region_names)
     _names_known(c, "regions", cluster_regions, region_names, "regions")
+    size_max = c.integer("size_max", lo=size_min, hi=MAX_CLUSTER_NODES)
+    max_count = c.integer("max_count", count, lo=count, hi=100_000)
+    if max_count * size_max > MAX_WORLD_NODES:
+        raise c.fail("size_max", f"expected max_count × size_max ≤ {MAX_WORLD_NODES:,} nodes (the most this build "
+                                 f"simulates), got {max_count:,} × {size_max:,} = {max_count * size_max:,}")
     clusters = ClusterSpec(
         count=count,
-        max_count=c.integer("max_count", count, lo=count, hi=100_000),
-        size_median=c.number("size_median", lo=1.0),
+        max_count=max_count,
+        size_median=c.number("size_median", lo=1.0, hi=size_max),
         size_sigma=c.number("size_sigma", lo=0.0, hi=5.0),
         size_min=size_min,
-        size_max=c.integer("size_max", lo=size_min),
+        size_max=size_max,
         spread_km_min=min(spread),
         spread_km_max=max(spread),
         asns=c.integers("asns"),
         regions=cluster_regions,
-        min_total_nodes=c.integer("min_total_nodes", 0, lo=0, hi=50_000_000),
+        min_total_nodes=c.integer("min_total_nodes", 0, lo=0, hi=MAX_WORLD_NODES),
     )
 
     d = root.sub("dynamics")
@@ -341,8 +357,12 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     default_type = k.string("default_observer_type", type_names[0])
     if default_type not in type_names:
         raise k.fail("default_observer_type", f"expected one of the observer types {type_names}, got {default_type!r}")
+    max_instances = k.integer("max_instances", lo=0, hi=10_000)
+    if max_instances * max_count > MAX_SENSING_PAIRS:
+        raise k.fail("max_instances", f"expected max_instances × clusters.max_count ≤ {MAX_SENSING_PAIRS:,}, got "
+                                      f"{max_instances:,} × {max_count:,}")
     constraints = Constraints(
-        max_instances=k.integer("max_instances", lo=0, hi=10_000),
+        max_instances=max_instances,
         budget_per_hour=k.number("budget_per_hour", lo=0.0),
         allowed_regions=allowed,
         forbidden_regions=forbidden,
@@ -355,7 +375,7 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     )
 
     initial = []
-    for o in root.tables("initial_observers"):
+    for o in root.tables("initial_observers", max_items=max_instances):
         kind = o.string("observer_type", default_type)
         if kind not in type_names:
             raise o.fail("observer_type", f"expected one of the observer types {type_names}, got {kind!r}")
@@ -385,7 +405,11 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not path.suffix and not path.exists():
         path = SCENARIO_DIR / f"{name_or_path}.toml"
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(MAX_SCENARIO_BYTES + 1)
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise ScenarioError(str(path), "<file>", f"expected a file of at most {MAX_SCENARIO_BYTES:,} bytes")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         shipped = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
         raise ScenarioError(str(path), "<file>", f"expected an existing scenario file or one of {shipped}") from None

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
+
+#: The most entries an array in a scenario may have (regions, observer types, ASNs, ...).
+MAX_ITEMS: Final = 10_000
 
 
 class ScenarioError(ValueError):
@@ -42,12 +45,12 @@ class Reader:
             raise self.fail(name, f"expected a table, got {describe(value)}")
         return Reader(self.source, value, f"{self.key(name)}.")
 
-    def tables(self, name: str, *, min_items: int = 0) -> list[Reader]:
+    def tables(self, name: str, *, min_items: int = 0, max_items: int = MAX_ITEMS) -> list[Reader]:
         value = self.table.get(name, [])
         if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
             raise self.fail(name, f"expected an array of tables ([[{name}]]), got {describe(value)}")
-        if len(value) < min_items:
-            raise self.fail(name, f"expected at least {min_items} entries, got {len(value)}")
+        if not min_items <= len(value) <= max_items:
+            raise self.fail(name, f"expected {min_items} to {max_items} entries, got {len(value)}")
         return [Reader(self.source, v, f"{self.key(name)}[{i}].") for i, v in enumerate(value)]
 
     def string(self, name: str, default: str | None = None) -> str:
@@ -98,10 +101,12 @@ class Reader:
         value = self.table.get(name)
         if (
             not isinstance(value, list)
-            or not value
+            or not 1 <= len(value) <= MAX_ITEMS
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
         ):
-            raise self.fail(name, f"expected a non-empty array of non-negative integers, got {describe(value)}")
+            raise self.fail(
+                name, f"expected an array of 1 to {MAX_ITEMS} non-negative integers, got {describe(value)}"
+            )
         return tuple(value)
 
 

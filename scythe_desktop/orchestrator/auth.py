@@ -1,13 +1,17 @@
 """Bearer-token authentication and role checks for the orchestrator.
 
-Tokens are JWTs signed with HS256 by one server secret (``--auth-secret`` or a key file). A *refresh*
-token (long-lived, given to a user or an observer process) is exchanged through ``scythe.v1.Auth``
-for a short-lived *access* token; every other call carries the access token as
-``authorization: Bearer …`` metadata, never in a message field. Claims: ``sub`` (per-instance
-identity), ``role``, ``typ`` (access | refresh), ``aud``, ``iat``, ``exp``, ``jti``.
+Tokens are JWTs signed with HS256 by one server secret (``--auth-secret`` or a key file, see
+:mod:`scythe_desktop.orchestrator.secret`). A long-lived *refresh* token (a grant, given to a user or
+an observer process) is exchanged through ``scythe.v1.Auth`` for a short-lived *access* token and a
+session's rotating refresh token (:mod:`scythe_desktop.orchestrator.refresh`); every other call carries
+the access token as ``authorization: Bearer …`` metadata, never in a message field. Claims: ``sub``
+(per-instance identity), ``role``, ``typ`` (access | refresh), ``aud``, ``iat``, ``exp``, ``jti``, and
+for session tokens ``sid`` (session), ``grt`` (the grant it came from), ``gen`` (rotation generation).
+Every verification also asks the :class:`~scythe_desktop.orchestrator.token_ledger.TokenLedger` whether
+the token, its session, its grant or its subject has been revoked.
 
 :class:`AuthInterceptor` rejects a call before its handler runs: UNAUTHENTICATED for a missing,
-expired, forged or wrong-audience token, PERMISSION_DENIED for a role that may not call the method.
+expired, forged, revoked or wrong-audience token, PERMISSION_DENIED for a role that may not call the method.
 Health is exempt; reflection accepts any person's token (access or refresh). Every stream then takes a slot
 from :class:`~scythe_desktop.orchestrator.admission.StreamAdmission` (per identity, per peer, anonymous).
 Messages name the problem, never the token. This module knows method names and roles, nothing of worlds or
@@ -16,18 +20,17 @@ frames.
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 import grpc
 import jwt
 
 from scythe_desktop.orchestrator.admission import Caller, StreamAdmission
+from scythe_desktop.orchestrator.token_ledger import TokenLedger
 
 AUDIENCE: Final = "scythe.v1"
 ALGORITHM: Final = "HS256"
@@ -90,48 +93,51 @@ class Identity:
     role: str
     token_id: str
     expires_at: float
-
-
-def load_secret(secret: str | None = None, key_file: str | Path | None = None) -> bytes:
-    """The signing secret from ``secret`` or the first line of ``key_file``; a fresh random one if neither."""
-    if secret and key_file:
-        raise ValueError("give either an auth secret or an auth key file, not both")
-    if key_file:
-        data = Path(key_file).read_bytes().strip()
-        if len(data) < 32:
-            raise ValueError(f"auth key file {key_file} must hold at least 32 bytes of secret")
-        return data
-    if secret:
-        if len(secret) < 32:
-            raise ValueError("auth secret must be at least 32 characters")
-        return secret.encode()
-    return secrets.token_bytes(32)
+    issued_at: float = 0.0
+    #: The session a rotating refresh token or an access token belongs to ("" for a long-lived grant).
+    session: str = ""
+    #: The long-lived refresh token (grant) the session started from.
+    grant: str = ""
+    #: The generation of a rotating refresh token (0 for grants and access tokens).
+    generation: int = 0
 
 
 class TokenAuthority:
-    """Issues and verifies this server's tokens."""
+    """Issues and verifies this server's tokens; refuses what the ledger says is revoked."""
 
-    def __init__(self, secret: bytes, *, access_ttl_s: float = ACCESS_TTL_S, clock: Callable[[], float] = time.time):
+    def __init__(self, secret: bytes, *, access_ttl_s: float = ACCESS_TTL_S, clock: Callable[[], float] = time.time,
+                 ledger: TokenLedger | None = None):
         self._secret = secret
         self.access_ttl_s = access_ttl_s
         self._clock = clock
+        self.ledger = ledger if ledger is not None else TokenLedger(clock=clock)
 
-    def issue(self, subject: str, role: str, *, kind: str = "access", ttl_s: float | None = None) -> str:
+    def issue(self, subject: str, role: str, *, kind: str = "access", ttl_s: float | None = None,
+              session: str = "", grant: str = "", generation: int = 0, expires_at: float | None = None) -> str:
+        """A signed token. A refresh token without ``session`` is a long-lived grant (recorded in the ledger);
+        with one it is a session's rotating refresh token. ``expires_at`` caps the lifetime."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
         if kind not in ("access", "refresh"):
             raise ValueError(f"token kind must be access or refresh, got {kind!r}")
         now = self._clock()
         ttl = ttl_s if ttl_s is not None else (self.access_ttl_s if kind == "access" else REFRESH_TTL_S)
-        claims = {
+        exp = now + ttl if expires_at is None else min(now + ttl, expires_at)
+        claims: dict[str, Any] = {
             "sub": subject,
             "role": role,
             "typ": kind,
             "aud": AUDIENCE,
-            "iat": int(now),
-            "exp": now + ttl,
+            "iat": round(now, 3),  # sub-second: a token issued right after `scythe auth revoke --subject` counts
+            "exp": exp,
             "jti": uuid.uuid4().hex,
         }
+        if session:
+            claims.update(sid=session, grt=grant)
+            if kind == "refresh":
+                claims["gen"] = generation
+        elif kind == "refresh":
+            self.ledger.record_grant(claims["jti"], subject, role, now, exp)
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str, *, kind: str | None = "access") -> Identity:
@@ -159,7 +165,25 @@ class TokenAuthority:
             )
         if claims["role"] not in ROLES:
             raise AuthError(grpc.StatusCode.PERMISSION_DENIED, f"unknown role {claims['role']!r}")
-        return Identity(str(claims["sub"]), str(claims["role"]), str(claims["jti"]), float(claims["exp"]))
+        try:
+            identity = Identity(str(claims["sub"]), str(claims["role"]), str(claims["jti"]), float(claims["exp"]),
+                                float(claims.get("iat", 0.0)), str(claims.get("sid", "")), str(claims.get("grt", "")),
+                                int(claims.get("gen", 0)))
+        except (TypeError, ValueError):
+            raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "token rejected: malformed claims") from None
+        if self.revoked(identity):
+            raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "token revoked")
+        return identity
+
+    def revoked(self, identity: Identity) -> bool:
+        return self.ledger.refused(identity.subject, identity.issued_at,
+                                   (identity.token_id, identity.session, identity.grant))
+
+    def still_valid(self, identity: Identity) -> str | None:
+        """Why an already verified token no longer holds ("expired", "was revoked"), or None while it does."""
+        if self._clock() >= identity.expires_at:
+            return "expired"
+        return "was revoked" if self.revoked(identity) else None
 
 
 def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:

@@ -43,6 +43,7 @@ from scythe_desktop.orchestrator.requests import ActionRefused, Parsed, audited_
 from scythe_desktop.orchestrator.store import (
     IDEMPOTENCY_WINDOW_REQUESTS,
     IDEMPOTENCY_WINDOW_S,
+    MemoryOutcomes,
     StateStore,
     StoredOutcome,
 )
@@ -67,7 +68,7 @@ class ActionDesk:
         self._audit = audit
         self._lock = threading.Lock()
         # Without a state directory, outcomes live in memory with the same window.
-        self._memory: dict[tuple[str, str], StoredOutcome] = {}
+        self._memory = MemoryOutcomes()
         self.rails = self._stored_rails() or guardrails.Guardrails.from_scenario(host.scenario)
 
     @property
@@ -221,7 +222,7 @@ class ActionDesk:
     def _recall(self, subject: str, request_id: str) -> StoredOutcome | None:
         if self._store is not None:
             return self._store.outcome(subject, request_id)
-        return self._memory.get((subject, request_id))
+        return self._memory.outcome(subject, request_id)
 
     def _replay(
         self, subject: str, request_id: str, parsed: Parsed, fingerprint: str, stored: StoredOutcome
@@ -263,9 +264,7 @@ class ActionDesk:
         if self._store is not None:
             self._store.remember(subject, request_id, outcome, meta=world)
         else:
-            self._memory[(subject, request_id)] = outcome
-            while len(self._memory) > IDEMPOTENCY_WINDOW_REQUESTS:
-                self._memory.pop(next(iter(self._memory)))
+            self._memory.remember(subject, request_id, outcome)
         self._audit_append(subject, request_id, parsed, guard, _code(outcome.code).name, outcome.message)
 
     def _audit_append(

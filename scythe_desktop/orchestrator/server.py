@@ -24,6 +24,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from scythe_desktop.core.private_files import private_dir
 from scythe_desktop.engine.policies import check_policy_name
 from scythe_desktop.engine.scenario import Scenario, load_scenario
 from scythe_desktop.orchestrator import auth
@@ -32,7 +33,9 @@ from scythe_desktop.orchestrator.advisor import Advisor, PolicySpec
 from scythe_desktop.orchestrator.audit import AuditLog, default_key_file, load_key
 from scythe_desktop.orchestrator.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
 from scythe_desktop.orchestrator.dispatch import ActionDesk
+from scythe_desktop.orchestrator.field_desk import FieldDesk, FieldLimits
 from scythe_desktop.orchestrator.hub import FrameHub
+from scythe_desktop.orchestrator.secret import load_secret
 from scythe_desktop.orchestrator.service import (
     SERVICE_NAMES,
     AuthService,
@@ -41,8 +44,10 @@ from scythe_desktop.orchestrator.service import (
     generic_handlers,
 )
 from scythe_desktop.orchestrator.store import StateStore
+from scythe_desktop.orchestrator.token_ledger import CREDENTIALS_FILE, TokenLedger
 from scythe_desktop.orchestrator.world_host import WorldHost
 from scythe_desktop.protocol import wire
+from scythe_desktop.protocol.keepalive import KEEPALIVE, KeepalivePolicy
 from scythe_desktop.protocol.transport import is_loopback
 
 log = logging.getLogger(__name__)
@@ -52,15 +57,8 @@ UNARY_HEADROOM: Final = 16
 CALL_QUEUE: Final = 64
 #: Requests are small; anything near this is malformed. (Responses keep gRPC's 4 MiB default.)
 MAX_REQUEST_BYTES: Final = 1024 * 1024
-SERVER_OPTIONS: Final = (
-    ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
-    ("grpc.keepalive_time_ms", 20_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    # Clients ping every 10 s; the default minimum (5 min) would answer them with GOAWAY.
-    ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
-    ("grpc.http2.max_pings_without_data", 0),
-)
+#: Keepalive comes from the one policy the client uses too (protocol/keepalive.py).
+SERVER_OPTIONS: Final = (("grpc.max_receive_message_length", MAX_REQUEST_BYTES),)
 
 
 @dataclass
@@ -91,8 +89,26 @@ class ServerConfig:
     unix_socket: Path | None = None
     #: What answers Propose: a name (auto = shipped PPO, else greedy; none), or in-process a policy or loader.
     policy: PolicySpec = "auto"
+    #: Must be the policy the clients use (tests and the bench shrink both together).
+    keepalive: KeepalivePolicy = KEEPALIVE
+    #: Where grants, sessions and revocations live (default: ``state_dir``/credentials.sqlite, else memory).
+    credentials_path: Path | None = None
+    #: GetField's per-identity work budget and worker count (orchestrator/field_desk.py).
+    field_limits: FieldLimits = field(default_factory=FieldLimits)
     #: Stream slot limits; None: the defaults for ``max_subscribers`` slots (StreamLimits.for_slots).
     stream_limits: StreamLimits | None = None
+
+
+def _check_observer_certificate(connect_args: tuple[str, ...]) -> None:
+    """Under mTLS an observer process without a client certificate fails its handshake: refuse to start."""
+    given = dict(zip(connect_args[::2], connect_args[1::2], strict=False))
+    missing = [p for p in (given.get("--cert"), given.get("--key")) if p is None or not Path(p).is_file()]
+    if missing:
+        raise ValueError(
+            "--backend process under mTLS (--client-ca) needs a client certificate for its observers: make one with "
+            "`scythe certs --out DIR --user observer` (client-observer.crt beside the client CA is used), or give "
+            "--observer-cert and --observer-key"
+        )
 
 
 class Orchestrator:
@@ -110,14 +126,16 @@ class Orchestrator:
             check_policy_name(c.policy)
         if c.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {c.backend!r}")
+        if c.backend == "process" and c.client_ca is not None:
+            _check_observer_certificate(c.observer_connect_args)
         self.scenario = c.scenario if isinstance(c.scenario, Scenario) else load_scenario(c.scenario)
-        self.authority = auth.TokenAuthority(
-            auth.load_secret(c.auth_secret, c.auth_key_file), access_ttl_s=c.access_ttl_s
-        )
+        secret = load_secret(c.auth_secret, c.auth_key_file)
         self.store: StateStore | None = None
         if c.state_dir is not None:
-            c.state_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(c.state_dir)
             self.store = StateStore(c.state_dir / "orchestrator.sqlite")
+        ledger_path = c.credentials_path or (c.state_dir / CREDENTIALS_FILE if c.state_dir is not None else None)
+        self.authority = auth.TokenAuthority(secret, access_ttl_s=c.access_ttl_s, ledger=TokenLedger(ledger_path))
         self.audit: AuditLog | None = None
         if c.audit_path is not None:
             key = load_key(c.audit_key_file or default_key_file(c.audit_path), create=c.audit_key_file is None)
@@ -172,7 +190,7 @@ class Orchestrator:
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scythe-rpc"),
             interceptors=[auth.AuthInterceptor(self.authority, self.admission)],
-            options=list(SERVER_OPTIONS),
+            options=[*SERVER_OPTIONS, *c.keepalive.server_options()],
             maximum_concurrent_rpcs=workers + CALL_QUEUE,
         )
         address = f"unix:{c.unix_socket}" if c.unix_socket is not None else f"{c.host}:{c.port}"
@@ -183,7 +201,8 @@ class Orchestrator:
         self.host.observer_status = self.backend.status
         self.host.backend_name = self.backend.name
         desk = ActionDesk(self.host, self.backend, self.store, self.audit)
-        service = OrchestratorService(self.host, self.hub, desk, self.authority, self.advisor)
+        fields = FieldDesk(self.host, c.field_limits)
+        service = OrchestratorService(self.host, self.hub, desk, self.authority, self.advisor, fields)
         server.add_generic_rpc_handlers(
             generic_handlers(service, AuthService(self.authority), ObserverAgentService(self.backend, self.authority))
         )
@@ -216,6 +235,7 @@ class Orchestrator:
             self.store.close()
         if self.audit is not None:
             self.audit.close()
+        self.authority.ledger.close()
 
     def wait(self) -> None:
         if self._server is not None:

@@ -20,25 +20,27 @@ from scythe_desktop.core import frames as core_frames
 from scythe_desktop.orchestrator import auth
 from scythe_desktop.orchestrator.advisor import Advisor, PolicyUnavailable
 from scythe_desktop.orchestrator.dispatch import ActionDesk, ActionRefused
+from scythe_desktop.orchestrator.field_desk import FieldDesk, FieldRefused
 from scythe_desktop.orchestrator.guardrails import Guardrails
 from scythe_desktop.orchestrator.hub import FrameHub, HubClosed, HubFull
+from scythe_desktop.orchestrator.refresh import refresh
+from scythe_desktop.protocol.limits import CLIENT_MAX_RECEIVE_BYTES, REPLY_OVERHEAD_BYTES
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 if TYPE_CHECKING:
     from scythe_desktop.orchestrator.backends import Backend
     from scythe_desktop.orchestrator.world_host import WorldHost
 
-MAX_GRID_HEIGHT: Final = 1024
-MAX_GRID_WIDTH: Final = 2048
-MAX_VOLUME: Final = 96  # 96³ float32 = 3.5 MB, under the 4 MiB message limit
 SERVICE_NAMES: Final = ("scythe.v1.Orchestrator", "scythe.v1.Auth", "scythe.v1.ObserverAgent")
 
 
 class OrchestratorService:
     def __init__(
-        self, host: WorldHost, hub: FrameHub, desk: ActionDesk, authority: auth.TokenAuthority, advisor: Advisor
+        self, host: WorldHost, hub: FrameHub, desk: ActionDesk, authority: auth.TokenAuthority, advisor: Advisor,
+        fields: FieldDesk | None = None,
     ) -> None:
         self._host = host
+        self._fields = fields or FieldDesk(host)
         self._advisor = advisor
         self._hub = hub
         self._desk = desk
@@ -50,8 +52,15 @@ class OrchestratorService:
         for kind in request.kinds:
             if kind not in pb.FrameKind.values() or kind == pb.FRAME_KIND_UNSPECIFIED:
                 _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"kinds: unknown frame kind {kind}")
+        # A stream lives no longer than the access token it was opened with (nor past its revocation): the
+        # client reconnects with a fresh one and resumes from its last seq.
+        who = auth.identity_of(self._authority, context)
+
+        def wanted() -> bool:
+            return context.is_active() and self._authority.still_valid(who) is None
+
         try:
-            frames = self._hub.subscribe(request.resume_from_seq, request.kinds, context.is_active)
+            frames = self._hub.subscribe(request.resume_from_seq, request.kinds, wanted)
         except HubFull as exc:
             _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except HubClosed as exc:
@@ -59,6 +68,10 @@ class OrchestratorService:
         # Wake this subscriber's wait at once when the client goes away, instead of at its next timeout.
         context.add_callback(self._hub.wake)
         yield from frames
+        why = self._authority.still_valid(who)
+        if why is not None and context.is_active():
+            _abort(context, grpc.StatusCode.UNAUTHENTICATED,
+                   f"the stream's access token {why}; reconnect with a fresh one (resume from the last seq)")
 
     # ---------------------------------------------------------------------------------------- reads
 
@@ -70,7 +83,7 @@ class OrchestratorService:
         blob = core_frames.encode_stream(
             [core_frames.encode_keyframe(nodes, tick), core_frames.encode_edges(edges, tick)]
         )
-        if len(blob) > 4 * 1024 * 1024 - 4096:
+        if len(blob) > CLIENT_MAX_RECEIVE_BYTES - REPLY_OVERHEAD_BYTES:
             _abort(
                 context,
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -82,32 +95,11 @@ class OrchestratorService:
         )
 
     def GetField(self, request: pb.FieldRequest, context: grpc.ServicerContext) -> pb.FieldReply:
-        if request.kind == pb.VOLUME:
-            if not 1 <= request.size <= MAX_VOLUME:
-                _abort(
-                    context, grpc.StatusCode.INVALID_ARGUMENT, f"size must be in 1..{MAX_VOLUME}, got {request.size}"
-                )
-            tick, volume = self._host.volume(request.size)
-            return pb.FieldReply(tick=tick, frame=core_frames.encode_field(volume, tick))
-        if request.kind not in (pb.COVERAGE, pb.OCCLUSION, pb.UNCERTAINTY):
-            _abort(
-                context,
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"kind must be COVERAGE, OCCLUSION, UNCERTAINTY or VOLUME, got {request.kind}",
-            )
-        if not 1 <= request.height <= MAX_GRID_HEIGHT:
-            _abort(
-                context,
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"height must be in 1..{MAX_GRID_HEIGHT}, got {request.height}",
-            )
-        if not 1 <= request.width <= MAX_GRID_WIDTH:
-            _abort(
-                context, grpc.StatusCode.INVALID_ARGUMENT, f"width must be in 1..{MAX_GRID_WIDTH}, got {request.width}"
-            )
-        name = pb.FieldKind.Name(request.kind).lower()
-        tick, grid = self._host.grid(name, request.height, request.width)
-        return pb.FieldReply(tick=tick, frame=core_frames.encode_grid(grid, tick))
+        identity = auth.identity_of(self._authority, context)
+        try:
+            return self._fields.fetch(identity.subject, request)
+        except FieldRefused as exc:
+            _abort(context, exc.code, str(exc))
 
     def ListObservers(self, request: pb.ListObserversRequest, context: grpc.ServicerContext) -> pb.ObserverList:
         return self._host.observer_list()
@@ -122,7 +114,7 @@ class OrchestratorService:
 
     def GetClusterTable(self, request: pb.ClusterTableRequest, context: grpc.ServicerContext) -> pb.ClusterTable:
         table = self._advisor.cluster_table()
-        if len(table.rows) > 4 * 1024 * 1024 - 4096:
+        if len(table.rows) > CLIENT_MAX_RECEIVE_BYTES - REPLY_OVERHEAD_BYTES:
             _abort(
                 context,
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -189,12 +181,17 @@ class AuthService:
 
     def Refresh(self, request: pb.RefreshRequest, context: grpc.ServicerContext) -> pb.AccessToken:
         who = auth.identity_of(self._authority, context, kind="refresh")
-        token = self._authority.issue(who.subject, who.role)
+        try:
+            out = refresh(self._authority, who, time.time())
+        except auth.AuthError as exc:
+            _abort(context, exc.code, str(exc))
         return pb.AccessToken(
-            access_token=token,
-            expires_at_unix=time.time() + self._authority.access_ttl_s,
+            access_token=out.access_token,
+            expires_at_unix=out.access_expires_at,
             subject=who.subject,
             role=who.role,
+            refresh_token=out.refresh_token,
+            refresh_expires_at_unix=out.refresh_expires_at,
         )
 
 

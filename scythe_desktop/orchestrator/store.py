@@ -5,8 +5,9 @@
   block is committed before any seq in it is used, and a restarted server starts after the last
   reserved block, so no seq is ever issued twice even after ``kill -9``.
 * ``idempotency``: the outcome of each action request, keyed by (subject, request_id), with a
-  fingerprint of its parameters. The window is bounded: outcomes older than ``window_s`` and all but
-  the newest ``window_requests`` are pruned.
+  fingerprint of its parameters. The window is bounded per subject: outcomes older than ``window_s``
+  and all but each subject's newest ``window_requests`` are pruned, so one client's burst never evicts
+  another's outcomes. :class:`MemoryOutcomes` keeps the same window in memory (no state directory).
 
 This module stores bytes and small records; it knows nothing of gRPC or how the world works.
 """
@@ -16,9 +17,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from scythe_desktop.core.private_files import private_file
 
 SEQ_BLOCK: Final = 1000
 IDEMPOTENCY_WINDOW_S: Final = 24 * 3600.0
@@ -31,6 +35,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
     code INTEGER NOT NULL, message TEXT NOT NULL, reply BLOB NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (subject, request_id));
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created);
+CREATE INDEX IF NOT EXISTS idempotency_subject_created ON idempotency (subject, created);
 """
 
 
@@ -56,7 +61,8 @@ class StateStore:
         self.window_s = window_s
         self.window_requests = window_requests
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # 0600 before SQLite opens it (its -wal and -shm files take the database's mode).
+        self._db = sqlite3.connect(private_file(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
@@ -133,8 +139,33 @@ class StateStore:
             )
             self._db.execute("DELETE FROM idempotency WHERE created < ?", (now - self.window_s,))
             self._db.execute(
-                "DELETE FROM idempotency WHERE rowid NOT IN "
-                "(SELECT rowid FROM idempotency ORDER BY created DESC LIMIT ?)",
-                (self.window_requests,),
+                "DELETE FROM idempotency WHERE subject = ? AND rowid NOT IN "
+                "(SELECT rowid FROM idempotency WHERE subject = ? ORDER BY created DESC, rowid DESC LIMIT ?)",
+                (subject, subject, self.window_requests),
             )
             self._db.execute("COMMIT")
+
+
+class MemoryOutcomes:
+    """The idempotency window without a database: the same bounds, per subject. Not thread-safe (the action
+    desk calls it under its lock)."""
+
+    def __init__(self, *, window_s: float = IDEMPOTENCY_WINDOW_S, window_requests: int = IDEMPOTENCY_WINDOW_REQUESTS
+                 ) -> None:
+        self.window_s = window_s
+        self.window_requests = window_requests
+        self._by_subject: dict[str, OrderedDict[str, tuple[float, StoredOutcome]]] = {}
+
+    def outcome(self, subject: str, request_id: str, now: float | None = None) -> StoredOutcome | None:
+        mine = self._by_subject.get(subject)
+        kept = mine.get(request_id) if mine is not None else None
+        now = time.time() if now is None else now
+        return kept[1] if kept is not None and kept[0] >= now - self.window_s else None
+
+    def remember(self, subject: str, request_id: str, outcome: StoredOutcome, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        mine = self._by_subject.setdefault(subject, OrderedDict())
+        mine[request_id] = (now, outcome)
+        mine.move_to_end(request_id)
+        while len(mine) > self.window_requests or next(iter(mine.values()))[0] < now - self.window_s:
+            mine.popitem(last=False)

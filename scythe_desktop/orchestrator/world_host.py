@@ -30,6 +30,7 @@ import numpy as np
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.core.layout import MEMBERSHIP_DTYPE
 from scythe_desktop.engine.actions import Action, ActionResult
+from scythe_desktop.engine.field_snapshot import FieldSnapshot
 from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.engine.world import StepResult, World
 from scythe_desktop.orchestrator.hub import FrameHub
@@ -61,6 +62,7 @@ class WorldHost:
         if not tick_hz > 0:
             raise ValueError(f"tick_hz must be > 0, got {tick_hz!r}")
         self.scenario = scenario
+        self._fingerprint = scenario.fingerprint()
         self.seed = seed
         self.tick_hz = tick_hz
         self._hub = hub
@@ -101,6 +103,14 @@ class WorldHost:
             raise StateMismatch(
                 f"state directory holds scenario {stored[0]!r} seed {stored[1]}, not "
                 f"{self.scenario.name!r} seed {self.seed}; use another --state directory"
+            )
+        saved = self._store.get_meta("scenario_fingerprint")  # None: saved before worlds recorded it
+        if saved is not None and str(saved) != self.scenario.fingerprint():
+            raise StateMismatch(
+                f"scenario {self.scenario.name!r} ({self.scenario.source or 'built in code'}) has changed since the "
+                f"world in {self._store.path.parent} was saved (its costs or rules would no longer match that world). "
+                "To continue the saved world, put the scenario back as it was; to run the edited scenario, start "
+                f"with another --state directory or remove {self._store.path.name} from this one"
             )
         assert isinstance(blob, bytes)
         world = World.from_bytes(blob)
@@ -230,7 +240,8 @@ class WorldHost:
 
     def checkpoint_meta(self) -> dict[str, bytes | str | int | float]:
         """What :meth:`checkpoint` stores; call with :attr:`lock` held."""
-        return {"world": self.world.to_bytes(), "scenario": self.scenario.name, "seed": self.seed, "tick": self.tick}
+        return {"world": self.world.to_bytes(), "scenario": self.scenario.name, "seed": self.seed, "tick": self.tick,
+                "scenario_fingerprint": self._fingerprint}
 
     @contextmanager
     def atomic_action(self) -> Iterator[None]:
@@ -314,18 +325,16 @@ class WorldHost:
             sub_edges["dst"] = new_index[sub_edges["dst"]]
         return tick, sub_nodes, sub_edges
 
-    def grid(self, name: str, height: int, width: int) -> tuple[int, np.ndarray]:
+    def field_sizes(self) -> tuple[int, int, int]:
+        """(clusters, observers, nodes) now: what a field's cost is estimated from."""
         with self.lock:
-            fn = {
-                "coverage": self.world.coverage_grid,
-                "occlusion": self.world.occlusion_grid,
-                "uncertainty": self.world.uncertainty_grid,
-            }[name]
-            return self.tick, np.ascontiguousarray(fn(height, width), dtype=np.float32)
+            return len(self.world.clusters), len(self.world.observers), int(self.world.nodes.shape[0])
 
-    def volume(self, size: int) -> tuple[int, np.ndarray]:
+    def field_snapshot(self, *, with_nodes: bool = False) -> FieldSnapshot:
+        """A copy of what the fields are computed from (the volume also needs the nodes), taken under the lock;
+        computing the field from it holds nothing."""
         with self.lock:
-            return self.tick, np.ascontiguousarray(self.world.volume(size), dtype=np.float32)
+            return FieldSnapshot.of(self.world, with_nodes=with_nodes)
 
     def world_info(self) -> pb.WorldInfo:
         s = self.scenario

@@ -1,11 +1,13 @@
 """Read SCYTHE recordings: open and validate, iterate and seek through the index, recover truncated files.
 
 :class:`Recording` opens a cleanly closed file through its summary (chunk and message indexes), so a
-time range or a backwards search for the last keyframe reads only the chunks it needs. A file without
-a summary (the writer was killed) is refused with :class:`TruncatedRecording`, whose message says to
-run ``scythe recording repair``; :class:`Recovery` reads such a file front to back with the ``mcap``
-package's non-seeking reader in file order and stops cleanly at the first incomplete record, which
-yields every message of every complete chunk. :func:`inspect` reports what ``scythe recording check``
+time range or a backwards search for the last keyframe reads only the chunks it needs
+(:mod:`~scythe_desktop.recording.chunk_table`). A file without a summary (the writer was killed) is refused
+with :class:`TruncatedRecording`, whose message says to run ``scythe recording repair``; :class:`Recovery`
+reads such a file front to back, record by record in file order, and stops cleanly at the first incomplete
+record, which yields every message of every complete chunk. Chunks are always decompressed by
+:mod:`~scythe_desktop.recording.chunks`, capped at their declared size and a limit (a decompression bomb is
+refused, naming its chunk, and costs no memory). :func:`inspect` reports what ``scythe recording check``
 prints. Every problem, whatever the bytes, is a :class:`RecordingError` naming the file and what was
 wrong: the mcap library raises a zoo of exception types on corrupt input, and they all stop here.
 This module knows MCAP and our topics; it does not decode frames or know Qt.
@@ -13,26 +15,22 @@ This module knows MCAP and our topics; it does not decode frames or know Qt.
 
 from __future__ import annotations
 
-import bisect
 import io
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Final
 
-from mcap.data_stream import ReadDataStream
 from mcap.exceptions import EndOfFile
-from mcap.reader import NonSeekingReader, SeekingReader
-from mcap.records import Channel, Chunk, Message, Metadata, Schema
-from mcap.stream_reader import StreamReader, breakup_chunk
+from mcap.reader import SeekingReader
+from mcap.records import Channel, Chunk, McapRecord, Message, Metadata, Schema
+from mcap.stream_reader import StreamReader
 from mcap.summary import Summary
 
 from scythe_desktop.recording import schemas
+from scythe_desktop.recording.chunk_table import ChunkReadError, ChunkTable, RecordedMessage
+from scythe_desktop.recording.chunks import RECORD_SIZE_LIMIT, ChunkError, chunk_records
 
-#: Larger records are corrupt: the writer's chunks are far smaller. Stops a mutated length from
-#: making the reader allocate gigabytes.
-RECORD_SIZE_LIMIT: Final = 256 * 1024 * 1024
 _MAGIC: Final = b"\x89MCAP0\r\n"
 
 
@@ -42,14 +40,6 @@ class RecordingError(ValueError):
 
 class TruncatedRecording(RecordingError):
     """The file has no summary: its writer did not close it (killed, crashed, still running)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedMessage:
-    topic: str
-    log_time_ns: int
-    sequence: int
-    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +135,9 @@ class Recording:
                 f"{self.path}: recording was not cleanly closed (no summary: the recorder was killed or is still "
                 f"writing); run `scythe recording repair {self.path}` to rebuild it from its complete chunks"
             )
+        if not summary.chunk_indexes and summary.statistics.message_count:
+            raise RecordingError(f"{self.path}: its messages are not in indexed chunks (not written by SCYTHE "
+                                 f"Desktop); `scythe recording repair {self.path}` rewrites it")
         self._summary: Summary = summary
         self.metadata: dict[str, str] = {}
         for record in self._reader.iter_metadata():
@@ -155,7 +148,7 @@ class Recording:
         for channel in summary.channels.values():
             _check_schema(self.path, channel.topic, summary.schemas.get(channel.schema_id), channel.message_encoding)
             self.topics[channel.topic] = channel
-        self._chunks = _ChunkTable(self._file, summary)
+        self._chunks = ChunkTable(self._file, summary)
         stats = summary.statistics
         self.start_ns: int = stats.message_start_time
         self.end_ns: int = stats.message_end_time
@@ -196,85 +189,15 @@ class Recording:
         if not wanted or (start_ns is not None and end_ns is not None and start_ns > end_ns):
             return
         try:
-            if self._chunks.ordered:
-                yield from self._chunks.messages(wanted, start_ns, end_ns, reverse)
-                return
-            for _schema, channel, message in self._reader.iter_messages(
-                topics=wanted, starting_at=start_ns, ending_at=end_ns, reverse=reverse
-            ):
-                yield RecordedMessage(channel.topic, message.log_time, message.sequence, message.data)
+            yield from self._chunks.messages(wanted, start_ns, end_ns, reverse)
+        except ChunkReadError as exc:  # one chunk refused (e.g. a decompression bomb); the others still read
+            raise RecordingError(f"{self.path}: {exc}") from None
         except Exception as exc:  # corrupt input: see the module docstring
             raise _fail(self.path, exc) from exc
 
     def latest(self, topics: Iterable[str], at_or_before_ns: int) -> RecordedMessage | None:
         """The last message of ``topics`` logged at or before a time (the last in file order on a tie)."""
         return next(self.messages(topics, end_ns=at_or_before_ns, reverse=True), None)
-
-
-class _ChunkTable:
-    """Reads messages chunk by chunk through the summary's chunk indexes, keeping the last few decoded.
-
-    Our writer's chunks follow each other in log time (a chunk ends no later than the next begins), so
-    the chunks holding a topic, in file order, give its messages in log-time order; a seek then costs a
-    binary search and the one or two chunks it lands in, and the anchor, the state topics and the
-    deltas after them mostly share those cached chunks. :attr:`ordered` is False for files whose chunks
-    overlap in time; those are read through the ``mcap`` package's merging reader instead.
-    """
-
-    CACHE_CHUNKS: Final = 16
-
-    def __init__(self, stream: BinaryIO, summary: Summary) -> None:
-        self._stream = stream
-        self._summary = summary
-        self._chunks = sorted(summary.chunk_indexes, key=lambda c: c.chunk_start_offset)
-        self.ordered = all(a.message_end_time <= b.message_start_time
-                           for a, b in zip(self._chunks, self._chunks[1:], strict=False))
-        self._by_topic: dict[str, list[int]] = {}
-        for i, chunk in enumerate(self._chunks):
-            if not chunk.message_index_offsets:  # no index: the topic is only known by reading it
-                self.ordered = False
-            for channel_id in chunk.message_index_offsets:
-                channel = summary.channels.get(channel_id)
-                if channel is not None:
-                    self._by_topic.setdefault(channel.topic, []).append(i)
-        self._cache: OrderedDict[int, list[RecordedMessage]] = OrderedDict()
-
-    def messages(self, topics: list[str], start_ns: int | None, end_ns: int | None,
-                 reverse: bool) -> Iterator[RecordedMessage]:
-        positions = sorted({i for t in topics for i in self._by_topic.get(t, ())})
-        lo = 0 if start_ns is None else bisect.bisect_left(
-            positions, start_ns, key=lambda i: self._chunks[i].message_end_time)
-        hi = len(positions) if end_ns is None else bisect.bisect_right(
-            positions, end_ns, key=lambda i: self._chunks[i].message_start_time)
-        wanted = frozenset(topics)
-        for i in reversed(positions[lo:hi]) if reverse else positions[lo:hi]:
-            chunk = self._decoded(i)
-            for m in reversed(chunk) if reverse else chunk:
-                if m.topic in wanted and (start_ns is None or m.log_time_ns >= start_ns) and (
-                        end_ns is None or m.log_time_ns <= end_ns):
-                    yield m
-
-    def _decoded(self, i: int) -> list[RecordedMessage]:
-        """Chunk ``i``'s messages in log-time order (file order on ties), CRC-checked."""
-        cached = self._cache.get(i)
-        if cached is not None:
-            self._cache.move_to_end(i)
-            return cached
-        index = self._chunks[i]
-        if index.chunk_length > RECORD_SIZE_LIMIT:
-            raise ValueError(f"chunk at byte {index.chunk_start_offset} claims {index.chunk_length} bytes")
-        self._stream.seek(index.chunk_start_offset + 1 + 8)  # past the opcode and the record length
-        chunk = Chunk.read(ReadDataStream(self._stream))
-        channels = self._summary.channels
-        records = [(r.log_time, n, r) for n, r in enumerate(breakup_chunk(chunk, validate_crc=True))
-                   if isinstance(r, Message)]
-        records.sort(key=lambda item: (item[0], item[1]))
-        decoded = [RecordedMessage(channels[r.channel_id].topic, r.log_time, r.sequence, r.data)
-                   for _, _, r in records]
-        self._cache[i] = decoded
-        if len(self._cache) > self.CACHE_CHUNKS:
-            self._cache.popitem(last=False)
-        return decoded
 
 
 # ------------------------------------------------------------------------------------------- recovery
@@ -300,8 +223,11 @@ class Recovery:
 
     Iteration yields ``(channel, message)`` for every message of every complete chunk, in file order
     (a log-time sort would have to read everything first, and lose it all at the cut), and stops at
-    the first incomplete or unreadable record; :attr:`problem` then says where and why. Opening checks
-    that the file is one of ours, so a foreign or newer file fails before anything is read.
+    the first incomplete or unreadable record; :attr:`problem` then says where and why. A chunk whose
+    compressed bytes are complete but which cannot be decompressed within its declared size and the
+    limit (a decompression bomb, a corrupt stream) is left out and named in :attr:`skipped`; reading goes
+    on after it. Opening checks that the file is one of ours, so a foreign or newer file fails before
+    anything is read.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -314,25 +240,56 @@ class Recovery:
             raise RecordingError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
         _check_metadata(self.path, self.metadata)
         self.channels: dict[int, tuple[Channel, Schema | None]] = {}
+        self._schemas: dict[int, Schema] = {}
         self.problem = ""
+        #: Chunks left out (refused by the decompression cap or corrupt inside) while the rest was read.
+        self.skipped: list[str] = []
         self.message_count = 0
 
     def __iter__(self) -> Iterator[tuple[Channel, Message]]:
         with open(self.path, "rb") as stream:
-            reader = NonSeekingReader(stream, validate_crcs=True, record_size_limit=RECORD_SIZE_LIMIT)
+            reader = StreamReader(stream, emit_chunks=True, validate_crcs=True, record_size_limit=RECORD_SIZE_LIMIT)
+            records = reader.records
             try:
-                for schema, channel, message in reader.iter_messages(log_time_order=False):
-                    if channel.id not in self.channels:
-                        _check_schema(self.path, channel.topic, schema, channel.message_encoding)
-                        self.channels[channel.id] = (channel, schema)
-                    self.message_count += 1
-                    yield channel, message
+                while True:
+                    start = stream.tell()
+                    record = next(records, None)
+                    if record is None:
+                        return
+                    if not isinstance(record, Chunk):
+                        yield from self._take([record])
+                        continue
+                    try:
+                        inner = chunk_records(record)
+                    except ChunkError as exc:  # skip this chunk, keep every other one
+                        self.skipped.append(f"chunk at byte {start} {exc}")
+                        continue
+                    yield from self._take(inner)
             except EndOfFile:
                 self.problem = f"file ends at byte {stream.tell()} without its summary and footer (truncated)"
             except RecordingError:
                 raise
             except Exception as exc:  # corrupt input: keep what came before it
                 self.problem = f"unreadable after {self.message_count} messages ({type(exc).__name__}: {exc})"
+
+    def _take(self, records: list[McapRecord]) -> Iterator[tuple[Channel, Message]]:
+        """Schemas and channels are remembered; messages are yielded with their channel."""
+        for record in records:
+            if isinstance(record, Schema):
+                self._schemas[record.id] = record
+            elif isinstance(record, Channel):
+                if record.schema_id != 0 and record.schema_id not in self._schemas:
+                    raise ValueError(f"channel {record.id} names schema {record.schema_id}, which comes nowhere before")
+                if record.id not in self.channels:
+                    schema = self._schemas.get(record.schema_id)
+                    _check_schema(self.path, record.topic, schema, record.message_encoding)
+                    self.channels[record.id] = (record, schema)
+            elif isinstance(record, Message):
+                known = self.channels.get(record.channel_id)
+                if known is None:
+                    raise ValueError(f"a message names channel {record.channel_id}, which comes nowhere before")
+                self.message_count += 1
+                yield known[0], record
 
 
 def inspect(path: str | Path) -> RecordingReport:
@@ -351,8 +308,9 @@ def inspect(path: str | Path) -> RecordingReport:
         start = message.log_time if start is None else min(start, message.log_time)
         end = max(end, message.log_time)
     schema_names = {c.topic: s.name if s else "" for c, s in recovery.channels.values()}
+    problems = [recovery.problem or "no summary section (not cleanly closed)", *recovery.skipped]
     return RecordingReport(path, False, start or 0, end, counts, schema_names, recovery.metadata,
-                           problem=recovery.problem or "no summary section (not cleanly closed)")
+                           problem="; ".join(problems))
 
 
 def repair(path: str | Path, out: str | Path, *, overwrite: bool = False) -> RecordingReport:
@@ -388,4 +346,5 @@ def repair(path: str | Path, out: str | Path, *, overwrite: bool = False) -> Rec
                                                                   new_schema, dict(channel.metadata))
             writer.add_message(channel_ids[channel.id], m.log_time, m.data, m.publish_time, m.sequence)
         writer.finish()
-    return inspect(out)
+    report = inspect(out)
+    return replace(report, problem="left out " + "; ".join(recovery.skipped)) if recovery.skipped else report

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from pathlib import Path
 
 import grpc
@@ -18,7 +19,7 @@ from scythe_desktop.orchestrator.audit import AuditLog
 from scythe_desktop.orchestrator.requests import MAX_REQUEST_ID
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
-SECRET = "audited-requests-secret-" + "q" * 24
+SECRET = secrets.token_hex(32)  # ≥ 32 random bytes, as scythe serve requires
 
 
 def _start(tmp_path: Path) -> EmbeddedOrchestrator:

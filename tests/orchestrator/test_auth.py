@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
 
@@ -13,7 +14,7 @@ from scythe_desktop.client.embedded import start_embedded
 from scythe_desktop.orchestrator import auth
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
-SECRET = "auth-matrix-secret-" + "m" * 30
+SECRET = secrets.token_hex(32)  # ≥ 32 random bytes, as scythe serve requires
 
 REQUESTS = {
     "/scythe.v1.Orchestrator/StreamClusterUpdates": pb.StreamRequest(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -218,7 +219,7 @@ def test_an_unknown_policy_name_is_refused_before_serving() -> None:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A real ``scythe serve --policy greedy`` process; yields its address and token directory."""
     tokens = tmp_path_factory.mktemp("tokens")
-    env = {**os.environ, "SCYTHE_AUTH_SECRET": "insight-rpc-secret-" + "x" * 32}
+    env = {**os.environ, "SCYTHE_AUTH_SECRET": secrets.token_hex(32)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "scythe_desktop", "serve", "--scenario", "tutorial", "--port", "0",
          "--policy", "greedy", "--tick-hz", "2", "--token-dir", str(tokens)],

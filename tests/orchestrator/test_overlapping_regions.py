@@ -4,6 +4,7 @@ server's own world info."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import grpc
@@ -21,7 +22,7 @@ POINTS = ((10.0, 38.0), (12.0, 57.0), (20.0, 34.0))
 
 @pytest.fixture(scope="module")
 def regional() -> Iterator[EmbeddedOrchestrator]:
-    handle = start_embedded("regional", 0, tick_hz=2.0, auth_secret="o" * 40)
+    handle = start_embedded("regional", 0, tick_hz=2.0, auth_secret=secrets.token_hex(32))
     yield handle
     handle.stop()
 

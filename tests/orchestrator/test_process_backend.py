@@ -4,6 +4,7 @@ identity and heartbeats; decommission stops it; a killed process is detected and
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from scythe_desktop.orchestrator.backends import OBSERVER_ENVIRONMENT, ProcessBa
 
 @pytest.fixture
 def orchestrator() -> Iterator[EmbeddedOrchestrator]:
-    handle = start_embedded("tutorial", 0, tick_hz=10.0, backend="process", auth_secret="p" * 40)
+    handle = start_embedded("tutorial", 0, tick_hz=10.0, backend="process", auth_secret=secrets.token_hex(32))
     yield handle
     handle.stop()
 
@@ -70,7 +71,7 @@ def test_a_hung_observer_stalls_nothing_and_its_decommission_is_recorded(tmp_pat
     the decommission waited 8 s, then the call failed with UNKNOWN and lost its outcome."""
     from scythe_desktop.orchestrator.audit import AuditLog
 
-    handle = start_embedded("tutorial", 0, tick_hz=10.0, backend="process", auth_secret="p" * 40,
+    handle = start_embedded("tutorial", 0, tick_hz=10.0, backend="process", auth_secret=secrets.token_hex(32),
                             audit_path=tmp_path / "audit.sqlite", state_dir=tmp_path / "state")
     try:
         backend = handle.orchestrator.backend
@@ -114,7 +115,7 @@ def test_a_killed_observer_process_is_reported_lost(orchestrator: EmbeddedOrches
 def test_plan_backends_render_without_executing(tmp_path: Path) -> None:
     for kind, suffix in (("docker-plan", ".docker.sh"), ("terraform-plan", ".tf.json")):
         handle = start_embedded(
-            "tutorial", 0, tick_hz=10.0, backend=kind, plan_dir=tmp_path / kind, auth_secret="p" * 40
+            "tutorial", 0, tick_hz=10.0, backend=kind, plan_dir=tmp_path / kind, auth_secret=secrets.token_hex(32)
         )
         try:
             with handle.client() as c:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -36,7 +38,7 @@ def test_reflection_lists_the_services_and_serves_their_descriptors(embedded: Em
 
 
 def test_one_stream_over_the_limit_is_refused_with_resource_exhausted() -> None:
-    handle = start_embedded("tutorial", 0, tick_hz=10.0, max_subscribers=2, auth_secret="r" * 40)
+    handle = start_embedded("tutorial", 0, tick_hz=10.0, max_subscribers=2, auth_secret=secrets.token_hex(32))
     clients = [handle.client() for _ in range(3)]
     try:
         streams = [c.frames() for c in clients[:2]]
@@ -56,7 +58,7 @@ def test_one_stream_over_the_limit_is_refused_with_resource_exhausted() -> None:
 
 
 def test_access_tokens_are_refreshed_before_they_expire() -> None:
-    handle = start_embedded("tutorial", 0, tick_hz=10.0, access_ttl_s=100.0, auth_secret="r" * 40)
+    handle = start_embedded("tutorial", 0, tick_hz=10.0, access_ttl_s=100.0, auth_secret=secrets.token_hex(32))
     now = [1_000.0]
     try:
         # The server's clock is real; the client's is ours, so "later" needs no waiting.

@@ -3,6 +3,7 @@ resume, cancellation and connection states."""
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 from pathlib import Path
@@ -19,6 +20,8 @@ from scythe_desktop.orchestrator.auth import OPERATOR, TokenAuthority
 from scythe_desktop.orchestrator.server import Orchestrator, ServerConfig
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.wire import WireFrame
+
+SECRET = secrets.token_hex(32)
 
 
 def _take(client: OrchestratorClient, n: int, **kwargs: object) -> list[WireFrame]:
@@ -53,7 +56,7 @@ def test_stream_starts_with_a_keyframe_and_deltas_chain_onto_it(client: Orchestr
 
 def test_stream_reproduces_the_world_bit_exactly(tmp_path: Path) -> None:
     """A client applying the stream holds the same node buffer as an identical world stepped alone."""
-    handle = start_embedded("tutorial", 5, tick_hz=50.0, keyframe_every=1000, auth_secret="k" * 40)
+    handle = start_embedded("tutorial", 5, tick_hz=50.0, keyframe_every=1000, auth_secret=SECRET)
     try:
         with handle.client() as c:
             swarm = NodeSwarm()
@@ -76,7 +79,7 @@ def test_stream_reproduces_the_world_bit_exactly(tmp_path: Path) -> None:
 
 
 def test_keyframes_chunked_through_the_server_reassemble_exactly() -> None:
-    handle = start_embedded("regional", 2, tick_hz=1.0, keyframe_every=1000, chunk_size=64 * 1024, auth_secret="k" * 40)
+    handle = start_embedded("regional", 2, tick_hz=1.0, keyframe_every=1000, chunk_size=64 * 1024, auth_secret=SECRET)
     try:
         with handle.client() as c:
             keyframe = _take(c, 1, kinds=[pb.KEYFRAME])[0]
@@ -126,8 +129,8 @@ def test_an_action_sent_while_the_server_is_down_is_retried_and_acts_once(tmp_pa
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = ServerConfig(scenario="tutorial", port=port, auth_secret="a" * 40, state_dir=tmp_path, tick_hz=10.0)
-    token = TokenAuthority(("a" * 40).encode()).issue("ops", OPERATOR, kind="refresh")
+    config = ServerConfig(scenario="tutorial", port=port, auth_secret=SECRET, state_dir=tmp_path, tick_hz=10.0)
+    token = TokenAuthority(SECRET.encode()).issue("ops", OPERATOR, kind="refresh")
     failed = threading.Event()
     c = OrchestratorClient(
         f"127.0.0.1:{port}",
@@ -156,7 +159,7 @@ def test_an_action_sent_while_the_server_is_down_is_retried_and_acts_once(tmp_pa
 
 
 def test_embedded_on_a_unix_socket_streams_and_acts(tmp_path: Path) -> None:
-    handle = start_embedded("tutorial", 0, tick_hz=20.0, unix_socket=tmp_path / "orch.sock", auth_secret="u" * 40)
+    handle = start_embedded("tutorial", 0, tick_hz=20.0, unix_socket=tmp_path / "orch.sock", auth_secret=SECRET)
     try:
         assert handle.target == f"unix:{tmp_path / 'orch.sock'}"
         with handle.client() as c:

@@ -3,6 +3,7 @@ without a certificate is refused at the handshake."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def _serve(pki: Path, *, mtls: bool) -> Orchestrator:
             tls_key=pki / "server.key",
             client_ca=pki / "ca.crt" if mtls else None,
             tick_hz=10.0,
-            auth_secret="t" * 40,
+            auth_secret=secrets.token_hex(32),
         )
     )
     orch.start()
@@ -95,4 +96,4 @@ def test_mtls_client_without_a_certificate_is_refused(pki: Path, mtls_server: Or
 
 def test_serving_a_public_address_without_tls_is_refused() -> None:
     with pytest.raises(ValueError, match="without TLS"):
-        Orchestrator(ServerConfig(scenario="tutorial", host="0.0.0.0", auth_secret="t" * 40))
+        Orchestrator(ServerConfig(scenario="tutorial", host="0.0.0.0", auth_secret=secrets.token_hex(32)))

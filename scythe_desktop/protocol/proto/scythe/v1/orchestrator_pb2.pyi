@@ -399,16 +399,20 @@ class RefreshRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class AccessToken(_message.Message):
-    __slots__ = ("access_token", "expires_at_unix", "subject", "role")
+    __slots__ = ("access_token", "expires_at_unix", "subject", "role", "refresh_token", "refresh_expires_at_unix")
     ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_UNIX_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_EXPIRES_AT_UNIX_FIELD_NUMBER: _ClassVar[int]
     access_token: str
     expires_at_unix: float
     subject: str
     role: str
-    def __init__(self, access_token: _Optional[str] = ..., expires_at_unix: _Optional[float] = ..., subject: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+    refresh_token: str
+    refresh_expires_at_unix: float
+    def __init__(self, access_token: _Optional[str] = ..., expires_at_unix: _Optional[float] = ..., subject: _Optional[str] = ..., role: _Optional[str] = ..., refresh_token: _Optional[str] = ..., refresh_expires_at_unix: _Optional[float] = ...) -> None: ...
 
 class ObserverHello(_message.Message):
     __slots__ = ("observer_id", "pid")

@@ -617,7 +617,10 @@ class Orchestrator:
 
 
 class AuthStub:
-    """Exchange the refresh token carried in `authorization: Bearer <refresh token>` for an access token.
+    """Exchange the refresh token carried in `authorization: Bearer <refresh token>` for an access token. A
+    long-lived refresh token (from a token file) starts a session; the session's rotating refresh tokens
+    continue it. Revoked tokens, sessions and subjects (`scythe auth revoke`) are refused here and on every
+    call, and a stream ends with UNAUTHENTICATED when its access token expires or is revoked.
     """
 
     def __init__(self, channel):
@@ -634,7 +637,10 @@ class AuthStub:
 
 
 class AuthServicer:
-    """Exchange the refresh token carried in `authorization: Bearer <refresh token>` for an access token.
+    """Exchange the refresh token carried in `authorization: Bearer <refresh token>` for an access token. A
+    long-lived refresh token (from a token file) starts a session; the session's rotating refresh tokens
+    continue it. Revoked tokens, sessions and subjects (`scythe auth revoke`) are refused here and on every
+    call, and a stream ends with UNAUTHENTICATED when its access token expires or is revoked.
     """
 
     def Refresh(self, request, context):
@@ -660,7 +666,10 @@ def add_AuthServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Auth:
-    """Exchange the refresh token carried in `authorization: Bearer <refresh token>` for an access token.
+    """Exchange the refresh token carried in `authorization: Bearer <refresh token>` for an access token. A
+    long-lived refresh token (from a token file) starts a session; the session's rotating refresh tokens
+    continue it. Revoked tokens, sessions and subjects (`scythe auth revoke`) are refused here and on every
+    call, and a stream ends with UNAUTHENTICATED when its access token expires or is revoked.
     """
 
     @staticmethod
