@@ -138,8 +138,8 @@ def test_tiny_maskable_ppo_run_on_the_graph_env() -> None:
     env = GraphVecEnv(4, ["tutorial", "regional"], episode_ticks=32, seed=0)
     model = MaskablePPO(GraphActorCriticPolicy, env, n_steps=32, batch_size=64, n_epochs=1, seed=0, device="cpu")
     start = {k: v.clone() for k, v in model.policy.state_dict().items()}
-    model.learn(2048)
-    assert model.num_timesteps >= 2048
+    model.learn(1024)  # 1k steps: end to end on 2 shared cores; the lead trains at scale
+    assert model.num_timesteps >= 1024
     assert any(not torch.equal(v, start[k]) for k, v in model.policy.state_dict().items())
     assert env.action_masks().shape == (4, gl.N_ACTIONS)
     env.close()
