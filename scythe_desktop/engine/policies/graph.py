@@ -94,7 +94,7 @@ class GraphPolicy(Policy):
         view = self.encode(world)
         with torch.no_grad():
             tensor, _ = self.network.obs_to_tensor(view.obs)
-            dist = self.network.get_distribution(tensor, action_masks=view.mask)
+            dist: Any = self.network.get_distribution(tensor, action_masks=view.mask)
             probs = dist.distribution.probs[0].numpy().astype(np.float64)
         probs[~view.mask[0]] = 0.0
         return probs, view
