@@ -64,17 +64,18 @@ def violations(live: list[Live], rails: Guardrails, scenario: Scenario) -> list[
     latency = {t.name: t.latency_ms for t in scenario.observer_types}
     zone_max = {z.name: z.max_latency_ms for z in scenario.latency_zones}
     for o in live:
-        region = next((r for r in scenario.regions if bool(r.contains(o.lon, o.lat))), None)
-        name = region.name if region else None
-        if rails.allowed_regions and name not in rails.allowed_regions:
-            out.append(f"observer {o.observer_id} at ({o.lon}, {o.lat}) in {name}, not allowed")
-        if name is not None and name in rails.forbidden_regions:
-            out.append(f"observer {o.observer_id} in forbidden region {name}")
-        if rails.latency_zones and region is not None:
-            if region.latency_zone not in rails.latency_zones:
-                out.append(f"observer {o.observer_id} in zone {region.latency_zone}, not allowed")
-            elif latency[o.type_name] > zone_max[region.latency_zone]:
-                out.append(f"observer {o.observer_id} latency {latency[o.type_name]} over zone max")
+        # Every region holding the point counts (boxes overlap): any forbidden one forbids, the strictest zone rules.
+        inside = [r for r in scenario.regions if bool(r.contains(o.lon, o.lat))]
+        names = [r.name for r in inside]
+        if rails.allowed_regions and not set(names) & set(rails.allowed_regions):
+            out.append(f"observer {o.observer_id} at ({o.lon}, {o.lat}) in {names}, not allowed")
+        if set(names) & set(rails.forbidden_regions):
+            out.append(f"observer {o.observer_id} in forbidden region(s) {set(names) & set(rails.forbidden_regions)}")
+        zones = {r.latency_zone for r in inside}
+        if rails.latency_zones and zones - set(rails.latency_zones):
+            out.append(f"observer {o.observer_id} in zone(s) {zones - set(rails.latency_zones)}, not allowed")
+        if zones and latency[o.type_name] > min(zone_max[z] for z in zones):
+            out.append(f"observer {o.observer_id} latency {latency[o.type_name]} over its strictest zone's max")
     return out
 
 
@@ -160,7 +161,7 @@ def desk_target(scenario: Scenario, seed: int) -> _Target:
         host.step()  # the world moves on between policies
 
     def set_rails(rails: Guardrails) -> None:
-        desk.set_rails(rails)
+        desk.set_rails("r5-admin", rails)
 
     t = _Target()
     t.scenario, t.send, t.live, t.reset, t.set_rails = scenario, send, live, reset, set_rails

@@ -2,7 +2,8 @@
 
 R1 orchestrator restarts under SIGKILL, R2 load (50 streaming clients + operators), R3 fuzzing (codec,
 RPCs, scenario TOML, recordings), R4 auth/transport matrix, R5 guardrail property, R6 recording crashes,
-R7 desktop soak. Each section is one module ``benchmarks/reliability/rel_*.py`` (never shipped: not in the
+R7 desktop soak, R8 trust (guardrail bypasses, lock-out without a token, secrets in observer environments,
+audit tampering). Each section is one module ``benchmarks/reliability/rel_*.py`` (never shipped: not in the
 package, not in the binary); the bounded versions of the same functions run in ``tests/reliability``.
 ``--quick`` runs tiny sizes (figures meaningless). ``SCYTHE_RELIABILITY_ONLY=R1,R3`` runs only those sections.
 Every random choice comes from ``SCYTHE_RELIABILITY_SEED`` (default 20261127), printed in the output.
@@ -28,6 +29,8 @@ TARGETS: dict[str, dict[str, Any]] = {
     "R6": {"unreadable_files": 0},
     # The issue names no numbers for R7: a clean exit, and the console's own lag goal (bench ui, 50 ms).
     "R7": {"clean_exit": True, "dropped_frame_ratio": 0.05, "event_loop_lag_p99_ms": 50.0},
+    "R8": {"guardrail_bypasses": 0, "unauthenticated_lockout_failures": 0, "secrets_in_child_environment": 0,
+           "audit_tamper_cases_detected": 1.0},
 }
 
 
@@ -87,8 +90,16 @@ def _r7(quick: bool, seed: int, tmp: Path) -> dict[str, Any]:
     return run_soak("tutorial" if quick else "global", 10 if quick else 600)
 
 
+def _r8(quick: bool, seed: int, tmp: Path) -> dict[str, Any]:
+    from benchmarks.reliability.rel_trust import run_trust
+
+    if quick:
+        return run_trust(200, 10, 30, 2, 1, 7, seed)
+    return run_trust(10_000, 200, 200, 20, 4, 700, seed)
+
+
 SECTIONS: dict[str, Callable[[bool, int, Path], dict[str, Any]]] = {
-    "R1": _r1, "R2": _r2, "R3": _r3, "R4": _r4, "R5": _r5, "R6": _r6, "R7": _r7,
+    "R1": _r1, "R2": _r2, "R3": _r3, "R4": _r4, "R5": _r5, "R6": _r6, "R7": _r7, "R8": _r8,
 }
 
 
@@ -96,7 +107,8 @@ SECTIONS: dict[str, Callable[[bool, int, Path], dict[str, Any]]] = {
 EXACT = frozenset({
     "frames_lost", "frames_duplicated", "duplicate_actions", "errors", "frames_crashed", "rpcs_wrong_status",
     "scenarios_crashed", "recordings_crashed", "wrong_outcomes", "token_leaks_in_logs", "violations",
-    "unreadable_files",
+    "unreadable_files", "guardrail_bypasses", "unauthenticated_lockout_failures", "secrets_in_child_environment",
+    "audit_tamper_cases_detected",
 })
 
 

@@ -18,7 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("scythe_desktop.cli.bench", "run a benchmark and print one JSON object"),
     "serve": ("scythe_desktop.cli.serve", "run the reference orchestrator (gRPC scythe.v1)"),
     "certs": ("scythe_desktop.cli.certs", "make a local CA, server and client certificates for TLS/mTLS"),
-    "audit": ("scythe_desktop.cli.audit", "print or filter an orchestrator audit log"),
+    "audit": ("scythe_desktop.cli.audit", "print, filter or verify (hash chain) an orchestrator audit log"),
     "observer": ("scythe_desktop.cli.observer", "run one observer process (process backend)"),
     "train": ("scythe_desktop.cli.train", "train a MaskablePPO observer policy"),
     "evaluate": ("scythe_desktop.cli.evaluate", "compare policies over seeded episodes (mean ± 95%% CI)"),
@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("scythe_desktop.cli.simulate", "run a scenario and policy headless into a recording"),
     "record": ("scythe_desktop.cli.record", "record a live orchestrator's stream to a file"),
     "recording": ("scythe_desktop.cli.recording", "check or repair a recording file"),
+    "scenario": ("scythe_desktop.cli.scenario", "generate a random, valid scenario file (or list the families)"),
 }
 
 

@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the SCYTHE_AUTH_SECRET environment variable, which ps cannot show",
     )
     parser.add_argument("--auth-key-file", type=Path, help="file holding the token signing secret")
-    parser.add_argument("--audit", type=Path, help="append-only audit log (SQLite)")
+    parser.add_argument("--audit", type=Path, help="append-only, hash-chained audit log (SQLite, mode 0600)")
+    parser.add_argument("--audit-key-file", type=Path,
+                        help="key of the audit log's hash chain (default: AUDIT.key next to it, created when missing)")
     parser.add_argument("--state", type=Path, help="directory for state that survives a restart")
     parser.add_argument("--backend", choices=BACKENDS, default="simulated")
     parser.add_argument("--plan-dir", type=Path, help="where docker-plan/terraform-plan write their plans")
@@ -100,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             auth_secret=args.auth_secret or os.environ.get("SCYTHE_AUTH_SECRET"),
             auth_key_file=_key_file(args),
             audit_path=args.audit,
+            audit_key_file=args.audit_key_file,
             state_dir=args.state,
             backend=args.backend,
             plan_dir=args.plan_dir,

@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         observers = batch.latest.get(OBSERVERS_KIND)
         if observers is not None:
             self._observers = observer_rows(observers[1])
-            self.decisions.spend_per_hour = float(self._observers["cost_per_hour"].sum())
+            self.decisions.on_observers(self._observers)
             self.observers_dock.set_observers(self._observers)
             self.globe.set_observers(self._observers, self.observers_dock.selected_observer_id())
         if report.keyframe or report.upload == "full":

@@ -4,18 +4,20 @@ Each check returns ``None`` when the action may proceed, or a reason that starts
 refusing constraint: ``coordinates``, ``observer_type``, ``unknown_observer``, ``unknown_cluster``,
 ``max_instances``, ``region``, ``forbidden_region``, ``latency``, ``sampling`` or ``budget`` — for
 example ``"budget: 12.0/h over 10.0/h"``. The world calls these before acting, so no policy can break a
-guardrail. :func:`check_regions` is the one placement rule: the world, the orchestrator's guardrails and the
-console's Automate filter all call it. This module knows nothing of beliefs, nodes or fields.
+guardrail. Where an observer may be is the one placement rule of :mod:`scythe_desktop.engine.placement`,
+which the orchestrator's guardrails and the console's Automate filter call too. This module knows nothing
+of beliefs, nodes or fields.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
-from scythe_desktop.engine.scenario import Region, Scenario
+from scythe_desktop.engine import placement
+from scythe_desktop.engine.placement import site_refusal
+from scythe_desktop.engine.scenario import Scenario
 
 
 def check_coordinates(lon: float, lat: float) -> str | None:
@@ -26,41 +28,26 @@ def check_coordinates(lon: float, lat: float) -> str | None:
     return None
 
 
-def check_regions(regions: Sequence[Region], lon: float, lat: float, *, allowed: Sequence[str] = (),
-                  forbidden: Sequence[str] = ()) -> tuple[str, str] | None:
-    """The placement rule. ``("forbidden_region", name)`` when (lon, lat) lies inside a forbidden region,
-    ``("region", "")`` when ``allowed`` names regions and it lies inside none of them, None when it may go
-    there. A name no region has contains nothing (so an unknown allowed region allows nothing)."""
-    named = {r.name: r for r in reversed(regions)}  # the first region of a name wins, as Scenario.region
-    for name in forbidden:
-        if name in named and bool(named[name].contains(lon, lat)):
-            return "forbidden_region", name
-    if allowed and not any(name in named and bool(named[name].contains(lon, lat)) for name in allowed):
-        return "region", ""
-    return None
+def zone_limits(scenario: Scenario) -> dict[str, float]:
+    """Each latency zone's ``max_latency_ms``, by name."""
+    return {z.name: z.max_latency_ms for z in scenario.latency_zones}
 
 
 def check_placement(scenario: Scenario, lon: float, lat: float, type_index: int) -> str | None:
-    """Position rules for a deploy or relocate of an observer of the given type."""
+    """Position rules for a deploy or relocate of an observer of the given type: the scenario's regions
+    through the one placement rule (:func:`~scythe_desktop.engine.placement.site_refusal`)."""
     reason = check_coordinates(lon, lat)
     if reason:
         return reason
     k = scenario.constraints
-    refusal = check_regions(scenario.regions, lon, lat, allowed=k.allowed_regions, forbidden=k.forbidden_regions)
-    if refusal is not None and refusal[0] == "forbidden_region":
-        return f"forbidden_region: ({lon:.2f}, {lat:.2f}) is inside forbidden region {refusal[1]!r}"
-    if refusal is not None:
-        return f"region: ({lon:.2f}, {lat:.2f}) is outside the allowed regions {list(k.allowed_regions)}"
-    region = scenario.region_of(lon, lat)
-    if region >= 0:
-        zone = scenario.latency_zones[scenario.latency_zone_index(scenario.regions[region].latency_zone)]
-        kind = scenario.observer_types[type_index]
-        if kind.latency_ms > zone.max_latency_ms:
-            return (
-                f"latency: type {kind.name!r} has {kind.latency_ms:g} ms, over zone {zone.name!r} "
-                f"limit {zone.max_latency_ms:g} ms"
-            )
-    return None
+    kind = scenario.observer_types[type_index]
+    refusal = site_refusal(scenario.regions, lon, lat, allowed=k.allowed_regions, forbidden=k.forbidden_regions,
+                           zone_limits=zone_limits(scenario), latency_ms=kind.latency_ms)
+    if refusal is None:
+        return None
+    prefix = {placement.FORBIDDEN: "forbidden_region", placement.OUTSIDE: "region"}.get(refusal.rule, "latency")
+    return prefix + ": " + refusal.explain(f"({lon:.2f}, {lat:.2f})", observer=f"type {kind.name!r}",
+                                           latency_ms=kind.latency_ms, allowed=k.allowed_regions)
 
 
 def check_instances(scenario: Scenario, deployed: int) -> str | None:
@@ -100,6 +87,6 @@ __all__ = [
     "check_instances",
     "check_observer",
     "check_placement",
-    "check_regions",
     "check_type",
+    "zone_limits",
 ]

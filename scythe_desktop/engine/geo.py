@@ -75,20 +75,11 @@ def tangent_frames(lon_deg: ArrayLike, lat_deg: ArrayLike) -> tuple[NDArray[np.f
     return centre, east, north
 
 
-def in_lon_range(lon_deg: ArrayLike, lon_min: float, lon_max: float) -> NDArray[np.bool_]:
-    """Whether longitudes lie in [lon_min, lon_max]; a box with lon_min > lon_max crosses the antimeridian."""
-    lon = wrap_lon(lon_deg)
-    if lon_min <= lon_max:
-        return (lon >= lon_min) & (lon <= lon_max)
-    return (lon >= lon_min) | (lon <= lon_max)
-
-
 __all__ = [
     "EARTH_RADIUS_KM",
     "chord_to_km",
     "destination",
     "great_circle_km",
-    "in_lon_range",
     "tangent_frames",
     "unit_vectors",
     "wrap_lon",

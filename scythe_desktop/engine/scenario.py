@@ -13,12 +13,12 @@ import hashlib
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from scythe_desktop.engine.geo import in_lon_range
+from scythe_desktop.engine.geo import wrap_lon
 from scythe_desktop.engine.scenario_reader import Reader as _Reader
 from scythe_desktop.engine.scenario_reader import ScenarioError
 from scythe_desktop.engine.scenario_reader import names_known as _names_known
@@ -41,18 +41,24 @@ class Region:
     weight: float
 
     def contains(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-        if isinstance(lon, float | int) and isinstance(lat, float | int):
-            # One point (every action check): plain float arithmetic, no array round trips. Python's float
-            # % has numpy's np.mod semantics (result takes the divisor's sign), so this is wrap_lon exactly.
-            w = (lon + 180.0) % 360.0 - 180.0
-            inside_lon = (
-                self.lon_min <= w <= self.lon_max
-                if self.lon_min <= self.lon_max
-                else (w >= self.lon_min or w <= self.lon_max)
-            )
-            return np.bool_(inside_lon and self.lat_min <= lat <= self.lat_max)
-        lat_a = np.asarray(lat, dtype=np.float64)
-        return in_lon_range(lon, self.lon_min, self.lon_max) & (lat_a >= self.lat_min) & (lat_a <= self.lat_max)
+        """Whether the box holds each point: the one antimeridian test, for a plain float (every action check:
+        no array round trips) and for arrays alike. Longitudes in [-180, 180] are compared as given (wrapping
+        them would move a point on an edge by a rounding error); lon 180 and -180 are the same meridian."""
+        one = isinstance(lon, float | int) and isinstance(lat, float | int)
+        if one:
+            w: Any = lon if -180.0 <= lon <= 180.0 else (lon + 180.0) % 360.0 - 180.0  # type: ignore[operator]
+            y: Any = lat
+        else:
+            a = np.asarray(lon, dtype=np.float64)
+            w = np.where((a >= -180.0) & (a <= 180.0), a, wrap_lon(a))
+            y = np.asarray(lat, dtype=np.float64)
+        lo, hi = self.lon_min, self.lon_max
+        if lo <= hi:
+            inside = ((w >= lo) & (w <= hi)) | ((w == -180.0) & (hi == 180.0)) | ((w == 180.0) & (lo == -180.0))
+        else:  # the box crosses the antimeridian: [lo, 180] and [-180, hi]
+            inside = (w >= lo) | (w <= hi)
+        out = inside & (y >= self.lat_min) & (y <= self.lat_max)
+        return np.bool_(out) if one else out  # type: ignore[return-value]
 
     @property
     def lon_span(self) -> float:
@@ -207,7 +213,8 @@ class Scenario:
         return hashlib.sha256(repr(rules).encode()).hexdigest()[:16]
 
     def region_of(self, lon: float, lat: float) -> int:
-        """Index of the first region containing the point, -1 when none does."""
+        """Index of the first region containing the point, -1 when none does (for display and binning; what
+        may go there is :func:`scythe_desktop.engine.placement.site_refusal`'s, over all containing regions)."""
         for i, r in enumerate(self.regions):
             if bool(r.contains(lon, lat)):
                 return i

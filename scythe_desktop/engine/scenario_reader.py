@@ -17,6 +17,10 @@ class ScenarioError(ValueError):
         self.key = key
         self.expectation = expectation
 
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, str, str]]:
+        # Crosses process pools (evaluate --jobs, bench generalize) with its three parts intact.
+        return (ScenarioError, (self.source, self.key, self.expectation))
+
 
 class Reader:
     """Typed access to a TOML table that reports file + dotted key + expectation on every mistake."""

@@ -8,8 +8,10 @@ identity), ``role``, ``typ`` (access | refresh), ``aud``, ``iat``, ``exp``, ``jt
 
 :class:`AuthInterceptor` rejects a call before its handler runs: UNAUTHENTICATED for a missing,
 expired, forged or wrong-audience token, PERMISSION_DENIED for a role that may not call the method.
-Health and reflection are exempt. Messages name the problem, never the token. This module knows
-method names and roles, nothing of worlds or frames.
+Health is exempt; reflection accepts any person's token (access or refresh). Every stream then takes a slot
+from :class:`~scythe_desktop.orchestrator.admission.StreamAdmission` (per identity, per peer, anonymous).
+Messages name the problem, never the token. This module knows method names and roles, nothing of worlds or
+frames.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any, Final
 
 import grpc
 import jwt
+
+from scythe_desktop.orchestrator.admission import Caller, StreamAdmission
 
 AUDIENCE: Final = "scythe.v1"
 ALGORITHM: Final = "HS256"
@@ -62,8 +66,11 @@ METHOD_ROLES: Final[dict[str, str]] = {
     "/scythe.v1.ObserverAgent/Heartbeat": OBSERVER,
 }
 REFRESH_METHOD: Final = "/scythe.v1.Auth/Refresh"
-EXEMPT_PREFIXES: Final = (
-    "/grpc.health.v1.Health/",
+#: Health needs no token (probes carry none); its Watch stream takes one of the few anonymous stream slots.
+EXEMPT_PREFIXES: Final = ("/grpc.health.v1.Health/",)
+#: Reflection needs a person's token, access or refresh (so ``grpcurl -H 'authorization: Bearer $(cat
+#: viewer.token)'`` can learn the schema before it has an access token), on every transport.
+REFLECTION_PREFIXES: Final = (
     "/grpc.reflection.v1alpha.ServerReflection/",
     "/grpc.reflection.v1.ServerReflection/",
 )
@@ -127,7 +134,8 @@ class TokenAuthority:
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
-    def verify(self, token: str, *, kind: str = "access") -> Identity:
+    def verify(self, token: str, *, kind: str | None = "access") -> Identity:
+        """The identity a token proves; ``kind`` None accepts an access or a refresh token."""
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -145,7 +153,7 @@ class TokenAuthority:
         except jwt.PyJWTError as exc:
             # PyJWT messages describe the claim or format problem, never echo the token.
             raise AuthError(grpc.StatusCode.UNAUTHENTICATED, f"token rejected: {exc}") from None
-        if claims["typ"] != kind:
+        if kind is not None and claims["typ"] != kind:
             raise AuthError(
                 grpc.StatusCode.UNAUTHENTICATED, f"a {claims['typ']} token was sent where a {kind} token is needed"
             )
@@ -190,33 +198,42 @@ def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str
         context.abort(code, message)
         yield  # pragma: no cover - makes this a generator, as a streaming handler must be
 
-    if handler.response_streaming:
-        return grpc.unary_stream_rpc_method_handler(
-            abort_stream,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-    return grpc.unary_unary_rpc_method_handler(
-        abort, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+    makers: dict[tuple[bool, bool], Any] = {
+        (False, False): grpc.unary_unary_rpc_method_handler,
+        (False, True): grpc.unary_stream_rpc_method_handler,
+        (True, False): grpc.stream_unary_rpc_method_handler,
+        (True, True): grpc.stream_stream_rpc_method_handler,
+    }
+    make = makers[(bool(handler.request_streaming), bool(handler.response_streaming))]
+    return make(
+        abort_stream if handler.response_streaming else abort,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
     )
 
 
 class AuthInterceptor(grpc.ServerInterceptor):
-    """Checks the bearer token and role of every call before its handler runs."""
+    """Checks the bearer token and role of every call before its handler runs, then admits its stream."""
 
-    def __init__(self, authority: TokenAuthority) -> None:
+    def __init__(self, authority: TokenAuthority, admission: StreamAdmission | None = None) -> None:
         self._authority = authority
+        self._admission = admission
 
     def intercept_service(self, continuation: Any, handler_call_details: grpc.HandlerCallDetails) -> Any:
         method: str = handler_call_details.method
         handler = continuation(handler_call_details)
-        if handler is None or method.startswith(EXEMPT_PREFIXES):
-            return handler
-        kind = "refresh" if method == REFRESH_METHOD else "access"
+        if handler is None:
+            return None
+        if method.startswith(EXEMPT_PREFIXES):
+            return self._admitted(handler, Caller("", ""))
+        reflection = method.startswith(REFLECTION_PREFIXES)
+        kind = None if reflection else "refresh" if method == REFRESH_METHOD else "access"
         try:
             identity = self._authority.verify(bearer_token(handler_call_details.invocation_metadata), kind=kind)
         except AuthError as exc:
             return _refusal(handler, exc.code, str(exc))
+        if reflection and identity.role == OBSERVER:
+            return _refusal(handler, grpc.StatusCode.PERMISSION_DENIED, "an observer identity may not use reflection")
         if kind == "access" and not may_call(identity.role, method):
             needed = METHOD_ROLES.get(method, "a role this server does not grant")
             return _refusal(
@@ -224,4 +241,7 @@ class AuthInterceptor(grpc.ServerInterceptor):
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"role {identity.role!r} may not call {method}; it needs {needed}",
             )
-        return handler
+        return self._admitted(handler, Caller(identity.subject, identity.role))
+
+    def _admitted(self, handler: grpc.RpcMethodHandler, caller: Caller) -> grpc.RpcMethodHandler:
+        return handler if self._admission is None else self._admission.guard(handler, caller)

@@ -6,8 +6,11 @@ console see); they differ in what else happens:
 * ``simulated`` (default): nothing else: the observer lives only in the engine.
 * ``process``: a deploy starts a real ``scythe observer`` OS process with its own identity (a refresh
   token for subject ``observer-<id>``, role ``observer``, handed over on stdin, never on the command
-  line). It registers with the orchestrator and heartbeats its load; decommission tells it to stop
-  (heartbeat reply) and terminates it; a watchdog marks a process that died or went silent ``lost``.
+  line or in the environment) and an explicit minimal environment (:func:`observer_environment`: no
+  ``SCYTHE_AUTH_SECRET`` or anything else of the server's). It registers with the orchestrator and
+  heartbeats its load; decommission tells it to stop (heartbeat reply) and returns at once: a stopper thread
+  waits for it, then terminates and finally kills it, outside every lock, so a hung observer stalls
+  nothing. A watchdog marks a process that died or went silent ``lost``.
 * ``docker-plan`` / ``terraform-plan``: render, without executing, the ``docker run`` command or a
   Terraform JSON plan that would run the same observer, into a plan directory.
 
@@ -18,12 +21,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
@@ -40,6 +44,15 @@ BACKENDS: Final = ("simulated", "process", "docker-plan", "terraform-plan")
 HEARTBEAT_S: Final = 1.0
 #: Heartbeats missed before a live-looking process is reported lost.
 MISSED_HEARTBEATS: Final = 5
+#: What an observer process inherits of the server's environment: how to run Python and where, nothing else.
+OBSERVER_ENVIRONMENT: Final = (
+    "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH", "SYSTEMROOT",
+)
+
+
+def observer_environment(parent: Mapping[str, str]) -> dict[str, str]:
+    """The environment of an observer process: only :data:`OBSERVER_ENVIRONMENT`'s names, from ``parent``."""
+    return {k: parent[k] for k in OBSERVER_ENVIRONMENT if k in parent}
 
 
 class Backend(Protocol):
@@ -79,6 +92,7 @@ class _Agent:
     last_heartbeat: float = 0.0
     load: float = 0.0
     stopping: bool = False
+    exited: bool = False
     heartbeats: int = 0
     started: float = field(default_factory=time.time)
 
@@ -102,7 +116,11 @@ class ProcessBackend:
         self._connect_args = connect_args
         self._heartbeat_s = heartbeat_s
         self._on_lost = on_lost
+        #: How long a stopping observer may take to exit by itself, then after SIGTERM, before SIGKILL.
+        self.stop_grace_s = 3 * heartbeat_s
+        self.term_grace_s = 5.0
         self._agents: dict[int, _Agent] = {}
+        self._stoppers: list[threading.Thread] = []
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="observer-watchdog", daemon=True)
@@ -137,6 +155,7 @@ class ProcessBackend:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            env=observer_environment(os.environ),
         )
         assert proc.stdin is not None
         proc.stdin.write(token.encode() + b"\n")
@@ -146,19 +165,38 @@ class ProcessBackend:
         log.info("observer %d: started process %d", observer_id, proc.pid)
 
     def _stop_agent(self, observer_id: int) -> None:
+        """Tell the observer to stop (its next heartbeat reply) and return; a stopper thread sees it exit."""
         with self._lock:
             agent = self._agents.get(observer_id)
-            if agent is None:
+            if agent is None or agent.stopping:
                 return
             agent.stopping = True
             agent.status = "stopped"
             self._lock.notify_all()
-        try:
-            agent.process.wait(timeout=3 * self._heartbeat_s)  # it exits at its next heartbeat reply
-        except subprocess.TimeoutExpired:
-            agent.process.terminate()
-            agent.process.wait(timeout=5)
-        log.info("observer %d: process %d stopped", observer_id, agent.process.pid)
+            stopper = threading.Thread(target=self._reap, args=(observer_id, agent),
+                                       name=f"observer-stop-{observer_id}", daemon=True)
+            self._stoppers = [t for t in self._stoppers if t.is_alive()] + [stopper]
+        stopper.start()
+
+    def _reap(self, observer_id: int, agent: _Agent) -> None:
+        proc = agent.process
+        for send, grace in ((None, self.stop_grace_s), (proc.terminate, self.term_grace_s), (proc.kill, None)):
+            if send is not None:
+                send()
+            try:
+                proc.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                log.warning("observer %d: process %d has not exited yet", observer_id, proc.pid)
+        with self._lock:
+            agent.exited = True
+            self._lock.notify_all()
+        log.info("observer %d: process %d stopped (status %s)", observer_id, proc.pid, proc.returncode)
+
+    def wait_stopped(self, observer_id: int, timeout: float) -> bool:
+        """Block until a stopped observer's process has exited; False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._agents[observer_id].exited, timeout)
 
     def heartbeat(self, observer_id: int, load: float, *, pid: int | None = None) -> tuple[bool, float]:
         with self._lock:
@@ -221,6 +259,7 @@ class ProcessBackend:
         self._stop.set()
         with self._lock:
             agents = list(self._agents.values())
+            stoppers = list(self._stoppers)
         for agent in agents:
             if agent.process.poll() is None:
                 agent.process.terminate()
@@ -230,6 +269,8 @@ class ProcessBackend:
             except subprocess.TimeoutExpired:
                 agent.process.kill()
                 agent.process.wait()
+        for stopper in stoppers:  # their processes are gone now
+            stopper.join()
 
 
 class PlanBackend:

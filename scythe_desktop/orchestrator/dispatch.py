@@ -10,11 +10,16 @@ For each of the five actions, in this order:
    decommission that succeeded replays its reply instead of finding no observer);
 4. check the guardrails (:mod:`scythe_desktop.orchestrator.guardrails`) → FAILED_PRECONDITION naming the one
    that refused, then the world's own validation;
-5. apply it through the deployment backend and the world host;
-6. store the outcome together with the world's new checkpoint (one transaction), then append to the
-   audit log, before answering.
+5. open the audit log for writing (:meth:`~scythe_desktop.orchestrator.audit.AuditLog.transaction`): when it
+   cannot be written the request is refused with UNAVAILABLE before anything acts (fail closed);
+6. apply it through the deployment backend and the world host (a backend that raises is recorded as an
+   INTERNAL outcome, so a retry replays it instead of finding nothing);
+7. store the outcome together with the world's new checkpoint (one transaction), then commit its audit row,
+   before answering.
 
-Steps 2–6 run under one lock, so two retries racing each other still act once. Errors are
+Steps 2–7 run under one lock, so two retries racing each other still act once. Every refusal is audited too;
+one that cannot be is answered UNAVAILABLE. ``SetGuardrails`` goes through :meth:`ActionDesk.set_rails`:
+validated, audited first, then stored with the world state (a restart keeps it) and applied. Errors are
 :class:`ActionRefused` carrying the gRPC status; the servicer turns them into ``context.abort``.
 This module knows the contract's request messages and the world host, not servers or channels.
 """
@@ -22,18 +27,19 @@ This module knows the contract's request messages and the world host, not server
 from __future__ import annotations
 
 import json
-import math
+import logging
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import grpc
-from google.protobuf import json_format
 
-from scythe_desktop.engine.actions import Action, Decommission, Deploy, Focus, IncreaseSampling, Relocate
+from scythe_desktop.engine.actions import Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.observers import cost_per_hour
 from scythe_desktop.orchestrator import guardrails
-from scythe_desktop.orchestrator.audit import AuditLog
+from scythe_desktop.orchestrator.audit import AuditLog, AuditUnavailable
+from scythe_desktop.orchestrator.requests import ActionRefused, Parsed, audited_id, parse, refused_summary
 from scythe_desktop.orchestrator.store import (
     IDEMPOTENCY_WINDOW_REQUESTS,
     IDEMPOTENCY_WINDOW_S,
@@ -46,44 +52,9 @@ if TYPE_CHECKING:
     from scythe_desktop.orchestrator.backends import Backend
     from scythe_desktop.orchestrator.world_host import WorldHost
 
-MAX_REQUEST_ID: Final = 128
-MAX_NAME: Final = 64
-ACTION_NAMES: Final[dict[type, str]] = {
-    pb.DeployRequest: "deploy",
-    pb.RelocateRequest: "relocate",
-    pb.IncreaseSamplingRequest: "increase_sampling",
-    pb.FocusRequest: "focus",
-    pb.DecommissionRequest: "decommission",
-}
-
-
-class ActionRefused(Exception):
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    name: str
-    params: dict[str, Any]
-    action: Action | None = None  # None only for requests refused while parsing
-
-
-def _finite_in(field: str, value: float, lo: float, hi: float) -> float:
-    if not math.isfinite(value) or not lo <= value <= hi:
-        raise ActionRefused(
-            grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a finite number in [{lo:g}, {hi:g}], got {value!r}"
-        )
-    return value
-
-
-def _check_request_id(request_id: str) -> None:
-    if not 1 <= len(request_id) <= MAX_REQUEST_ID:
-        raise ActionRefused(
-            grpc.StatusCode.INVALID_ARGUMENT,
-            f"request_id must be 1..{MAX_REQUEST_ID} characters, got {len(request_id)}",
-        )
+log = logging.getLogger(__name__)
+#: The request id of audit rows that answer no action request (SetGuardrails carries none).
+NO_REQUEST_ID = "-"
 
 
 class ActionDesk:
@@ -97,7 +68,7 @@ class ActionDesk:
         self._lock = threading.Lock()
         # Without a state directory, outcomes live in memory with the same window.
         self._memory: dict[tuple[str, str], StoredOutcome] = {}
-        self.rails = guardrails.Guardrails.from_scenario(host.scenario)
+        self.rails = self._stored_rails() or guardrails.Guardrails.from_scenario(host.scenario)
 
     @property
     def backend_name(self) -> str:
@@ -110,45 +81,38 @@ class ActionDesk:
             return self._store.window_s, self._store.window_requests
         return IDEMPOTENCY_WINDOW_S, IDEMPOTENCY_WINDOW_REQUESTS
 
-    def set_rails(self, rails: guardrails.Guardrails) -> None:
+    def _stored_rails(self) -> guardrails.Guardrails | None:
+        text = self._store.get_meta("guardrails") if self._store is not None else None
+        if text is None:
+            return None
+        try:
+            return guardrails.Guardrails.from_json(str(text)).validated(self._host.scenario)
+        except (ValueError, KeyError, TypeError) as exc:  # refuse to start rather than loosen the rails
+            raise ValueError(f"the state directory's guardrails do not fit scenario {self._host.scenario.name!r}: "
+                             f"{exc}") from None
+
+    def set_rails(self, subject: str, rails: guardrails.Guardrails) -> guardrails.Guardrails:
+        """Replace the guardrails: validated (INVALID_ARGUMENT), audited before they apply (UNAVAILABLE when the
+        log cannot be written: nothing changes), stored with the world state, then applied."""
+        change = Parsed("set_guardrails", rails.as_dict())
         with self._lock:  # never between the check and the apply of an action
+            try:
+                rails.validated(self._host.scenario)
+            except ValueError as exc:
+                self._audit_append(subject, NO_REQUEST_ID, change, "not reached", "INVALID_ARGUMENT", str(exc))
+                raise ActionRefused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
+            self._audit_append(subject, NO_REQUEST_ID, change, "passed", "OK", "")
+            if self._store is not None:
+                self._store.put_meta(guardrails=rails.to_json())
             self.rails = rails
+            return rails
 
-    # -------------------------------------------------------------------------------------- parsing
-
-    def _parse(self, request: Any) -> _Parsed:
-        scenario = self._host.scenario
-        if isinstance(request, pb.DeployRequest):
-            lon = _finite_in("lon", request.lon, -180.0, 180.0)
-            lat = _finite_in("lat", request.lat, -90.0, 90.0)
-            kind = request.observer_type or scenario.constraints.default_observer_type
-            if len(kind) > MAX_NAME or kind not in [t.name for t in scenario.observer_types]:
-                known = ", ".join(t.name for t in scenario.observer_types)
-                raise ActionRefused(
-                    grpc.StatusCode.INVALID_ARGUMENT, f"observer_type {kind[:MAX_NAME]!r} is unknown; known: {known}"
-                )
-            return _Parsed("deploy", {"lon": lon, "lat": lat, "observer_type": kind}, Deploy(lon, lat, kind))
-        if isinstance(request, pb.RelocateRequest):
-            lon = _finite_in("lon", request.lon, -180.0, 180.0)
-            lat = _finite_in("lat", request.lat, -90.0, 90.0)
-            oid = request.observer_id
-            return _Parsed("relocate", {"observer_id": oid, "lon": lon, "lat": lat}, Relocate(oid, lon, lat))
-        if isinstance(request, pb.IncreaseSamplingRequest):
-            oid = request.observer_id
-            return _Parsed("increase_sampling", {"observer_id": oid}, IncreaseSampling(oid))
-        if isinstance(request, pb.FocusRequest):
-            oid = request.observer_id
-            return _Parsed(
-                "focus", {"observer_id": oid, "cluster_id": request.cluster_id}, Focus(oid, request.cluster_id)
-            )
-        if isinstance(request, pb.DecommissionRequest):
-            oid = request.observer_id
-            return _Parsed("decommission", {"observer_id": oid}, Decommission(oid))
-        raise TypeError(f"not an action request: {type(request).__name__}")
+    def _parse(self, request: Any) -> Parsed:
+        return parse(request, self._host.scenario)
 
     # ----------------------------------------------------------------------------------- guardrails
 
-    def _guard(self, parsed: _Parsed) -> guardrails.Refusal | None:
+    def _guard(self, parsed: Parsed) -> guardrails.Refusal | None:
         host, scenario, a = self._host, self._host.scenario, parsed.action
         obs = host.observers()
         live, spend = len(obs), float(obs["cost_per_hour"].sum())
@@ -193,12 +157,11 @@ class ActionDesk:
         """The reply to an action request, or :class:`ActionRefused` (possibly a replayed refusal)."""
         request_id: str = request.request_id
         try:
-            _check_request_id(request_id)
             parsed = self._parse(request)
         except ActionRefused as exc:
-            # Refused before any lookup; audited too, with the raw request (the id trimmed if oversized).
-            raw = _Parsed(ACTION_NAMES.get(type(request), type(request).__name__), json_format.MessageToDict(request))
-            self._audit_append(subject, request_id[:MAX_REQUEST_ID], raw, "not reached", exc.code.name, str(exc))
+            # Refused before any lookup; audited too, with a bounded summary of the request (size, hash).
+            summary = refused_summary(request)
+            self._audit_append(subject, audited_id(request_id), summary, "not reached", exc.code.name, str(exc))
             raise
         fingerprint = json.dumps([parsed.name, parsed.params], sort_keys=True)
         with self._lock:
@@ -222,9 +185,17 @@ class ActionDesk:
                 self._finish(subject, request_id, parsed, outcome, "passed")
                 raise ActionRefused(grpc.StatusCode.FAILED_PRECONDITION, message)
             # The world's new state and the outcome commit together: a crash between two separate commits
-            # let a retry act again (found by the restart suite, R1).
-            with self._host.atomic_action():
-                result, tick = self._backend.apply(self._host, parsed.action)
+            # let a retry act again (found by the restart suite, R1). Nothing acts unless the audit log can
+            # be written; the row commits before the answer.
+            with self._audited(), self._host.atomic_action():
+                try:
+                    result, tick = self._backend.apply(self._host, parsed.action)
+                except Exception as exc:  # the world may have changed: record it, so a retry replays this
+                    log.exception("%s %s: the %s backend failed", subject, parsed.name, self._backend.name)
+                    message = f"{parsed.name} failed in the {self._backend.name} backend: {type(exc).__name__}"
+                    outcome = StoredOutcome(fingerprint, grpc.StatusCode.INTERNAL.value[0], message, b"")
+                    self._finish(subject, request_id, parsed, outcome, "passed", world=self._host.checkpoint_meta())
+                    raise ActionRefused(grpc.StatusCode.INTERNAL, message) from None
                 reply = pb.ActionReply(
                     request_id=request_id,
                     ok=result.ok,
@@ -237,7 +208,7 @@ class ActionDesk:
                 self._finish(subject, request_id, parsed, outcome, "passed", world=self._host.checkpoint_meta())
             return reply
 
-    def _vanished(self, parsed: _Parsed) -> str | None:
+    def _vanished(self, parsed: Parsed) -> str | None:
         """The observer or cluster the action names, when it does not exist (checked under the lock and after
         the replay lookup: a retry of a decommission that succeeded must replay, not find no observer)."""
         oid = getattr(parsed.action, "observer_id", None)
@@ -253,7 +224,7 @@ class ActionDesk:
         return self._memory.get((subject, request_id))
 
     def _replay(
-        self, subject: str, request_id: str, parsed: _Parsed, fingerprint: str, stored: StoredOutcome
+        self, subject: str, request_id: str, parsed: Parsed, fingerprint: str, stored: StoredOutcome
     ) -> pb.ActionReply:
         if stored.fingerprint != fingerprint:
             self._audit_append(
@@ -281,7 +252,7 @@ class ActionDesk:
         self,
         subject: str,
         request_id: str,
-        parsed: _Parsed,
+        parsed: Parsed,
         outcome: StoredOutcome,
         guard: str,
         *,
@@ -301,24 +272,38 @@ class ActionDesk:
         self,
         subject: str,
         request_id: str,
-        parsed: _Parsed,
+        parsed: Parsed,
         guard: str,
         result: str,
         message: str,
         *,
         replayed: bool = False,
     ) -> None:
-        if self._audit is not None:
-            self._audit.append(
-                subject=subject,
-                request_id=request_id,
-                action=parsed.name,
-                params=parsed.params,
-                guardrail=guard,
-                result=result,
-                message=message,
-                replayed=replayed,
-            )
+        if self._audit is None:
+            return
+        try:
+            self._audit.append(subject=subject, request_id=request_id, action=parsed.name, params=parsed.params,
+                               guardrail=guard, result=result, message=message, replayed=replayed)
+        except AuditUnavailable as exc:
+            raise _unaudited(exc) from None
+
+    @contextmanager
+    def _audited(self) -> Iterator[None]:
+        """Around an action: UNAVAILABLE before it when the audit log cannot be written, and after it when its
+        row could not be committed (the row waits in memory; the stored outcome answers the client's retry)."""
+        if self._audit is None:
+            yield
+            return
+        try:
+            with self._audit.transaction():
+                yield
+        except AuditUnavailable as exc:
+            raise _unaudited(exc) from None
+
+
+def _unaudited(exc: AuditUnavailable) -> ActionRefused:
+    log.error("refusing to act: %s", exc)
+    return ActionRefused(grpc.StatusCode.UNAVAILABLE, f"{exc}; the server refuses to act until it can audit")
 
 
 def _code(value: int) -> grpc.StatusCode:

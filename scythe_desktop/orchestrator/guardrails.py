@@ -1,20 +1,25 @@
 """Guardrails checked by the orchestrator at the point of action, before the world is touched.
 
 Five guardrails: ``max_instances`` (live observers after a deploy), ``allowed_regions`` and
-``forbidden_regions`` (where a deploy or relocation may land), ``latency_zones`` (the target's region
-must be in an allowed zone, and the observer type's latency within that zone's maximum) and
+``forbidden_regions`` (where a deploy or relocation may land), ``latency_zones`` (every region containing the
+target must be in an allowed zone; the observer type's latency is always held to the strictest of those
+zones' maxima) and
 ``budget_per_hour`` (total cost per hour of live observers after the action). A refusal names the
 guardrail and the numbers that broke it. No client, policy or retry reaches the world without
 passing :func:`check`. Where a target may land is the engine's one placement rule
-(:func:`~scythe_desktop.engine.constraints.check_regions`), applied to these guardrails' region lists. This
+(:func:`~scythe_desktop.engine.placement.site_refusal`), applied to these guardrails' lists. This
 module knows the scenario's geography, not gRPC or the simulator.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
-from scythe_desktop.engine.constraints import check_regions
+from scythe_desktop.engine import placement
+from scythe_desktop.engine.constraints import zone_limits
+from scythe_desktop.engine.placement import site_refusal
 from scythe_desktop.engine.scenario import Scenario
 
 
@@ -36,6 +41,21 @@ class Guardrails:
             tuple(c.forbidden_regions),
             tuple(z.name for z in scenario.latency_zones),
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"max_instances": self.max_instances, "budget_per_hour": self.budget_per_hour,
+                "allowed_regions": list(self.allowed_regions), "forbidden_regions": list(self.forbidden_regions),
+                "latency_zones": list(self.latency_zones)}
+
+    def to_json(self) -> str:
+        """How the state store keeps them (``from_json`` reads it back)."""
+        return json.dumps(self.as_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Guardrails:
+        d = json.loads(text)
+        return cls(int(d["max_instances"]), float(d["budget_per_hour"]), tuple(d["allowed_regions"]),
+                   tuple(d["forbidden_regions"]), tuple(d["latency_zones"]))
 
     def validated(self, scenario: Scenario) -> Guardrails:
         """Self, or ValueError naming an unknown region or zone name or a negative limit."""
@@ -80,33 +100,9 @@ def check(
             "max_instances", f"{live_instances} observers are live and at most {rails.max_instances} are allowed"
         )
     if target is not None:
-        lon, lat = target
-        index = scenario.region_of(lon, lat)
-        region = scenario.regions[index] if index >= 0 else None
-        name = region.name if region else None
-        where = f"({lon:g}, {lat:g})"
-        placement = check_regions(scenario.regions, lon, lat, allowed=rails.allowed_regions,
-                                  forbidden=rails.forbidden_regions)
-        if placement is not None and placement[0] == "forbidden_region":
-            return Refusal("forbidden_regions", f"{where} is in the forbidden region {placement[1]!r}")
-        if placement is not None:
-            return Refusal(
-                "allowed_regions",
-                f"{where} is in {_describe(name)}, not in the allowed regions {', '.join(rails.allowed_regions)}",
-            )
-        if rails.latency_zones and region is not None:
-            if region.latency_zone not in rails.latency_zones:
-                return Refusal(
-                    "latency_zones",
-                    f"{where} is in latency zone {region.latency_zone!r}, not in {', '.join(rails.latency_zones)}",
-                )
-            zone_max = next(z.max_latency_ms for z in scenario.latency_zones if z.name == region.latency_zone)
-            if latency_ms is not None and latency_ms > zone_max:
-                return Refusal(
-                    "latency_zones",
-                    f"observer latency {latency_ms:g} ms exceeds {zone_max:g} ms "
-                    f"allowed in zone {region.latency_zone!r}",
-                )
+        refusal = _placement(rails, scenario, target, latency_ms)
+        if refusal is not None:
+            return refusal
     if added_cost_per_hour > 0 and spend_per_hour + added_cost_per_hour > rails.budget_per_hour + 1e-9:
         return Refusal(
             "budget_per_hour",
@@ -116,5 +112,16 @@ def check(
     return None
 
 
-def _describe(region: str | None) -> str:
-    return f"region {region!r}" if region else "no named region"
+def _placement(
+    rails: Guardrails, scenario: Scenario, target: tuple[float, float], latency_ms: float | None
+) -> Refusal | None:
+    lon, lat = target
+    refusal = site_refusal(
+        scenario.regions, lon, lat, allowed=rails.allowed_regions, forbidden=rails.forbidden_regions,
+        zone_limits=zone_limits(scenario), allowed_zones=rails.latency_zones, latency_ms=latency_ms,
+    )
+    if refusal is None:
+        return None
+    return Refusal(placement.RAIL[refusal.rule], refusal.explain(
+        f"({lon:g}, {lat:g})", observer="observer latency", latency_ms=latency_ms, allowed=rails.allowed_regions,
+        allowed_zones=rails.latency_zones))

@@ -4,8 +4,11 @@
 runs in-process (through :mod:`scythe_desktop.client.embedded`, the console's one way in): the same
 server on an ephemeral loopback port with local credentials. Credentials: TLS (optionally mTLS) when
 certificates are given; local credentials on loopback otherwise; a non-loopback address without TLS is
-refused. The thread pool is sized for ``max_subscribers`` streams plus headroom for unary calls, and
-bounded, so a stream over the limit fails fast with RESOURCE_EXHAUSTED instead of hanging.
+refused. The thread pool is sized for ``max_subscribers`` streams plus headroom that streams never get
+(:mod:`~scythe_desktop.orchestrator.admission` caps them in all, per identity, per peer and without a token),
+so ``Refresh``, ``GetWorldInfo`` and actions always find a thread, and a stream over a limit fails fast with
+RESOURCE_EXHAUSTED instead of hanging. Unary calls beyond the headroom queue briefly (bounded) rather than
+being refused.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from grpc_reflection.v1alpha import reflection
 from scythe_desktop.engine.policies import check_policy_name
 from scythe_desktop.engine.scenario import Scenario, load_scenario
 from scythe_desktop.orchestrator import auth
+from scythe_desktop.orchestrator.admission import StreamAdmission, StreamLimits
 from scythe_desktop.orchestrator.advisor import Advisor, PolicySpec
-from scythe_desktop.orchestrator.audit import AuditLog
+from scythe_desktop.orchestrator.audit import AuditLog, default_key_file, load_key
 from scythe_desktop.orchestrator.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
 from scythe_desktop.orchestrator.dispatch import ActionDesk
 from scythe_desktop.orchestrator.hub import FrameHub
@@ -44,6 +48,8 @@ from scythe_desktop.protocol.transport import is_loopback
 log = logging.getLogger(__name__)
 
 UNARY_HEADROOM: Final = 16
+#: Calls that may wait for a thread beyond the pool: a burst of refusals must not turn an admin's Refresh away.
+CALL_QUEUE: Final = 64
 #: Requests are small; anything near this is malformed. (Responses keep gRPC's 4 MiB default.)
 MAX_REQUEST_BYTES: Final = 1024 * 1024
 SERVER_OPTIONS: Final = (
@@ -69,6 +75,9 @@ class ServerConfig:
     auth_secret: str | None = None
     auth_key_file: Path | None = None
     audit_path: Path | None = None
+    #: The audit chain's key (hex); default: ``<audit_path>.key``, created (0600) when missing. Keep it apart
+    #: from the log where the log's writers must not read it.
+    audit_key_file: Path | None = None
     state_dir: Path | None = None
     backend: str = "simulated"
     plan_dir: Path | None = None
@@ -82,6 +91,8 @@ class ServerConfig:
     unix_socket: Path | None = None
     #: What answers Propose: a name (auto = shipped PPO, else greedy; none), or in-process a policy or loader.
     policy: PolicySpec = "auto"
+    #: Stream slot limits; None: the defaults for ``max_subscribers`` slots (StreamLimits.for_slots).
+    stream_limits: StreamLimits | None = None
 
 
 class Orchestrator:
@@ -107,12 +118,16 @@ class Orchestrator:
         if c.state_dir is not None:
             c.state_dir.mkdir(parents=True, exist_ok=True)
             self.store = StateStore(c.state_dir / "orchestrator.sqlite")
-        self.audit = AuditLog(c.audit_path) if c.audit_path is not None else None
+        self.audit: AuditLog | None = None
+        if c.audit_path is not None:
+            key = load_key(c.audit_key_file or default_key_file(c.audit_path), create=c.audit_key_file is None)
+            self.audit = AuditLog(c.audit_path, key)
         self.hub = FrameHub(max_subscribers=c.max_subscribers, chunk_size=c.chunk_size)
         self.host = WorldHost(
             self.scenario, c.seed, self.hub, store=self.store, tick_hz=c.tick_hz, keyframe_every=c.keyframe_every
         )
         self.advisor = Advisor(self.host, c.policy)
+        self.admission = StreamAdmission(c.stream_limits or StreamLimits.for_slots(c.max_subscribers))
         self._server: grpc.Server | None = None
         self._health = health.HealthServicer()
         self.backend: Backend = SimulatedBackend()
@@ -153,12 +168,12 @@ class Orchestrator:
 
     def start(self) -> int:
         c = self.config
-        workers = c.max_subscribers + UNARY_HEADROOM
+        workers = self.admission.limits.total + UNARY_HEADROOM
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scythe-rpc"),
-            interceptors=[auth.AuthInterceptor(self.authority)],
+            interceptors=[auth.AuthInterceptor(self.authority, self.admission)],
             options=list(SERVER_OPTIONS),
-            maximum_concurrent_rpcs=workers,
+            maximum_concurrent_rpcs=workers + CALL_QUEUE,
         )
         address = f"unix:{c.unix_socket}" if c.unix_socket is not None else f"{c.host}:{c.port}"
         self.port = server.add_secure_port(address, self._credentials())

@@ -154,6 +154,7 @@ class OrchestratorService:
     DecommissionObserver = _act
 
     def SetGuardrails(self, request: pb.Guardrails, context: grpc.ServicerContext) -> pb.Guardrails:
+        identity = auth.identity_of(self._authority, context)
         rails = Guardrails(
             request.max_instances,
             request.budget_per_hour,
@@ -162,10 +163,9 @@ class OrchestratorService:
             tuple(request.latency_zones),
         )
         try:
-            self._desk.set_rails(rails.validated(self._host.scenario))
-        except ValueError as exc:
-            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        return rails_message(self._desk.rails)
+            return rails_message(self._desk.set_rails(identity.subject, rails))
+        except ActionRefused as exc:
+            _abort(context, exc.code, str(exc))
 
 
 def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:

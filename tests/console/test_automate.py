@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, region_box
+from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, WorldRules, region_box
 from scythe_desktop.engine.actions import Decommission, Deploy, Relocate
 from scythe_desktop.engine.proposals import Proposal
 
@@ -48,7 +48,8 @@ def test_deploy_rate_uses_a_sliding_minute() -> None:
 
 
 def test_allowed_regions_include_antimeridian_boxes() -> None:
-    guard = AutomateGuard(AutomateLimits(allowed_regions=("pacific",), budget_per_hour=1e9), (EUROPE, PACIFIC))
+    guard = AutomateGuard(AutomateLimits(allowed_regions=("pacific",), budget_per_hour=1e9),
+                          WorldRules((EUROPE, PACIFIC)))
     assert guard.check(proposal(Deploy(179.0, 0.0)), 0, 0).allowed
     assert guard.check(proposal(Deploy(-175.0, 5.0)), 0, 0).allowed
     verdict = guard.check(proposal(Relocate(1, 10.0, 45.0)), 0, 0)
@@ -56,7 +57,7 @@ def test_allowed_regions_include_antimeridian_boxes() -> None:
 
 
 def test_a_region_unknown_to_the_world_allows_nothing() -> None:
-    guard = AutomateGuard(AutomateLimits(allowed_regions=("atlantis",), budget_per_hour=1e9), (EUROPE,))
+    guard = AutomateGuard(AutomateLimits(allowed_regions=("atlantis",), budget_per_hour=1e9), WorldRules((EUROPE,)))
     assert not guard.check(proposal(Deploy(10.0, 45.0)), 0, 0).allowed
 
 
@@ -83,7 +84,7 @@ def test_limits_reject_nonsense_values() -> None:
 def test_no_sequence_of_proposals_gets_past_the_limits(steps: list[tuple[float, float, float, float, float]]) -> None:
     limits = AutomateLimits(budget_per_hour=20.0, max_deploys_per_minute=3, min_confidence=0.5,
                             allowed_regions=("europe",))
-    guard = AutomateGuard(limits, (EUROPE, PACIFIC))
+    guard = AutomateGuard(limits, WorldRules((EUROPE, PACIFIC)))
     now, spend, sent_times = 0.0, 0.0, []
     for dt, lon, lat, confidence, cost in steps:
         now += dt

@@ -13,7 +13,6 @@ from scythe_desktop.engine.geo import (
     chord_to_km,
     destination,
     great_circle_km,
-    in_lon_range,
     unit_vectors,
     wrap_lon,
 )
@@ -38,7 +37,9 @@ def test_distance_is_symmetric_bounded_and_matches_the_dot_product_formula(a, b,
 @settings(max_examples=200, deadline=None)
 @given(lons, lats, lons, lats, lons, lats)
 def test_triangle_inequality(a, b, c, d, e, f) -> None:
-    assert great_circle_km(a, b, e, f) <= great_circle_km(a, b, c, d) + great_circle_km(c, d, e, f) + 1e-6
+    # Near the antipode haversine's arcsin(sqrt(h)) has h ≈ 1, where it keeps only ~sqrt(eps) of relative
+    # precision: ≈ 1e-4 km of 20,015 (hypothesis found 1.0e-4). 1 mm-level slack was tighter than the formula.
+    assert great_circle_km(a, b, e, f) <= great_circle_km(a, b, c, d) + great_circle_km(c, d, e, f) + 1e-3
 
 
 @settings(max_examples=100, deadline=None)
@@ -75,6 +76,17 @@ def test_destination_lies_at_the_requested_distance(lon, lat, bearing, dist) -> 
 
 
 def test_lon_boxes_across_the_antimeridian() -> None:
-    lon = np.array([170.0, 179.9, -180.0, -170.0, 0.0])
-    assert in_lon_range(lon, 160.0, -160.0).tolist() == [True, True, True, True, False]
-    assert in_lon_range(lon, -10.0, 10.0).tolist() == [False, False, False, False, True]
+    from scythe_desktop.engine.scenario import Region
+
+    def box(lo: float, hi: float) -> Region:
+        return Region("r", lo, hi, -10.0, 10.0, "", 0.0, 1.0)
+
+    lon = np.array([170.0, 179.9, -180.0, -170.0, 0.0, 180.0])
+    lat = np.zeros_like(lon)
+    assert box(160.0, -160.0).contains(lon, lat).tolist() == [True, True, True, True, False, True]
+    assert box(-10.0, 10.0).contains(lon, lat).tolist() == [False, False, False, False, True, False]
+    assert box(170.0, 180.0).contains(lon, lat).tolist() == [True, True, True, False, False, True]  # 180 is -180
+    # One test for a point and for arrays: the scalar path answers as the array path.
+    crossing = box(160.0, -160.0)
+    for x in lon:
+        assert bool(crossing.contains(float(x), 0.0)) == bool(crossing.contains(np.array([x]), 0.0)[0])

@@ -171,8 +171,30 @@ def test_observer_identity_may_only_speak_for_its_own_observer(channel: grpc.Cha
     assert "observer_id 5" in (err.value.details() or "")
 
 
-def test_health_and_reflection_need_no_token(channel: grpc.Channel) -> None:
+def test_health_needs_no_token(channel: grpc.Channel) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service="scythe.v1.Orchestrator"))
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_reflection_needs_a_persons_token_access_or_refresh(channel: grpc.Channel) -> None:
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+
+    def listed(token: str | None) -> grpc.StatusCode:
+        metadata = (("authorization", f"Bearer {token}"),) if token is not None else ()
+        try:
+            list(stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
+                                           metadata=metadata, timeout=10))
+        except grpc.RpcError as exc:
+            return exc.code()
+        return grpc.StatusCode.OK
+
+    assert listed(None) is grpc.StatusCode.UNAUTHENTICATED
+    assert listed("garbage") is grpc.StatusCode.UNAUTHENTICATED
+    assert listed(_token(auth.VIEWER, kind="refresh", ttl=-10.0)) is grpc.StatusCode.UNAUTHENTICATED
+    assert listed(_token(auth.OBSERVER)) is grpc.StatusCode.PERMISSION_DENIED
+    assert listed(_token(auth.VIEWER)) is grpc.StatusCode.OK
+    assert listed(_token(auth.VIEWER, kind="refresh")) is grpc.StatusCode.OK

@@ -17,7 +17,7 @@ from typing import Any
 from scythe_desktop.client.grpc_client import OrchestratorClient
 from scythe_desktop.console.adapters.globe_view import GlobeView
 from scythe_desktop.console.controllers.recording import RecordingController
-from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, region_box
+from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, WorldRules
 from scythe_desktop.console.widgets.decisions_dock import DecisionsDock
 from scythe_desktop.console.workers import CallOutcome, CallWorker
 from scythe_desktop.engine.actions import Action
@@ -83,10 +83,15 @@ class DecisionController:
     def on_world_info(self, info: Any, stored: tuple[str, ...]) -> None:
         """The world's facts arrived: Automate checks its regions, the dock offers them (``stored`` ticked), and
         the spend rate is the world's."""
-        regions = tuple(region_box(r.name, r.lon_min, r.lon_max, r.lat_min, r.lat_max) for r in info.regions)
-        self.guard = AutomateGuard(self._dock.limits(), regions)
-        self._dock.set_region_names([r.name for r in regions], stored)
+        rules = WorldRules.from_world_info(info)
+        self.guard = AutomateGuard(self._dock.limits(), rules, self.guard.observer_types)
+        self._dock.set_region_names([r.name for r in rules.regions], stored)
         self.spend_per_hour = float(info.spend_per_hour)
+
+    def on_observers(self, rows: Any) -> None:
+        """The live observers (``console.model.snapshots`` rows): their spend, and each one's type for Automate."""
+        self.spend_per_hour = float(rows["cost_per_hour"].sum())
+        self.guard.observer_types = {int(r["observer_id"]): str(r["observer_type"]) for r in rows}
 
     def _withdraw(self, proposal: Proposal) -> None:
         self._dock.remove_proposal(proposal)

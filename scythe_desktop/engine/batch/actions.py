@@ -19,6 +19,7 @@ from scythe_desktop.engine.batch.billing import Billing
 from scythe_desktop.engine.batch.sensing import Sensing
 from scythe_desktop.engine.batch.state import ObserverSlab
 from scythe_desktop.engine.geo import unit_vectors
+from scythe_desktop.engine.placement import strictest_zones
 from scythe_desktop.engine.scenario import Scenario
 
 NOOP, DEPLOY, RELOCATE, SAMPLING, FOCUS, DECOMMISSION = range(6)
@@ -44,14 +45,15 @@ class ActionBatch:
 
 
 class RegionLookup:
-    """The first region containing each point, and its latency zone, vectorised over points."""
+    """Per point, vectorised: the first region containing it (display, binning) and the latency zone that
+    applies to it, the strictest of all containing regions'
+    (:func:`~scythe_desktop.engine.placement.strictest_zones`)."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.regions = scenario.regions
         zones = [z.name for z in scenario.latency_zones]
-        self.zone_of_region = np.array(
-            [zones.index(r.latency_zone) if zones else -1 for r in scenario.regions] + [-1], dtype=np.int64
-        )
+        self.zone_limits = [z.max_latency_ms for z in scenario.latency_zones]
+        self.zone_of_region = [zones.index(r.latency_zone) if zones else -1 for r in scenario.regions]
 
     def region(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.int64]:
         out = np.full(lon.shape, -1, dtype=np.int64)
@@ -59,14 +61,16 @@ class RegionLookup:
             out[self.regions[i].contains(lon, lat)] = i
         return out
 
+    def zone(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.int64]:
+        return strictest_zones(self.regions, self.zone_limits, self.zone_of_region, lon, lat)
+
 
 def place(o: ObserverSlab, lookup: RegionLookup, bw: NDArray[np.intp], rows: NDArray[np.intp],
           lon: NDArray[np.float64], lat: NDArray[np.float64]) -> None:
     o.lon[bw, rows], o.lat[bw, rows] = lon, lat
     o.xyz[bw, rows] = unit_vectors(lon, lat).reshape(-1, 3)
-    region = lookup.region(lon, lat)
-    o.region[bw, rows] = region
-    o.latency_zone[bw, rows] = lookup.zone_of_region[region]
+    o.region[bw, rows] = lookup.region(lon, lat)
+    o.latency_zone[bw, rows] = lookup.zone(lon, lat)
 
 
 def apply(
