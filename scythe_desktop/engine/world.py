@@ -97,6 +97,11 @@ class World(WorldFields):
     def tick(self) -> int:
         return int(self._batch.tick[0])
 
+    @property
+    def batch(self) -> WorldBatch:
+        """The batch of one this world is slot 0 of: for batched readers (encoders); act through the World."""
+        return self._batch
+
     def _clusters(self) -> ClusterRows:
         return ClusterRows.of(self._batch, 0)
 

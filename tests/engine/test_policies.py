@@ -102,4 +102,4 @@ def test_focus_proposals_name_their_cluster(regional) -> None:
 def test_unknown_policy_names_the_choices() -> None:
     with pytest.raises(ValueError, match="greedy"):
         make_policy("smartest")
-    assert set(BASELINES) | {"ppo", "brain"} == set(POLICIES)
+    assert set(BASELINES) | {"ppo", "brain", "graph"} == set(POLICIES)

@@ -2,11 +2,12 @@
 
 One policy per module: ``random``, ``static-grid``, ``greedy`` (adaptive CELF), ``greedy-reward`` (cost-benefit
 greedy on the marginal seed reward), ``gradient-drift``, ``optimal`` (MILP on the world frozen at reset),
-``rollout`` (candidates played out on copies), ``ppo`` (the trained network) and ``brain`` (the network as the
-prior of a lookahead). This is the one policy registry: :func:`make_policy` builds one by name;
-:func:`load_policy` also understands ``auto`` (the brain on the shipped network, else the network alone, else
-greedy) and ``none`` (no policy), and :func:`check_policy_name` refuses an unknown name without loading
-anything. Modules are imported only when asked for, so the baselines never load torch.
+``rollout`` (candidates played out on copies), ``ppo`` (the trained network), ``brain`` (the network as the
+prior of a lookahead) and ``graph`` (the graph network, for worlds of any size). This is the one policy
+registry: :func:`make_policy` builds one by name; :func:`load_policy` also understands ``auto`` (the brain
+on the shipped network, else the network alone, else greedy) and ``none`` (no policy), and
+:func:`check_policy_name` refuses an unknown name without loading anything. Modules are imported only when
+asked for, so the baselines never load torch.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ POLICIES: Final[dict[str, str]] = {
     "rollout": "scythe_desktop.engine.policies.rollout:RolloutPolicy",
     "ppo": "scythe_desktop.engine.policies.ppo:PPOPolicy",
     "brain": "scythe_desktop.engine.policies.brain:BrainPolicy",
+    "graph": "scythe_desktop.engine.policies.graph:GraphPolicy",
 }
 
 

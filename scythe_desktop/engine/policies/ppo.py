@@ -14,6 +14,7 @@ static-grid's 427), so :meth:`PPOPolicy.trained_for` tells a caller such as ``br
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -114,29 +115,46 @@ class PPOPolicy(Policy):
 
     def propose(self, world: World, limit: int = 5) -> list[Proposal]:
         probs, view, slots = self.probabilities(world)
-        assert self._codec is not None
-        out: list[Proposal] = []
-        for idx in np.argsort(-probs, kind="stable"):
-            if len(out) >= limit or probs[idx] <= 0.0:
-                break
-            action = self._codec.decode(int(idx), view, slots)
-            if action is None or _stays_put(action, view):
-                continue  # waiting is not something to show an operator
-            gain = world.expected_information_gain(action)
-            out.append(make_proposal(world, action, gain, float(probs[idx]), self.name, view.clusters))
-        return out
+        codec = self._codec
+        assert codec is not None
+        return ranked_proposals(world, probs, lambda i: codec.decode(i, view, slots), view, self.name, limit)
 
     def decide(self, world: World, max_actions: int = 1) -> list[Action]:
         """The most probable action (none if that is the no-op), then the next ones up to ``max_actions``."""
         probs, view, slots = self.probabilities(world)
-        assert self._codec is not None
-        actions: list[Action] = []
-        for idx in np.argsort(-probs, kind="stable")[:max_actions]:
-            action = self._codec.decode(int(idx), view, slots) if probs[idx] > 0 else None
-            if action is None or _stays_put(action, view):
-                break  # the network chose to wait (explicitly, or by moving an observer onto itself)
-            actions.append(action)
-        return actions
+        codec = self._codec
+        assert codec is not None
+        return ranked_actions(probs, lambda i: codec.decode(i, view, slots), view, max_actions)
+
+
+Decoder = Callable[[int], Action | None]
+
+
+def ranked_proposals(
+    world: World, probs: NDArray[np.float64], decode: Decoder, view: WorldView, name: str, limit: int
+) -> list[Proposal]:
+    """Up to ``limit`` proposals: the unmasked actions by probability (their confidence), waits skipped."""
+    out: list[Proposal] = []
+    for idx in np.argsort(-probs, kind="stable"):
+        if len(out) >= limit or probs[idx] <= 0.0:
+            break
+        action = decode(int(idx))
+        if action is None or _stays_put(action, view):
+            continue  # waiting is not something to show an operator
+        gain = world.expected_information_gain(action)
+        out.append(make_proposal(world, action, gain, float(probs[idx]), name, view.clusters))
+    return out
+
+
+def ranked_actions(probs: NDArray[np.float64], decode: Decoder, view: WorldView, max_actions: int) -> list[Action]:
+    """The most probable action (none if that is a wait), then the next ones up to ``max_actions``."""
+    actions: list[Action] = []
+    for idx in np.argsort(-probs, kind="stable")[:max_actions]:
+        action = decode(int(idx)) if probs[idx] > 0 else None
+        if action is None or _stays_put(action, view):
+            break  # the network chose to wait (explicitly, or by moving an observer onto itself)
+        actions.append(action)
+    return actions
 
 
 def _stays_put(action: Action, view: WorldView) -> bool:

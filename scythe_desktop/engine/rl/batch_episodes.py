@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scythe_desktop.engine import keyed_random as kr
-from scythe_desktop.engine.batch.actions import DEPLOY, NOOP, RELOCATE
+from scythe_desktop.engine.batch.actions import DEPLOY, NOOP, RELOCATE, ActionBatch
 from scythe_desktop.engine.batch.world_batch import BatchStep, WorldBatch
 from scythe_desktop.engine.clusters import ACTIVATING
 from scythe_desktop.engine.rl.batch_spaces import BatchView
@@ -53,41 +53,58 @@ class BatchEpisodes:
         self, codec: ActionCodec, weights: RewardWeights, episode_ticks: int, base_seeds: NDArray[np.int64]
     ) -> None:
         self.codec = codec
+        self.start(codec.scenario, weights, episode_ticks, base_seeds)
+
+    def start(
+        self, scenario: Scenario, weights: RewardWeights, episode_ticks: int, base_seeds: NDArray[np.int64]
+    ) -> None:
+        """Everything but the layout: the batch, the clocks, the reward, then the first observation."""
         self.weights = weights
         self.episode_ticks = episode_ticks
         self.size = int(base_seeds.shape[0])
         self.base = base_seeds.astype(np.int64).copy()
         self.episode = np.zeros(self.size, dtype=np.int64)
-        self.batch = WorldBatch(codec.scenario, episode_seeds(self.base, self.episode))
-        self.view = BatchView(codec, self.batch)
+        self.batch = WorldBatch(scenario, episode_seeds(self.base, self.episode))
+        self.make_view()
         self.steps = np.zeros(self.size, dtype=np.int64)
-        self.reward = BatchReward(codec.scenario, weights)
+        self.reward = BatchReward(scenario, weights)
         self.refresh()
 
-    def reset_worlds(self, worlds: NDArray[np.intp]) -> None:
-        self.batch.reset(worlds, episode_seeds(self.base[worlds], self.episode[worlds]))
-        o = self.batch.observers
-        self.view.cover_rows(np.repeat(worlds, o.capacity), np.tile(np.arange(o.capacity), worlds.size))
-        self.steps[worlds] = 0
-        self.refresh()
+    # The layout's hooks: a subclass with another observation and action layout overrides these four.
+    def make_view(self) -> None:
+        self.view = BatchView(self.codec, self.batch)
+
+    def placed(self, bw: NDArray[np.intp], rows: NDArray[np.intp]) -> None:
+        """Observer rows (bw[i], rows[i]) were just placed (reset, deploy or relocation)."""
+        self.view.cover_rows(bw, rows)
+
+    def decode(self, index: NDArray[np.int64]) -> ActionBatch:
+        return self.view.decode(index, self.slots)
 
     def refresh(self) -> None:
         self.slots, slot_ok = self.view.slots()
         self.mask = self.view.mask(self.slots, slot_ok)
         self.obs = self.view.observe(self.slots, slot_ok, self.steps / self.episode_ticks)
 
+    def reset_worlds(self, worlds: NDArray[np.intp]) -> None:
+        self.batch.reset(worlds, episode_seeds(self.base[worlds], self.episode[worlds]))
+        o = self.batch.observers
+        self.placed(np.repeat(worlds, o.capacity), np.tile(np.arange(o.capacity), worlds.size))
+        self.steps[worlds] = 0
+        self.refresh()
+
     def step(self, index: NDArray[np.int64]) -> StepOut:
         """One action index per world (already range-checked); masked ones are refused (no-op)."""
         refused = ~self.mask[np.arange(self.size), index]
         index = np.where(refused, 0, index)
         batch, o = self.batch, self.batch.observers
-        a = self.view.decode(index, self.slots)
+        a = self.decode(index)
         placed_rows = np.where(a.kind == DEPLOY, o.n, a.slot)
         before = self.reward.before(batch)
         batch.act(a)
         moved = np.flatnonzero((a.kind == DEPLOY) | (a.kind == RELOCATE))
         if moved.size:
-            self.view.cover_rows(moved, placed_rows[moved])
+            self.placed(moved, placed_rows[moved])
         step = batch.step()
         self.steps += 1
         comps = self.reward.components(batch, before, step, acted=a.kind != NOOP)

@@ -134,11 +134,7 @@ def _collect(teacher: str, seeds: list[int], env_kwargs: dict[str, Any], gamma: 
             obs, reward, terminated, truncated, _ = env.step(index)
             rewards.append(reward)
             done = terminated or truncated
-        g, ret = 0.0, np.zeros(len(rewards), dtype=np.float32)
-        for t in range(len(rewards) - 1, -1, -1):
-            g = rewards[t] + gamma * g
-            ret[t] = g
-        returns.append(ret)
+        returns.append(discounted(rewards, gamma))
     return Demonstrations(
         {k: np.stack(v) for k, v in obs_rows.items()},
         np.stack(masks),
@@ -147,6 +143,15 @@ def _collect(teacher: str, seeds: list[int], env_kwargs: dict[str, Any], gamma: 
         unexpressed,
         len(seeds),
     )
+
+
+def discounted(rewards: Sequence[float], gamma: float) -> NDArray[np.float32]:
+    """The discounted return from each step of one episode on."""
+    g, ret = 0.0, np.zeros(len(rewards), dtype=np.float32)
+    for t in range(len(rewards) - 1, -1, -1):
+        g = rewards[t] + gamma * g
+        ret[t] = g
+    return ret
 
 
 def pretrain(
@@ -199,4 +204,4 @@ def pretrain(
     return {"accuracy": hits / n, "cross_entropy": ce, "value_loss": vf, "samples": float(n)}
 
 
-__all__ = ["Demonstrations", "collect", "pretrain"]
+__all__ = ["Demonstrations", "collect", "discounted", "pretrain"]

@@ -57,6 +57,7 @@ class ObserverVecEnv(VecEnv):
         self.layout = layout
         self.scenario, self.config, self.weights = layout.scenario, layout.config, layout.weights
         self.episode_ticks, self.codec = layout.episode_ticks, layout.codec
+        self.n_actions, self.block = self.codec.n_actions, self.codec.block
         self.render_mode = None
         super().__init__(num_envs, layout.encoder.space, self.codec.space)
         k = max(1, min(shards or os.cpu_count() or 1, num_envs // 64 or 1))  # small batches: one shard
@@ -89,10 +90,10 @@ class ObserverVecEnv(VecEnv):
 
     def step_wait(self) -> tuple[dict[str, NDArray[np.float32]], NDArray[np.float32], NDArray[np.bool_], list[dict]]:
         idx = self._actions
-        bad = (idx < 0) | (idx >= self.codec.n_actions)
+        bad = (idx < 0) | (idx >= self.n_actions)
         if bad.any():
             b = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"world slot {b}: action must be in [0, {self.codec.n_actions}), got {int(idx[b])}")
+            raise ValueError(f"world slot {b}: action must be in [0, {self.n_actions}), got {int(idx[b])}")
         outs: list[StepOut] = self._map(lambda shard, lo: shard.step(idx[lo : lo + shard.size]))
         self._gather()
         reward = np.concatenate([out.reward for out in outs]).astype(np.float32)
@@ -101,7 +102,7 @@ class ObserverVecEnv(VecEnv):
         self.last_components = {k: np.concatenate([out.components[k] for out in outs]) for k in outs[0].components}
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         for b in np.flatnonzero(refused).tolist():
-            name = self.codec.block(int(idx[b]))[0]
+            name = self.block(int(idx[b]))[0]
             infos[b]["refused"] = f"world slot {b}: action {int(idx[b])} ({name}) is not valid in this state"
         for lo, out in zip(self._bounds, outs, strict=False):
             for j, i in enumerate(out.ended.tolist()):
