@@ -13,7 +13,8 @@ A point in no region has no zone, so only ``allowed`` can refuse it. :func:`site
 place that answers the question: the world's validation (:func:`~scythe_desktop.engine.constraints.check_placement`,
 and through it the RL action masks), the orchestrator's guardrails and the console's Automate filter all
 call it, each with its own region lists, and word the refusal in their own vocabulary.
-:func:`strictest_zones` is the same zone rule over arrays, for the observer tables (their latency zone is
+:func:`allowed_sites` is the same rule over arrays of points (the graph policy's site masks);
+:func:`strictest_zones` is the zone rule over arrays, for the observer tables (their latency zone is
 the one that applies to them). Pure Python and numpy; knows regions and zones, nothing of worlds.
 """
 
@@ -105,6 +106,37 @@ def site_refusal(
     return None
 
 
+def allowed_sites(
+    regions: Sequence[Region],
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    latency_ms: NDArray[np.float64],
+    *,
+    allowed: Sequence[str] = (),
+    forbidden: Sequence[str] = (),
+    zone_limits: Mapping[str, float] | None = None,
+) -> NDArray[np.bool_]:
+    """:func:`site_refusal` over arrays: ``(len(latency_ms), *lon.shape)``, whether an observer of each
+    latency may be at each point (``allowed_zones`` is the console's rule and has no vectorised form).
+    Coordinates are not checked here: non-finite or out-of-range points are the caller's to refuse."""
+    ok = np.ones(lon.shape, dtype=bool)
+    inside_allowed = np.zeros(lon.shape, dtype=bool)
+    limits = zone_limits or {}
+    limit = np.full(lon.shape, np.inf)
+    for r in regions:
+        hit = r.contains(lon, lat)
+        if r.name in forbidden:
+            ok &= ~hit
+        if r.name in allowed:
+            inside_allowed |= hit
+        if r.latency_zone in limits:
+            limit = np.where(hit, np.minimum(limit, limits[r.latency_zone]), limit)
+    if allowed:
+        ok &= inside_allowed
+    within: NDArray[np.bool_] = np.asarray(latency_ms).reshape(-1, *([1] * lon.ndim)) <= limit[None]
+    return ok[None] & within
+
+
 def strictest_zones(
     regions: Sequence[Region], zone_limits: Sequence[float], zone_of_region: Sequence[int],
     lon: NDArray[np.float64], lat: NDArray[np.float64],
@@ -132,6 +164,7 @@ __all__ = [
     "RAIL",
     "ZONE",
     "SiteRefusal",
+    "allowed_sites",
     "containing",
     "site_refusal",
     "strictest_zones",

@@ -19,6 +19,7 @@ from scythe_desktop.engine.actions import Deploy
 from scythe_desktop.engine.constraints import check_placement
 from scythe_desktop.engine.placement import site_refusal, strictest_zones
 from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.engine.rl.graph_sites import Placement
 from scythe_desktop.engine.scenario import LatencyZone, Region, load_scenario
 from scythe_desktop.orchestrator import guardrails
 
@@ -80,7 +81,7 @@ def test_the_rule_is_the_strict_reading_over_every_containing_region(world, lon,
 @settings(max_examples=150, deadline=None)
 @given(worlds(), st.floats(-180.0, 180.0), st.floats(-90.0, 90.0), st.integers(-2, 8),
        st.sampled_from(["probe", "satellite"]))
-def test_engine_orchestrator_and_automate_agree_with_the_rule(world, lon, lat, pick, kind) -> None:
+def test_engine_orchestrator_automate_and_graph_masks_agree_with_the_rule(world, lon, lat, pick, kind) -> None:
     regions, allowed, forbidden, zones = world
     lon, lat = _points(regions, lon, lat, pick)
     base = load_scenario("regional")
@@ -91,6 +92,8 @@ def test_engine_orchestrator_and_automate_agree_with_the_rule(world, lon, lat, p
     latency = scenario.observer_types[t].latency_ms
     engine_ok = check_placement(scenario, lon, lat, t) is None
     assert engine_ok == (oracle(regions, lon, lat, allowed, forbidden, (), latency) is None)
+    # The graph policy's site masks are the same rule over arrays.
+    assert bool(Placement(scenario).table(np.array([lon]), np.array([lat]))[t, 0]) == engine_ok
 
     rails = guardrails.Guardrails(24, 1e9, allowed, forbidden, zones)
     server_ok = guardrails.check(rails, scenario, live_instances=0, spend_per_hour=0.0, target=(lon, lat),

@@ -9,9 +9,10 @@ A world's sites are, in this order (the graph observation's site rows):
   ``L`` ≤ :data:`MAX_ICO_LEVEL` that yields at most :data:`MAX_ICO_SITES` of them (a fine mesh over a small
   region, a coarse one over the whole globe; vertices in sorted (lat, lon) order).
 
-:func:`placement_table` is :func:`~scythe_desktop.engine.constraints.check_placement` vectorised over
-points and types (the tests compare it with the scalar rule); the per-type validity of every site comes from
-it, so the deploy and relocate mask is exact. Numpy only; reads scenarios, never worlds.
+:class:`Placement` is :func:`~scythe_desktop.engine.constraints.check_placement` vectorised over
+points and types (through :func:`~scythe_desktop.engine.placement.allowed_sites`; the tests compare it with
+the scalar rule); the per-type validity of every site comes from it, so the deploy and relocate mask is
+exact. Numpy only; reads scenarios, never worlds.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from scythe_desktop.engine.batch.actions import RegionLookup
+from scythe_desktop.engine.constraints import zone_limits
+from scythe_desktop.engine.placement import allowed_sites
 from scythe_desktop.engine.scenario import Scenario
 
 MAX_ICO_SITES: Final = 128
@@ -64,30 +66,15 @@ class Placement:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.lookup = RegionLookup(scenario)
-        cons = scenario.constraints
-        named = {r.name: r for r in reversed(scenario.regions)}  # the first region of a name wins
-        self.forbidden = [named[n] for n in cons.forbidden_regions if n in named]
-        self.allowed = [named[n] for n in cons.allowed_regions if n in named]
-        self.any_allowed = bool(cons.allowed_regions)
-        zones = scenario.latency_zones
-        limit = np.array([z.max_latency_ms for z in zones] + [np.inf])
-        self.region_limit = limit[self.lookup.zone_of_region]  # (regions + 1,): the last is "no region"
-        self.type_latency = np.array([t.latency_ms for t in scenario.observer_types])
+        self.type_latency = np.array([t.latency_ms for t in scenario.observer_types], dtype=np.float64)
 
     def table(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
         """(n_types, *lon.shape): whether an observer of each type may be placed at each point."""
-        ok = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0)
-        for r in self.forbidden:
-            ok &= ~r.contains(lon, lat)
-        if self.any_allowed:
-            inside = np.zeros(lon.shape, dtype=bool)
-            for r in self.allowed:
-                inside |= r.contains(lon, lat)
-            ok &= inside
-        limit = self.region_limit[self.lookup.region(lon, lat)]
-        latency_ok: NDArray[np.bool_] = self.type_latency.reshape(-1, *([1] * lon.ndim)) <= limit[None]
-        return ok[None] & latency_ok
+        sc = self.scenario
+        finite = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0)
+        rule = allowed_sites(sc.regions, lon, lat, self.type_latency, allowed=sc.constraints.allowed_regions,
+                             forbidden=sc.constraints.forbidden_regions, zone_limits=zone_limits(sc))
+        return finite[None] & rule
 
 
 @lru_cache(maxsize=32)

@@ -95,7 +95,7 @@ class GraphView:
         self.ico_ok[: self.n_types] = ico_ok
         self.ico_xyz = unit_vectors(ico[:, 0], ico[:, 1])
         occl = np.array([r.occlusion for r in sc.regions] + [0.0])
-        self.ico_occlusion = occl[self.placement.lookup.region(ico[:, 0], ico[:, 1])]
+        self.ico_occlusion = occl[self.batch.lookup.region(ico[:, 0], ico[:, 1])]
         self.occl = occl
         tf = np.zeros((MAX_TYPES, gl.TYPE_FEATURES))
         tf[: self.n_types, 0] = 1.0
@@ -183,7 +183,7 @@ class GraphView:
         sf[:, self.n_centroid :, MAX_TYPES + 1] = 1.0
         sf[..., MAX_TYPES + 2] = cover
         cen = self.site_lonlat[:, : self.n_centroid]
-        cen_occl = self.occl[self.placement.lookup.region(cen[..., 0], cen[..., 1])]
+        cen_occl = self.occl[self.batch.lookup.region(cen[..., 0], cen[..., 1])]
         sf[..., MAX_TYPES + 3] = np.concatenate([cen_occl, _tile(self.ico_occlusion, bsz)], axis=1)
         sf *= self.site_ok[..., None]
 
