@@ -136,8 +136,10 @@ class _Target:
 
 def desk_target(scenario: Scenario, seed: int) -> _Target:
     from scythe_desktop.orchestrator.backends import SimulatedBackend
-    from scythe_desktop.orchestrator.dispatch import ActionDesk, ActionRefused
+    from scythe_desktop.orchestrator.dispatch import ActionDesk
     from scythe_desktop.orchestrator.hub import FrameHub
+    from scythe_desktop.orchestrator.requests import ActionRefused
+    from scythe_desktop.orchestrator.wire import action_request
     from scythe_desktop.orchestrator.world_host import WorldHost
 
     host = WorldHost(scenario, seed, FrameHub(max_subscribers=1))
@@ -146,9 +148,9 @@ def desk_target(scenario: Scenario, seed: int) -> _Target:
 
     def send(subject: str, request: Any) -> str | None:
         try:
-            desk.handle(subject, request)
+            desk.handle(subject, action_request(request))
         except ActionRefused as exc:
-            return exc.code.name
+            return exc.verdict.name
         return None
 
     def live() -> list[Live]:

@@ -19,9 +19,11 @@ For each of the five actions, in this order:
 
 Steps 2–7 run under one lock, so two retries racing each other still act once. Every refusal is audited too;
 one that cannot be is answered UNAVAILABLE. ``SetGuardrails`` goes through :meth:`ActionDesk.set_rails`:
-validated, audited first, then stored with the world state (a restart keeps it) and applied. Errors are
-:class:`ActionRefused` carrying the gRPC status; the servicer turns them into ``context.abort``.
-This module knows the contract's request messages and the world host, not servers or channels.
+validated, audited first, then stored with the world state (a restart keeps it) and applied. The desk speaks
+domain types (:mod:`scythe_desktop.orchestrator.requests`): an :class:`ActionRequest` in, an
+:class:`ActionOutcome` or an :class:`ActionRefused` carrying a :class:`Verdict` out; the servicers translate
+to and from the wire (:mod:`scythe_desktop.orchestrator.wire`). Knows the world host, the store and the audit
+log; nothing of gRPC, protobuf, servers or channels.
 """
 
 from __future__ import annotations
@@ -31,15 +33,22 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
-
-import grpc
+from typing import TYPE_CHECKING
 
 from scythe_desktop.engine.actions import Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.observers import cost_per_hour
 from scythe_desktop.orchestrator import guardrails
 from scythe_desktop.orchestrator.audit import AuditLog, AuditUnavailable
-from scythe_desktop.orchestrator.requests import ActionRefused, Parsed, audited_id, parse, refused_summary
+from scythe_desktop.orchestrator.requests import (
+    ActionOutcome,
+    ActionRefused,
+    ActionRequest,
+    Parsed,
+    Verdict,
+    audited_id,
+    parse,
+    refused_summary,
+)
 from scythe_desktop.orchestrator.store import (
     IDEMPOTENCY_WINDOW_REQUESTS,
     IDEMPOTENCY_WINDOW_S,
@@ -47,7 +56,6 @@ from scythe_desktop.orchestrator.store import (
     StateStore,
     StoredOutcome,
 )
-from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 if TYPE_CHECKING:
     from scythe_desktop.orchestrator.backends import Backend
@@ -101,14 +109,14 @@ class ActionDesk:
                 rails.validated(self._host.scenario)
             except ValueError as exc:
                 self._audit_append(subject, NO_REQUEST_ID, change, "not reached", "INVALID_ARGUMENT", str(exc))
-                raise ActionRefused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
+                raise ActionRefused(Verdict.INVALID_ARGUMENT, str(exc)) from None
             self._audit_append(subject, NO_REQUEST_ID, change, "passed", "OK", "")
             if self._store is not None:
                 self._store.put_meta(guardrails=rails.to_json())
             self.rails = rails
             return rails
 
-    def _parse(self, request: Any) -> Parsed:
+    def _parse(self, request: ActionRequest) -> Parsed:
         return parse(request, self._host.scenario)
 
     # ----------------------------------------------------------------------------------- guardrails
@@ -154,15 +162,15 @@ class ActionDesk:
 
     # ------------------------------------------------------------------------------------- pipeline
 
-    def handle(self, subject: str, request: Any) -> pb.ActionReply:
-        """The reply to an action request, or :class:`ActionRefused` (possibly a replayed refusal)."""
-        request_id: str = request.request_id
+    def handle(self, subject: str, request: ActionRequest) -> ActionOutcome:
+        """The outcome of an action request, or :class:`ActionRefused` (possibly a replayed refusal)."""
+        request_id = request.request_id
         try:
             parsed = self._parse(request)
         except ActionRefused as exc:
             # Refused before any lookup; audited too, with a bounded summary of the request (size, hash).
             summary = refused_summary(request)
-            self._audit_append(subject, audited_id(request_id), summary, "not reached", exc.code.name, str(exc))
+            self._audit_append(subject, audited_id(request_id), summary, "not reached", exc.verdict.name, str(exc))
             raise
         fingerprint = json.dumps([parsed.name, parsed.params], sort_keys=True)
         with self._lock:
@@ -172,19 +180,19 @@ class ActionDesk:
             gone = self._vanished(parsed)
             if gone is not None:  # unknown, or removed by another request after this one was parsed
                 self._audit_append(subject, request_id, parsed, "not reached", "NOT_FOUND", gone)
-                raise ActionRefused(grpc.StatusCode.NOT_FOUND, gone)
+                raise ActionRefused(Verdict.NOT_FOUND, gone)
             refusal = self._guard(parsed)
             if refusal is not None:
-                outcome = StoredOutcome(fingerprint, grpc.StatusCode.FAILED_PRECONDITION.value[0], str(refusal), b"")
+                outcome = StoredOutcome(fingerprint, Verdict.FAILED_PRECONDITION, str(refusal), b"")
                 self._finish(subject, request_id, parsed, outcome, f"refused: {refusal.guardrail}")
-                raise ActionRefused(grpc.StatusCode.FAILED_PRECONDITION, str(refusal))
+                raise ActionRefused(Verdict.FAILED_PRECONDITION, str(refusal))
             assert parsed.action is not None
             reason = self._host.validate(parsed.action)
             if reason is not None:
                 message = f"world refused {parsed.name}: {reason}"
-                outcome = StoredOutcome(fingerprint, grpc.StatusCode.FAILED_PRECONDITION.value[0], message, b"")
+                outcome = StoredOutcome(fingerprint, Verdict.FAILED_PRECONDITION, message, b"")
                 self._finish(subject, request_id, parsed, outcome, "passed")
-                raise ActionRefused(grpc.StatusCode.FAILED_PRECONDITION, message)
+                raise ActionRefused(Verdict.FAILED_PRECONDITION, message)
             # The world's new state and the outcome commit together: a crash between two separate commits
             # let a retry act again (found by the restart suite, R1). Nothing acts unless the audit log can
             # be written; the row commits before the answer.
@@ -194,18 +202,12 @@ class ActionDesk:
                 except Exception as exc:  # the world may have changed: record it, so a retry replays this
                     log.exception("%s %s: the %s backend failed", subject, parsed.name, self._backend.name)
                     message = f"{parsed.name} failed in the {self._backend.name} backend: {type(exc).__name__}"
-                    outcome = StoredOutcome(fingerprint, grpc.StatusCode.INTERNAL.value[0], message, b"")
+                    outcome = StoredOutcome(fingerprint, Verdict.INTERNAL, message, b"")
                     self._finish(subject, request_id, parsed, outcome, "passed", world=self._host.checkpoint_meta())
-                    raise ActionRefused(grpc.StatusCode.INTERNAL, message) from None
-                reply = pb.ActionReply(
-                    request_id=request_id,
-                    ok=result.ok,
-                    reason=result.reason,
-                    observer_id=result.observer_id or 0,
-                    cost_per_hour=result.cost_per_hour,
-                    tick=tick,
-                )
-                outcome = StoredOutcome(fingerprint, 0, result.reason, reply.SerializeToString())
+                    raise ActionRefused(Verdict.INTERNAL, message) from None
+                reply = ActionOutcome(request_id, result.ok, result.reason, result.observer_id or 0,
+                                      result.cost_per_hour, tick)
+                outcome = StoredOutcome(fingerprint, Verdict.OK, result.reason, reply.to_json())
                 self._finish(subject, request_id, parsed, outcome, "passed", world=self._host.checkpoint_meta())
             return reply
 
@@ -226,7 +228,7 @@ class ActionDesk:
 
     def _replay(
         self, subject: str, request_id: str, parsed: Parsed, fingerprint: str, stored: StoredOutcome
-    ) -> pb.ActionReply:
+    ) -> ActionOutcome:
         if stored.fingerprint != fingerprint:
             self._audit_append(
                 subject,
@@ -238,16 +240,14 @@ class ActionDesk:
                 replayed=True,
             )
             raise ActionRefused(
-                grpc.StatusCode.INVALID_ARGUMENT,
+                Verdict.INVALID_ARGUMENT,
                 f"request_id {request_id!r} was already used for a different {parsed.name} request",
             )
-        code = _code(stored.code)
-        self._audit_append(subject, request_id, parsed, "replayed", code.name, stored.message, replayed=True)
-        if code is not grpc.StatusCode.OK:
-            raise ActionRefused(code, stored.message)
-        reply = pb.ActionReply.FromString(stored.reply)
-        reply.replayed = True
-        return reply
+        verdict = Verdict(stored.code)
+        self._audit_append(subject, request_id, parsed, "replayed", verdict.name, stored.message, replayed=True)
+        if verdict is not Verdict.OK:
+            raise ActionRefused(verdict, stored.message)
+        return ActionOutcome.from_json(stored.reply)
 
     def _finish(
         self,
@@ -265,7 +265,7 @@ class ActionDesk:
             self._store.remember(subject, request_id, outcome, meta=world)
         else:
             self._memory.remember(subject, request_id, outcome)
-        self._audit_append(subject, request_id, parsed, guard, _code(outcome.code).name, outcome.message)
+        self._audit_append(subject, request_id, parsed, guard, Verdict(outcome.code).name, outcome.message)
 
     def _audit_append(
         self,
@@ -302,8 +302,4 @@ class ActionDesk:
 
 def _unaudited(exc: AuditUnavailable) -> ActionRefused:
     log.error("refusing to act: %s", exc)
-    return ActionRefused(grpc.StatusCode.UNAVAILABLE, f"{exc}; the server refuses to act until it can audit")
-
-
-def _code(value: int) -> grpc.StatusCode:
-    return next(c for c in grpc.StatusCode if c.value[0] == value)
+    return ActionRefused(Verdict.UNAVAILABLE, f"{exc}; the server refuses to act until it can audit")

@@ -45,6 +45,7 @@ from scythe_desktop.orchestrator.service import (
 )
 from scythe_desktop.orchestrator.store import StateStore
 from scythe_desktop.orchestrator.token_ledger import CREDENTIALS_FILE, TokenLedger
+from scythe_desktop.orchestrator.wire import upgrade_store
 from scythe_desktop.orchestrator.world_host import WorldHost
 from scythe_desktop.protocol import wire
 from scythe_desktop.protocol.keepalive import KEEPALIVE, KeepalivePolicy
@@ -134,6 +135,7 @@ class Orchestrator:
         if c.state_dir is not None:
             private_dir(c.state_dir)
             self.store = StateStore(c.state_dir / "orchestrator.sqlite")
+            upgrade_store(self.store)
         ledger_path = c.credentials_path or (c.state_dir / CREDENTIALS_FILE if c.state_dir is not None else None)
         self.authority = auth.TokenAuthority(secret, access_ttl_s=c.access_ttl_s, ledger=TokenLedger(ledger_path))
         self.audit: AuditLog | None = None

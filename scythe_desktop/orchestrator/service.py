@@ -4,7 +4,8 @@
 out ``Frame`` messages already serialized once for every subscriber, so streaming to fifty clients
 costs one protobuf encoding per frame, not fifty. Every other method uses the generated messages.
 The servicers know the world host, the advisor (cluster table, proposals), the action desk and the
-token authority; the world itself stays behind the host.
+token authority; the world itself stays behind the host. The action desk speaks domain types:
+:mod:`scythe_desktop.orchestrator.wire` translates its requests, outcomes and verdicts.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import grpc
 
 from scythe_desktop import __version__
 from scythe_desktop.core import frames as core_frames
-from scythe_desktop.orchestrator import auth
+from scythe_desktop.orchestrator import auth, wire
 from scythe_desktop.orchestrator.advisor import Advisor, PolicyUnavailable
-from scythe_desktop.orchestrator.dispatch import ActionDesk, ActionRefused
+from scythe_desktop.orchestrator.dispatch import ActionDesk
 from scythe_desktop.orchestrator.field_desk import FieldDesk, FieldRefused
-from scythe_desktop.orchestrator.guardrails import Guardrails
 from scythe_desktop.orchestrator.hub import FrameHub, HubClosed, HubFull
 from scythe_desktop.orchestrator.refresh import refresh
+from scythe_desktop.orchestrator.requests import ActionRefused
 from scythe_desktop.protocol.limits import CLIENT_MAX_RECEIVE_BYTES, REPLY_OVERHEAD_BYTES
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
@@ -106,7 +107,7 @@ class OrchestratorService:
 
     def GetWorldInfo(self, request: pb.WorldInfoRequest, context: grpc.ServicerContext) -> pb.WorldInfo:
         info = self._host.world_info()
-        info.guardrails.CopyFrom(rails_message(self._desk.rails))
+        info.guardrails.CopyFrom(wire.rails_message(self._desk.rails))
         info.server_version = __version__
         info.backend = self._desk.backend_name
         info.idempotency_window_s, info.idempotency_window_requests = self._desk.window
@@ -135,9 +136,9 @@ class OrchestratorService:
     def _act(self, request: Any, context: grpc.ServicerContext) -> pb.ActionReply:
         identity = auth.identity_of(self._authority, context)
         try:
-            return self._desk.handle(identity.subject, request)
+            return wire.action_reply(self._desk.handle(identity.subject, wire.action_request(request)))
         except ActionRefused as exc:
-            _abort(context, exc.code, str(exc))
+            _abort(context, wire.status(exc.verdict), str(exc))
 
     DeployObserver = _act
     RelocateObserver = _act
@@ -147,32 +148,15 @@ class OrchestratorService:
 
     def SetGuardrails(self, request: pb.Guardrails, context: grpc.ServicerContext) -> pb.Guardrails:
         identity = auth.identity_of(self._authority, context)
-        rails = Guardrails(
-            request.max_instances,
-            request.budget_per_hour,
-            tuple(request.allowed_regions),
-            tuple(request.forbidden_regions),
-            tuple(request.latency_zones),
-        )
         try:
-            return rails_message(self._desk.set_rails(identity.subject, rails))
+            return wire.rails_message(self._desk.set_rails(identity.subject, wire.rails_of(request)))
         except ActionRefused as exc:
-            _abort(context, exc.code, str(exc))
+            _abort(context, wire.status(exc.verdict), str(exc))
 
 
 def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
     context.abort(code, message)
     raise AssertionError("context.abort returned")  # it raises; this tells type checkers
-
-
-def rails_message(rails: Guardrails) -> pb.Guardrails:
-    return pb.Guardrails(
-        max_instances=rails.max_instances,
-        allowed_regions=rails.allowed_regions,
-        forbidden_regions=rails.forbidden_regions,
-        latency_zones=rails.latency_zones,
-        budget_per_hour=rails.budget_per_hour,
-    )
 
 
 class AuthService:

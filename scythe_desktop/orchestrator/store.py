@@ -8,6 +8,9 @@
   fingerprint of its parameters. The window is bounded per subject: outcomes older than ``window_s``
   and all but each subject's newest ``window_requests`` are pruned, so one client's burst never evicts
   another's outcomes. :class:`MemoryOutcomes` keeps the same window in memory (no state directory).
+  An accepted request's ``reply`` is the action desk's ``ActionOutcome`` as JSON since schema version 2
+  (``PRAGMA user_version``); version 1 stored a serialized ``scythe.v1.ActionReply``, and
+  :meth:`StateStore.upgrade` rewrites such rows once, when a server opens an older state directory.
 
 This module stores bytes and small records; it knows nothing of gRPC or how the world works.
 """
@@ -18,6 +21,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -27,6 +31,8 @@ from scythe_desktop.core.private_files import private_file
 SEQ_BLOCK: Final = 1000
 IDEMPOTENCY_WINDOW_S: Final = 24 * 3600.0
 IDEMPOTENCY_WINDOW_REQUESTS: Final = 10_000
+#: ``PRAGMA user_version`` of the current layout (see the module docstring).
+SCHEMA_VERSION: Final = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -42,9 +48,9 @@ CREATE INDEX IF NOT EXISTS idempotency_subject_created ON idempotency (subject, 
 @dataclass(frozen=True, slots=True)
 class StoredOutcome:
     fingerprint: str
-    code: int  # grpc.StatusCode value[0]; 0 = OK
+    code: int  # a requests.Verdict (numbered as the canonical status codes); 0 = OK
     message: str
-    reply: bytes  # serialized ActionReply when code == 0
+    reply: bytes  # the ActionOutcome as JSON when code == 0
 
 
 class StateStore:
@@ -66,6 +72,8 @@ class StateStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        if self._db.execute("SELECT COUNT(*) FROM idempotency").fetchone()[0] == 0:
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a new database: nothing to upgrade
         self._seq_reserved = int(self._get("seq_reserved") or 0)
 
     def close(self) -> None:
@@ -103,6 +111,29 @@ class StateStore:
         upto = seq + SEQ_BLOCK
         self.put_meta(seq_reserved=upto)
         self._seq_reserved = upto
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def upgrade(self, convert_reply: Callable[[bytes], bytes]) -> int:
+        """From an older schema version: every accepted outcome's reply through ``convert_reply`` (version 1's
+        ActionReply bytes to version 2's JSON), in one transaction with the version bump; the rows changed."""
+        with self._lock:
+            if int(self._db.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
+                return 0
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute("SELECT rowid, reply FROM idempotency WHERE code = 0").fetchall()
+                self._db.executemany("UPDATE idempotency SET reply = ? WHERE rowid = ?",
+                                     [(convert_reply(bytes(blob)), rowid) for rowid, blob in rows])
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return len(rows)
 
     # ---------------------------------------------------------------------------------- idempotency
 

@@ -17,9 +17,9 @@ from scythe_desktop.engine.scenario import load_scenario
 from scythe_desktop.orchestrator.backends import SimulatedBackend
 from scythe_desktop.orchestrator.dispatch import ActionDesk
 from scythe_desktop.orchestrator.hub import FrameHub
+from scythe_desktop.orchestrator.requests import ActionRequest
 from scythe_desktop.orchestrator.store import StateStore
 from scythe_desktop.orchestrator.world_host import WorldHost
-from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 
 class Crash(Exception):
@@ -42,7 +42,7 @@ def test_a_crash_before_the_outcome_is_stored_keeps_no_effect(tmp_path: Path) ->
     host.checkpoint()
     desk = ActionDesk(host, SimulatedBackend(), crashing, None)
     with pytest.raises(Crash):
-        desk.handle("op", pb.DeployRequest(request_id="d1", lon=-70.0, lat=40.0))
+        desk.handle("op", ActionRequest("deploy", "d1", lon=-70.0, lat=40.0))
     crashing.close()
 
     store = StateStore(path)
@@ -51,13 +51,13 @@ def test_a_crash_before_the_outcome_is_stored_keeps_no_effect(tmp_path: Path) ->
     assert store.outcome("op", "d1") is None
     # The retry acts exactly once, and both the effect and the outcome survive the next restart.
     desk = ActionDesk(restored, SimulatedBackend(), store, None)
-    reply = desk.handle("op", pb.DeployRequest(request_id="d1", lon=-70.0, lat=40.0))
+    reply = desk.handle("op", ActionRequest("deploy", "d1", lon=-70.0, lat=40.0))
     store.close()
     again = StateStore(path)
     assert len(_host(again).observers()) == 1
     assert again.outcome("op", "d1") is not None
     replay = ActionDesk(_host(again), SimulatedBackend(), again, None).handle(
-        "op", pb.DeployRequest(request_id="d1", lon=-70.0, lat=40.0)
+        "op", ActionRequest("deploy", "d1", lon=-70.0, lat=40.0)
     )
     assert replay.replayed and replay.observer_id == reply.observer_id
     again.close()

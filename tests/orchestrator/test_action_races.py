@@ -9,31 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 import pytest
 
 from scythe_desktop.engine.actions import Decommission
 from scythe_desktop.engine.scenario import load_scenario
 from scythe_desktop.orchestrator.backends import SimulatedBackend
-from scythe_desktop.orchestrator.dispatch import ActionDesk, ActionRefused
+from scythe_desktop.orchestrator.dispatch import ActionDesk
 from scythe_desktop.orchestrator.hub import FrameHub
+from scythe_desktop.orchestrator.requests import ActionRefused, ActionRequest, Verdict
 from scythe_desktop.orchestrator.world_host import WorldHost
-from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 
 @pytest.mark.parametrize(
     "request_for",
     [
-        lambda oid: pb.IncreaseSamplingRequest(request_id="x", observer_id=oid),
-        lambda oid: pb.RelocateRequest(request_id="x", observer_id=oid, lon=-60.0, lat=45.0),
-        lambda oid: pb.DecommissionRequest(request_id="x", observer_id=oid),
+        lambda oid: ActionRequest("increase_sampling", "x", observer_id=oid),
+        lambda oid: ActionRequest("relocate", "x", observer_id=oid, lon=-60.0, lat=45.0),
+        lambda oid: ActionRequest("decommission", "x", observer_id=oid),
     ],
     ids=["increase_sampling", "relocate", "decommission"],
 )
 def test_observer_removed_after_parse_is_not_found(request_for: Any) -> None:
     host = WorldHost(load_scenario("tutorial"), 2, FrameHub(max_subscribers=1))
     desk = ActionDesk(host, SimulatedBackend(), None, None)
-    oid = desk.handle("op", pb.DeployRequest(request_id="d", lon=-70.0, lat=40.0)).observer_id
+    oid = desk.handle("op", ActionRequest("deploy", "d", lon=-70.0, lat=40.0)).observer_id
     parse = desk._parse
 
     def parse_then_lose_the_race(request: Any) -> Any:
@@ -44,7 +43,7 @@ def test_observer_removed_after_parse_is_not_found(request_for: Any) -> None:
     desk._parse = parse_then_lose_the_race  # type: ignore[method-assign]
     with pytest.raises(ActionRefused) as refused:
         desk.handle("op", request_for(oid))
-    assert refused.value.code is grpc.StatusCode.NOT_FOUND
+    assert refused.value.verdict is Verdict.NOT_FOUND
     assert f"observer_id {oid}" in str(refused.value)
     desk._parse = parse  # type: ignore[method-assign]
-    assert desk.handle("op", pb.DeployRequest(request_id="d2", lon=-70.0, lat=40.0)).ok
+    assert desk.handle("op", ActionRequest("deploy", "d2", lon=-70.0, lat=40.0)).ok

@@ -7,7 +7,6 @@ import sqlite3
 import stat
 from pathlib import Path
 
-import grpc
 import pytest
 
 from benchmarks.reliability.rel_tamper import KINDS, _tamper, run_tamper, write_base_log
@@ -16,11 +15,11 @@ from scythe_desktop.engine.scenario import load_scenario
 from scythe_desktop.orchestrator.audit import AuditLog, AuditUnavailable, default_key_file, load_key
 from scythe_desktop.orchestrator.audit_verify import verify
 from scythe_desktop.orchestrator.backends import SimulatedBackend
-from scythe_desktop.orchestrator.dispatch import ActionDesk, ActionRefused
+from scythe_desktop.orchestrator.dispatch import ActionDesk
 from scythe_desktop.orchestrator.guardrails import Guardrails
 from scythe_desktop.orchestrator.hub import FrameHub
+from scythe_desktop.orchestrator.requests import ActionRefused, ActionRequest, Verdict
 from scythe_desktop.orchestrator.world_host import WorldHost
-from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 
 def _mode(path: Path) -> int:
@@ -119,17 +118,17 @@ def _locked_desk(tmp_path: Path) -> tuple[ActionDesk, WorldHost, AuditLog, sqlit
 
 def test_the_desk_refuses_to_act_when_it_cannot_audit_and_resumes_when_it_can(tmp_path: Path) -> None:
     desk, host, audit, other = _locked_desk(tmp_path)
-    deploy = pb.DeployRequest(request_id="d1", lon=-74.0, lat=40.7)
+    deploy = ActionRequest("deploy", "d1", lon=-74.0, lat=40.7)
     with pytest.raises(ActionRefused) as refused:
         desk.handle("op", deploy)
-    assert refused.value.code is grpc.StatusCode.UNAVAILABLE and "refuses to act" in str(refused.value)
+    assert refused.value.verdict is Verdict.UNAVAILABLE and "refuses to act" in str(refused.value)
     assert len(host.observers()) == 0  # nothing acted
     with pytest.raises(ActionRefused) as bad:  # a refusal that cannot be audited is not answered as usual either
-        desk.handle("op", pb.DeployRequest(request_id="bad\nid", lon=0, lat=0))
-    assert bad.value.code is grpc.StatusCode.UNAVAILABLE
+        desk.handle("op", ActionRequest("deploy", "bad\nid", lon=0, lat=0))
+    assert bad.value.verdict is Verdict.UNAVAILABLE
     with pytest.raises(ActionRefused) as rails:
         desk.set_rails("admin", Guardrails(1, 1.0))
-    assert rails.value.code is grpc.StatusCode.UNAVAILABLE and desk.rails.max_instances != 1
+    assert rails.value.verdict is Verdict.UNAVAILABLE and desk.rails.max_instances != 1
     other.execute("ROLLBACK")
     other.close()
     assert desk.handle("op", deploy).ok  # the same request, now audited

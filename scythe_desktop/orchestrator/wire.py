@@ -1,0 +1,95 @@
+"""Protobuf ↔ domain for the servicers: the only place the action pipeline meets the wire.
+
+The action desk takes :class:`~scythe_desktop.orchestrator.requests.ActionRequest` and answers
+:class:`~scythe_desktop.orchestrator.requests.ActionOutcome` or raises
+:class:`~scythe_desktop.orchestrator.requests.ActionRefused`; :func:`action_request`, :func:`action_reply` and
+:func:`status` turn the five request messages, the reply and the verdict into and out of ``scythe.v1``.
+:func:`upgrade_store` rewrites the outcomes an older version stored as serialized ``ActionReply`` messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+import grpc
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError, Message
+
+from scythe_desktop.orchestrator.guardrails import Guardrails
+from scythe_desktop.orchestrator.requests import ActionOutcome, ActionRequest, Verdict
+from scythe_desktop.orchestrator.store import StateStore
+from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
+
+ACTION_KIND: Final[dict[type[Message], str]] = {
+    pb.DeployRequest: "deploy",
+    pb.RelocateRequest: "relocate",
+    pb.IncreaseSamplingRequest: "increase_sampling",
+    pb.FocusRequest: "focus",
+    pb.DecommissionRequest: "decommission",
+}
+
+
+def action_request(message: Message) -> ActionRequest:
+    """The domain request of one of the five action request messages (unchecked: the desk parses it)."""
+    kind = ACTION_KIND.get(type(message))
+    if kind is None:
+        raise TypeError(f"not an action request: {type(message).__name__}")
+    body = message.SerializeToString()
+    sent = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    fields = {f.name: v for f, v in message.ListFields()}
+    return ActionRequest(
+        kind,
+        str(fields.get("request_id", "")),
+        lon=float(fields.get("lon", 0.0)),
+        lat=float(fields.get("lat", 0.0)),
+        observer_type=str(fields.get("observer_type", "")),
+        observer_id=int(fields.get("observer_id", 0)),
+        cluster_id=int(fields.get("cluster_id", 0)),
+        sent=sent,
+        body_bytes=len(body),
+        body_sha256=hashlib.sha256(body).hexdigest(),
+    )
+
+
+def action_reply(outcome: ActionOutcome) -> pb.ActionReply:
+    return pb.ActionReply(request_id=outcome.request_id, ok=outcome.ok, reason=outcome.reason,
+                          observer_id=outcome.observer_id, cost_per_hour=outcome.cost_per_hour, tick=outcome.tick,
+                          replayed=outcome.replayed)
+
+
+def status(verdict: Verdict) -> grpc.StatusCode:
+    """The gRPC status a verdict is answered with (the same name and number)."""
+    return grpc.StatusCode[verdict.name]
+
+
+def rails_message(rails: Guardrails) -> pb.Guardrails:
+    return pb.Guardrails(
+        max_instances=rails.max_instances,
+        allowed_regions=rails.allowed_regions,
+        forbidden_regions=rails.forbidden_regions,
+        latency_zones=rails.latency_zones,
+        budget_per_hour=rails.budget_per_hour,
+    )
+
+
+def rails_of(message: pb.Guardrails) -> Guardrails:
+    return Guardrails(message.max_instances, message.budget_per_hour, tuple(message.allowed_regions),
+                      tuple(message.forbidden_regions), tuple(message.latency_zones))
+
+
+def _legacy_outcome(blob: bytes) -> bytes:
+    try:
+        reply = pb.ActionReply.FromString(blob)
+    except DecodeError as exc:
+        raise ValueError(f"a stored action outcome is neither JSON nor an ActionReply ({exc})") from None
+    return ActionOutcome(reply.request_id, reply.ok, reply.reason, reply.observer_id, reply.cost_per_hour,
+                         reply.tick).to_json()
+
+
+def upgrade_store(store: StateStore) -> int:
+    """Bring a state directory written by an older version to the current outcome format; how many rows changed."""
+    return store.upgrade(_legacy_outcome)
+
+
+__all__ = ["ACTION_KIND", "action_reply", "action_request", "rails_message", "rails_of", "status", "upgrade_store"]
