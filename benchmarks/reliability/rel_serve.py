@@ -59,6 +59,7 @@ class ServeProcess:
         self.extra = extra
         self.proc: subprocess.Popen[str] | None = None
         self.ready_at = 0.0  # time.monotonic() when the last start printed its serving line
+        self.banner = ""  # that line
         self.log_path = workdir / "serve.log"
         workdir.mkdir(parents=True, exist_ok=True)  # the server creates workdir/auth.key at its first start
 
@@ -96,7 +97,7 @@ class ServeProcess:
         if not line.startswith("serving "):
             self.proc.wait(timeout=30)
             raise RuntimeError(f"scythe serve did not start (exit {self.proc.returncode}); see {self.log_path}")
-        self.ready_at = time.monotonic()
+        self.banner, self.ready_at = line, time.monotonic()
 
     def kill9(self) -> None:
         assert self.proc is not None
