@@ -25,8 +25,8 @@ from typing import Any
 import grpc
 
 from scythe_desktop.engine.actions import Decommission
+from scythe_desktop.engine.guardrails import Guardrails
 from scythe_desktop.engine.scenario import Scenario, load_scenario
-from scythe_desktop.orchestrator.guardrails import Guardrails
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 EXPECTED_REFUSALS = frozenset({"FAILED_PRECONDITION", "INVALID_ARGUMENT", "NOT_FOUND"})

@@ -41,13 +41,24 @@ from scythe_desktop.client.results import (
     Proposals,
 )
 from scythe_desktop.core import frames as core_frames
-from scythe_desktop.engine.actions import Action, ActionResult, Decommission, Deploy, Focus, IncreaseSampling, Relocate
-from scythe_desktop.protocol import cluster_table, proposal_wire
+from scythe_desktop.engine.actions import (
+    Action,
+    ActionOutcome,
+    ActionResult,
+    Decommission,
+    Deploy,
+    Focus,
+    IncreaseSampling,
+    Relocate,
+)
+from scythe_desktop.engine.guardrails import Guardrails
+from scythe_desktop.protocol import action_wire, cluster_table, proposal_wire, world_wire
 from scythe_desktop.protocol.keepalive import KEEPALIVE, KeepalivePolicy
 from scythe_desktop.protocol.limits import CLIENT_MAX_RECEIVE_BYTES
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2_grpc as pb_grpc
 from scythe_desktop.protocol.wire import Reassembler, WireError, WireFrame
+from scythe_desktop.protocol.world_wire import ObserverList, WorldInfo
 
 T = TypeVar("T")
 
@@ -195,11 +206,11 @@ class OrchestratorClient:
                 if self._closed.wait(self._backoff.delay(attempt, self._rng)):
                     raise OrchestratorError(grpc.StatusCode.CANCELLED, "client closed") from None
 
-    def world_info(self) -> pb.WorldInfo:
-        return self._unary(self._stub.GetWorldInfo, pb.WorldInfoRequest(), attempts=3)
+    def world_info(self) -> WorldInfo:
+        return world_wire.world_info(self._unary(self._stub.GetWorldInfo, pb.WorldInfoRequest(), attempts=3))
 
-    def list_observers(self) -> pb.ObserverList:
-        return self._unary(self._stub.ListObservers, pb.ListObserversRequest(), attempts=3)
+    def list_observers(self) -> ObserverList:
+        return world_wire.observer_list(self._unary(self._stub.ListObservers, pb.ListObserversRequest(), attempts=3))
 
     def cluster_graph(self, cluster_id: int) -> ClusterGraph:
         snap = self._unary(self._stub.GetClusterSnapshot, pb.ClusterRequest(cluster_id=cluster_id), attempts=3)
@@ -232,8 +243,10 @@ class OrchestratorClient:
         )
         return core_frames.decode(reply.frame).data
 
-    def set_guardrails(self, rails: pb.Guardrails) -> pb.Guardrails:
-        return self._unary(self._stub.SetGuardrails, rails, attempts=3)
+    def set_guardrails(self, rails: Guardrails) -> Guardrails:
+        """Replace the orchestrator's guardrails (admin); the rails now in force."""
+        reply = self._unary(self._stub.SetGuardrails, world_wire.guardrails_message(rails), attempts=3)
+        return world_wire.guardrails(reply)
 
     # ---------------------------------------------------------------------------------------- actions
 
@@ -241,12 +254,12 @@ class OrchestratorClient:
     def new_request_id() -> str:
         return uuid.uuid4().hex
 
-    def _act(self, method: Callable[..., pb.ActionReply], request: Any) -> pb.ActionReply:
-        return self._unary(method, request, attempts=self._action_attempts)
+    def _act(self, method: Callable[..., pb.ActionReply], request: Any) -> ActionOutcome:
+        return action_wire.outcome(self._unary(method, request, attempts=self._action_attempts))
 
     def deploy(
         self, lon: float, lat: float, observer_type: str = "", *, request_id: str | None = None
-    ) -> pb.ActionReply:
+    ) -> ActionOutcome:
         return self._act(
             self._stub.DeployObserver,
             pb.DeployRequest(
@@ -254,7 +267,7 @@ class OrchestratorClient:
             ),
         )
 
-    def relocate(self, observer_id: int, lon: float, lat: float, *, request_id: str | None = None) -> pb.ActionReply:
+    def relocate(self, observer_id: int, lon: float, lat: float, *, request_id: str | None = None) -> ActionOutcome:
         return self._act(
             self._stub.RelocateObserver,
             pb.RelocateRequest(
@@ -262,13 +275,13 @@ class OrchestratorClient:
             ),
         )
 
-    def increase_sampling(self, observer_id: int, *, request_id: str | None = None) -> pb.ActionReply:
+    def increase_sampling(self, observer_id: int, *, request_id: str | None = None) -> ActionOutcome:
         return self._act(
             self._stub.IncreaseSamplingRate,
             pb.IncreaseSamplingRequest(request_id=request_id or self.new_request_id(), observer_id=observer_id),
         )
 
-    def focus(self, observer_id: int, cluster_id: int, *, request_id: str | None = None) -> pb.ActionReply:
+    def focus(self, observer_id: int, cluster_id: int, *, request_id: str | None = None) -> ActionOutcome:
         return self._act(
             self._stub.FocusCluster,
             pb.FocusRequest(
@@ -276,7 +289,7 @@ class OrchestratorClient:
             ),
         )
 
-    def decommission(self, observer_id: int, *, request_id: str | None = None) -> pb.ActionReply:
+    def decommission(self, observer_id: int, *, request_id: str | None = None) -> ActionOutcome:
         return self._act(
             self._stub.DecommissionObserver,
             pb.DecommissionRequest(request_id=request_id or self.new_request_id(), observer_id=observer_id),
@@ -406,13 +419,13 @@ class OrchestratorClient:
             on_frame(frame)
 
 
-def decode(frame: WireFrame) -> core_frames.Frame | pb.ObserverList:
+def decode(frame: WireFrame) -> core_frames.Frame | ObserverList:
     """The payload as a core frame (zero-copy view), or the observer list for ``OBSERVERS`` frames.
 
     Raises :class:`~scythe_desktop.core.frames.FrameError` for a malformed payload of either kind."""
     if frame.kind == pb.OBSERVERS:
         try:
-            return pb.ObserverList.FromString(frame.payload)
+            return world_wire.observer_list(pb.ObserverList.FromString(frame.payload))
         except DecodeError as exc:
             raise core_frames.FrameError(f"observer list does not parse: {exc}") from None
     return core_frames.decode(frame.payload)

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from scythe_desktop.client.grpc_client import ConnectionState, OrchestratorClient, credentials_for
-from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.wire import WireFrame
+from scythe_desktop.protocol.world_wire import ObserverList, WorldInfo
 
 if TYPE_CHECKING:
     from scythe_desktop.client.embedded import EmbeddedOrchestrator
@@ -77,9 +77,9 @@ class SourceClient(Protocol):
 
     def frames(self, *, resume_from_seq: int | None = None, kinds: Iterable[int] = ()) -> Iterator[WireFrame]: ...
 
-    def world_info(self) -> pb.WorldInfo: ...
+    def world_info(self) -> WorldInfo: ...
 
-    def list_observers(self) -> pb.ObserverList: ...
+    def list_observers(self) -> ObserverList: ...
 
     def cancel(self) -> None: ...
 

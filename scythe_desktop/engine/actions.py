@@ -8,7 +8,8 @@ refusals. This module knows nothing of worlds or numpy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +64,33 @@ class ActionResult:
     cost_per_hour: float
 
 
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    """The orchestrator's answer to an accepted action request (``ok`` False with a ``reason`` when the backend
+    declined; ``replayed``: the stored outcome of an earlier request with this id, not a second action). The
+    idempotency store keeps it as JSON; the client hands it back."""
+
+    request_id: str
+    ok: bool
+    reason: str
+    observer_id: int
+    cost_per_hour: float
+    tick: int
+    replayed: bool = False
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, blob: bytes) -> ActionOutcome:
+        """A stored outcome, as a replay: ``replayed`` True."""
+        return replace(cls(**json.loads(blob)), replayed=True)
+
+
 __all__ = [
     "ACTION_TYPES",
     "Action",
+    "ActionOutcome",
     "ActionResult",
     "Decommission",
     "Deploy",

@@ -35,12 +35,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from scythe_desktop.engine.actions import Deploy, Focus, IncreaseSampling, Relocate
+from scythe_desktop.engine.actions import ActionOutcome, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.observers import cost_per_hour
 from scythe_desktop.orchestrator import guardrails
 from scythe_desktop.orchestrator.audit import AuditLog, AuditUnavailable
 from scythe_desktop.orchestrator.requests import (
-    ActionOutcome,
     ActionRefused,
     ActionRequest,
     Parsed,

@@ -6,72 +6,21 @@ target must be in an allowed zone; the observer type's latency is always held to
 zones' maxima) and
 ``budget_per_hour`` (total cost per hour of live observers after the action). A refusal names the
 guardrail and the numbers that broke it. No client, policy or retry reaches the world without
-passing :func:`check`. Where a target may land is the engine's one placement rule
+passing :func:`check`. The rails themselves are :class:`~scythe_desktop.engine.guardrails.Guardrails`
+(the value the wire and the client share). Where a target may land is the engine's one placement rule
 (:func:`~scythe_desktop.engine.placement.site_refusal`), applied to these guardrails' lists. This
 module knows the scenario's geography, not gRPC or the simulator.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from scythe_desktop.engine import placement
 from scythe_desktop.engine.constraints import zone_limits
+from scythe_desktop.engine.guardrails import Guardrails
 from scythe_desktop.engine.placement import site_refusal
 from scythe_desktop.engine.scenario import Scenario
-
-
-@dataclass(frozen=True, slots=True)
-class Guardrails:
-    max_instances: int
-    budget_per_hour: float
-    allowed_regions: tuple[str, ...] = ()
-    forbidden_regions: tuple[str, ...] = ()
-    latency_zones: tuple[str, ...] = field(default=())
-
-    @classmethod
-    def from_scenario(cls, scenario: Scenario) -> Guardrails:
-        c = scenario.constraints
-        return cls(
-            c.max_instances,
-            c.budget_per_hour,
-            tuple(c.allowed_regions),
-            tuple(c.forbidden_regions),
-            tuple(z.name for z in scenario.latency_zones),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"max_instances": self.max_instances, "budget_per_hour": self.budget_per_hour,
-                "allowed_regions": list(self.allowed_regions), "forbidden_regions": list(self.forbidden_regions),
-                "latency_zones": list(self.latency_zones)}
-
-    def to_json(self) -> str:
-        """How the state store keeps them (``from_json`` reads it back)."""
-        return json.dumps(self.as_dict(), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Guardrails:
-        d = json.loads(text)
-        return cls(int(d["max_instances"]), float(d["budget_per_hour"]), tuple(d["allowed_regions"]),
-                   tuple(d["forbidden_regions"]), tuple(d["latency_zones"]))
-
-    def validated(self, scenario: Scenario) -> Guardrails:
-        """Self, or ValueError naming an unknown region or zone name or a negative limit."""
-        regions = [r.name for r in scenario.regions]
-        zones = [z.name for z in scenario.latency_zones]
-        for what, names, known in (
-            ("allowed_regions", self.allowed_regions, regions),
-            ("forbidden_regions", self.forbidden_regions, regions),
-            ("latency_zones", self.latency_zones, zones),
-        ):
-            for n in names:
-                if n not in known:
-                    raise ValueError(f"{what}: unknown name {n!r}; known: {', '.join(known)}")
-        if not self.budget_per_hour >= 0.0:  # also refuses NaN
-            raise ValueError(f"budget_per_hour must be a number >= 0, got {self.budget_per_hour!r}")
-        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,17 +6,16 @@ turns it into a domain action with its parameters, or :class:`ActionRefused` wit
 :attr:`Verdict.INVALID_ARGUMENT` naming the field: request id (printable ASCII without spaces,
 1..:data:`MAX_REQUEST_ID` characters, so no id can forge a line of ``scythe audit`` or blow up the log), finite
 in-range coordinates, a known observer type. :func:`refused_summary` is what the audit log keeps of a request
-refused here: its size, SHA-256 and its fields cut short, never the whole body. An :class:`ActionOutcome` is the
-answer to an accepted request, stored as JSON for replays. Knows the scenario and the domain actions; nothing
-of gRPC, protobuf or servers.
+refused here: its size, SHA-256 and its fields cut short, never the whole body. The answer to an accepted
+request is an :class:`~scythe_desktop.engine.actions.ActionOutcome`, stored as JSON for replays. Knows the
+scenario and the domain actions; nothing of gRPC, protobuf or servers.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Final
 
@@ -65,27 +64,6 @@ class ActionRequest:
     sent: Mapping[str, Any] = field(default_factory=dict)
     body_bytes: int = 0
     body_sha256: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ActionOutcome:
-    """The answer to an accepted action request (``ok`` False with a ``reason`` when the backend declined)."""
-
-    request_id: str
-    ok: bool
-    reason: str
-    observer_id: int
-    cost_per_hour: float
-    tick: int
-    replayed: bool = False
-
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True).encode()
-
-    @classmethod
-    def from_json(cls, blob: bytes) -> ActionOutcome:
-        """A stored outcome, as a replay: ``replayed`` True."""
-        return replace(cls(**json.loads(blob)), replayed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,5 +136,5 @@ def audited_id(request_id: str) -> str:
     return request_id[:MAX_REQUEST_ID]
 
 
-__all__ = ["ACTION_KINDS", "MAX_NAME", "MAX_REQUEST_ID", "ActionOutcome", "ActionRefused", "ActionRequest", "Parsed",
+__all__ = ["ACTION_KINDS", "MAX_NAME", "MAX_REQUEST_ID", "ActionRefused", "ActionRequest", "Parsed",
            "Verdict", "audited_id", "check_request_id", "parse", "printable", "refused_summary"]

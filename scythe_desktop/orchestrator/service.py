@@ -25,6 +25,7 @@ from scythe_desktop.orchestrator.field_desk import FieldDesk, FieldRefused
 from scythe_desktop.orchestrator.hub import FrameHub, HubClosed, HubFull
 from scythe_desktop.orchestrator.refresh import refresh
 from scythe_desktop.orchestrator.requests import ActionRefused
+from scythe_desktop.protocol import action_wire, world_wire
 from scythe_desktop.protocol.limits import CLIENT_MAX_RECEIVE_BYTES, REPLY_OVERHEAD_BYTES
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
@@ -107,7 +108,7 @@ class OrchestratorService:
 
     def GetWorldInfo(self, request: pb.WorldInfoRequest, context: grpc.ServicerContext) -> pb.WorldInfo:
         info = self._host.world_info()
-        info.guardrails.CopyFrom(wire.rails_message(self._desk.rails))
+        info.guardrails.CopyFrom(world_wire.guardrails_message(self._desk.rails))
         info.server_version = __version__
         info.backend = self._desk.backend_name
         info.idempotency_window_s, info.idempotency_window_requests = self._desk.window
@@ -136,7 +137,7 @@ class OrchestratorService:
     def _act(self, request: Any, context: grpc.ServicerContext) -> pb.ActionReply:
         identity = auth.identity_of(self._authority, context)
         try:
-            return wire.action_reply(self._desk.handle(identity.subject, wire.action_request(request)))
+            return action_wire.reply_message(self._desk.handle(identity.subject, wire.action_request(request)))
         except ActionRefused as exc:
             _abort(context, wire.status(exc.verdict), str(exc))
 
@@ -149,7 +150,7 @@ class OrchestratorService:
     def SetGuardrails(self, request: pb.Guardrails, context: grpc.ServicerContext) -> pb.Guardrails:
         identity = auth.identity_of(self._authority, context)
         try:
-            return wire.rails_message(self._desk.set_rails(identity.subject, wire.rails_of(request)))
+            return world_wire.guardrails_message(self._desk.set_rails(identity.subject, world_wire.guardrails(request)))
         except ActionRefused as exc:
             _abort(context, wire.status(exc.verdict), str(exc))
 

@@ -1,24 +1,26 @@
 """Protobuf ↔ domain for the servicers: the only place the action pipeline meets the wire.
 
 The action desk takes :class:`~scythe_desktop.orchestrator.requests.ActionRequest` and answers
-:class:`~scythe_desktop.orchestrator.requests.ActionOutcome` or raises
-:class:`~scythe_desktop.orchestrator.requests.ActionRefused`; :func:`action_request`, :func:`action_reply` and
-:func:`status` turn the five request messages, the reply and the verdict into and out of ``scythe.v1``.
+:class:`~scythe_desktop.engine.actions.ActionOutcome` (on the wire by
+:func:`scythe_desktop.protocol.action_wire.reply_message`, which the client reads back) or raises
+:class:`~scythe_desktop.orchestrator.requests.ActionRefused`; :func:`action_request` and :func:`status` turn
+the five request messages and the verdict into and out of ``scythe.v1``.
 :func:`upgrade_store` rewrites the outcomes an older version stored as serialized ``ActionReply`` messages.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Final
 
 import grpc
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 
-from scythe_desktop.orchestrator.guardrails import Guardrails
-from scythe_desktop.orchestrator.requests import ActionOutcome, ActionRequest, Verdict
+from scythe_desktop.orchestrator.requests import ActionRequest, Verdict
 from scythe_desktop.orchestrator.store import StateStore
+from scythe_desktop.protocol import action_wire
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 ACTION_KIND: Final[dict[type[Message], str]] = {
@@ -52,30 +54,9 @@ def action_request(message: Message) -> ActionRequest:
     )
 
 
-def action_reply(outcome: ActionOutcome) -> pb.ActionReply:
-    return pb.ActionReply(request_id=outcome.request_id, ok=outcome.ok, reason=outcome.reason,
-                          observer_id=outcome.observer_id, cost_per_hour=outcome.cost_per_hour, tick=outcome.tick,
-                          replayed=outcome.replayed)
-
-
 def status(verdict: Verdict) -> grpc.StatusCode:
     """The gRPC status a verdict is answered with (the same name and number)."""
     return grpc.StatusCode[verdict.name]
-
-
-def rails_message(rails: Guardrails) -> pb.Guardrails:
-    return pb.Guardrails(
-        max_instances=rails.max_instances,
-        allowed_regions=rails.allowed_regions,
-        forbidden_regions=rails.forbidden_regions,
-        latency_zones=rails.latency_zones,
-        budget_per_hour=rails.budget_per_hour,
-    )
-
-
-def rails_of(message: pb.Guardrails) -> Guardrails:
-    return Guardrails(message.max_instances, message.budget_per_hour, tuple(message.allowed_regions),
-                      tuple(message.forbidden_regions), tuple(message.latency_zones))
 
 
 def _legacy_outcome(blob: bytes) -> bytes:
@@ -83,8 +64,7 @@ def _legacy_outcome(blob: bytes) -> bytes:
         reply = pb.ActionReply.FromString(blob)
     except DecodeError as exc:
         raise ValueError(f"a stored action outcome is neither JSON nor an ActionReply ({exc})") from None
-    return ActionOutcome(reply.request_id, reply.ok, reply.reason, reply.observer_id, reply.cost_per_hour,
-                         reply.tick).to_json()
+    return replace(action_wire.outcome(reply), replayed=False).to_json()
 
 
 def upgrade_store(store: StateStore) -> int:
@@ -92,4 +72,4 @@ def upgrade_store(store: StateStore) -> int:
     return store.upgrade(_legacy_outcome)
 
 
-__all__ = ["ACTION_KIND", "action_reply", "action_request", "rails_message", "rails_of", "status", "upgrade_store"]
+__all__ = ["ACTION_KIND", "action_request", "status", "upgrade_store"]

@@ -30,8 +30,10 @@ import grpc
 
 from scythe_desktop.client.grpc_client import ConnectionState, OrchestratorError
 from scythe_desktop.client.source import Source, SourceError, SourceSpec, StateCallback
+from scythe_desktop.protocol import world_wire
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.wire import WireFrame
+from scythe_desktop.protocol.world_wire import ObserverList, WorldInfo
 from scythe_desktop.recording import schemas
 from scythe_desktop.recording.reader import Recording, RecordingError
 from scythe_desktop.recording.timeline import ReplayEvent, Timeline, decode_event
@@ -386,14 +388,15 @@ class ReplayClient:
         finally:
             self._state(ConnectionState.CLOSED, "replay stopped")
 
-    def world_info(self) -> pb.WorldInfo:
+    def world_info(self) -> WorldInfo:
         info = self.source.world_info
         if info is None:
             raise OrchestratorError(grpc.StatusCode.NOT_FOUND, f"{self.source.path} holds no world info")
-        return info
+        return world_wire.world_info(info)
 
-    def list_observers(self) -> pb.ObserverList:
-        return self.source.observers or pb.ObserverList()
+    def list_observers(self) -> ObserverList:
+        observers = self.source.observers
+        return ObserverList() if observers is None else world_wire.observer_list(observers)
 
     def cancel(self) -> None:
         """End :meth:`frames` (from any thread); like the live client, it cannot stream again. Only the

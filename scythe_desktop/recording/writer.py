@@ -45,6 +45,7 @@ from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.engine.proposals import Proposal as EngineProposal
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.wire import WireFrame
+from scythe_desktop.protocol.world_wire import WorldInfo, world_info_message
 from scythe_desktop.recording import defaults, schemas
 
 _NS: Final = 1_000_000_000
@@ -185,8 +186,10 @@ class Recorder:
             self._on_delta(frame, log_time_ns)
         self.flush_if_due()
 
-    def write_world_info(self, info: pb.WorldInfo, log_time_ns: int) -> None:
-        self._add(schemas.TOPIC_WORLD_INFO, info.SerializeToString(), log_time_ns, 0)
+    def write_world_info(self, info: WorldInfo | pb.WorldInfo, log_time_ns: int) -> None:
+        """The world's facts as the orchestrator gave them (the message itself, or the client's value of it)."""
+        message = info if isinstance(info, pb.WorldInfo) else world_info_message(info)
+        self._add(schemas.TOPIC_WORLD_INFO, message.SerializeToString(), log_time_ns, 0)
         self.flush_if_due()
 
     def write_proposals(self, proposals: Iterable[EngineProposal], tick: int, log_time_ns: int,

@@ -13,8 +13,10 @@ import pytest
 from scythe_desktop.cli import main
 from scythe_desktop.client.embedded import EmbeddedOrchestrator
 from scythe_desktop.client.grpc_client import OrchestratorClient, OrchestratorError
+from scythe_desktop.engine.guardrails import Guardrails
 from scythe_desktop.orchestrator.audit import AuditLog
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
+from scythe_desktop.protocol.world_wire import WorldInfo
 
 # The tutorial scenario: regions north_america_east and western_europe (zone atlantic), mid_atlantic
 # (-50..-12, 20..60, zone remote), arctic (forbidden); observer types probe (cheap, fast) and satellite
@@ -58,13 +60,13 @@ def test_a_request_id_reused_for_other_parameters_is_invalid(client: Orchestrato
 
 def test_a_refusal_is_replayed_too(client: OrchestratorClient) -> None:
     first = _refused(lambda: client.deploy(100.0, 10.0, request_id="far"), grpc.StatusCode.FAILED_PRECONDITION)
-    client.set_guardrails(pb.Guardrails(max_instances=4, budget_per_hour=10))  # would now allow it
+    client.set_guardrails(Guardrails(max_instances=4, budget_per_hour=10))  # would now allow it
     again = _refused(lambda: client.deploy(100.0, 10.0, request_id="far"), grpc.StatusCode.FAILED_PRECONDITION)
     assert again == first
 
 
 def test_max_instances_guardrail(client: OrchestratorClient) -> None:
-    client.set_guardrails(pb.Guardrails(max_instances=1, budget_per_hour=10, allowed_regions=["north_america_east"]))
+    client.set_guardrails(Guardrails(max_instances=1, budget_per_hour=10, allowed_regions=("north_america_east",)))
     client.deploy(*NEW_YORK)
     details = _refused(lambda: client.deploy(-80.0, 35.0), grpc.StatusCode.FAILED_PRECONDITION)
     assert details.startswith("guardrail max_instances:")
@@ -76,7 +78,7 @@ def test_allowed_regions_guardrail(client: OrchestratorClient) -> None:
 
 
 def test_forbidden_regions_guardrail(client: OrchestratorClient) -> None:
-    client.set_guardrails(pb.Guardrails(max_instances=4, budget_per_hour=10, forbidden_regions=["arctic"]))
+    client.set_guardrails(Guardrails(max_instances=4, budget_per_hour=10, forbidden_regions=("arctic",)))
     details = _refused(lambda: client.deploy(0.0, 75.0), grpc.StatusCode.FAILED_PRECONDITION)
     assert details.startswith("guardrail forbidden_regions:") and "arctic" in details
 
@@ -91,14 +93,14 @@ def test_latency_zones_guardrail(client: OrchestratorClient) -> None:
         grpc.StatusCode.FAILED_PRECONDITION,
     )
     assert details.startswith("guardrail latency_zones:") and f"{satellite.latency_ms:g} ms" in details
-    client.set_guardrails(pb.Guardrails(max_instances=4, budget_per_hour=10, latency_zones=["atlantic"]))
+    client.set_guardrails(Guardrails(max_instances=4, budget_per_hour=10, latency_zones=("atlantic",)))
     details = _refused(lambda: client.deploy(-30.0, 40.0), grpc.StatusCode.FAILED_PRECONDITION)  # zone remote
     assert details.startswith("guardrail latency_zones:") and "remote" in details
 
 
 def test_budget_guardrail_on_deploy_and_on_sampling(client: OrchestratorClient) -> None:
     client.set_guardrails(
-        pb.Guardrails(max_instances=4, budget_per_hour=5, allowed_regions=["north_america_east", "western_europe"])
+        Guardrails(max_instances=4, budget_per_hour=5, allowed_regions=("north_america_east", "western_europe"))
     )
     probe = client.deploy(*NEW_YORK)
     client.deploy(*PARIS)
@@ -110,11 +112,14 @@ def test_budget_guardrail_on_deploy_and_on_sampling(client: OrchestratorClient) 
 
 def test_only_admin_changes_guardrails_and_bad_names_are_refused(client: OrchestratorClient) -> None:
     details = _refused(
-        lambda: client.set_guardrails(pb.Guardrails(allowed_regions=["atlantis"])), grpc.StatusCode.INVALID_ARGUMENT
+        lambda: client.set_guardrails(Guardrails(0, 0.0, allowed_regions=("atlantis",))),
+        grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert "atlantis" in details
-    rails = client.set_guardrails(pb.Guardrails(max_instances=2, budget_per_hour=3.5))
-    assert client.world_info().guardrails == rails
+    rails = client.set_guardrails(Guardrails(max_instances=2, budget_per_hour=3.5))
+    info = client.world_info()
+    assert isinstance(info, WorldInfo) and isinstance(rails, Guardrails)  # the client hands back no protobuf
+    assert info.guardrails == rails
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,12 @@ import pytest
 
 from benchmarks.reliability.rel_tamper import KINDS, _tamper, run_tamper, write_base_log
 from scythe_desktop.cli import main
+from scythe_desktop.engine.guardrails import Guardrails
 from scythe_desktop.engine.scenario import load_scenario
 from scythe_desktop.orchestrator.audit import AuditLog, AuditUnavailable, default_key_file, load_key
 from scythe_desktop.orchestrator.audit_verify import verify
 from scythe_desktop.orchestrator.backends import SimulatedBackend
 from scythe_desktop.orchestrator.dispatch import ActionDesk
-from scythe_desktop.orchestrator.guardrails import Guardrails
 from scythe_desktop.orchestrator.hub import FrameHub
 from scythe_desktop.orchestrator.requests import ActionRefused, ActionRequest, Verdict
 from scythe_desktop.orchestrator.world_host import WorldHost

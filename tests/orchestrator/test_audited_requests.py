@@ -14,6 +14,7 @@ import pytest
 from scythe_desktop.cli import main
 from scythe_desktop.client.embedded import EmbeddedOrchestrator, start_embedded
 from scythe_desktop.client.grpc_client import OrchestratorClient, OrchestratorError
+from scythe_desktop.engine.guardrails import Guardrails
 from scythe_desktop.orchestrator import auth
 from scythe_desktop.orchestrator.audit import AuditLog
 from scythe_desktop.orchestrator.requests import MAX_REQUEST_ID
@@ -45,10 +46,10 @@ def test_set_guardrails_is_audited_and_survives_a_restart(tmp_path: Path) -> Non
     handle = _start(tmp_path)
     try:
         with handle.client() as c:
-            rails = pb.Guardrails(max_instances=2, budget_per_hour=5.0, forbidden_regions=["arctic"],
-                                  latency_zones=["atlantic"])
+            rails = Guardrails(max_instances=2, budget_per_hour=5.0, forbidden_regions=("arctic",),
+                                  latency_zones=("atlantic",))
             c.set_guardrails(rails)
-            code, details = _code(lambda: c.set_guardrails(pb.Guardrails(max_instances=1, budget_per_hour=-1)))
+            code, details = _code(lambda: c.set_guardrails(Guardrails(max_instances=1, budget_per_hour=-1)))
             assert code is grpc.StatusCode.INVALID_ARGUMENT and "budget_per_hour" in details
             subject = c.subject
     finally:
@@ -71,7 +72,7 @@ def test_a_viewer_may_not_set_guardrails_and_nothing_changes(tmp_path: Path) -> 
     try:
         token = handle.orchestrator.authority.issue("v", auth.VIEWER, kind="refresh")
         with OrchestratorClient(handle.target, handle.credentials, refresh_token=token) as viewer:
-            code, _ = _code(lambda: viewer.set_guardrails(pb.Guardrails(max_instances=0, budget_per_hour=0)))
+            code, _ = _code(lambda: viewer.set_guardrails(Guardrails(max_instances=0, budget_per_hour=0)))
             assert code is grpc.StatusCode.PERMISSION_DENIED
             assert viewer.world_info().guardrails.max_instances > 0
     finally:

@@ -14,8 +14,8 @@ from scythe_desktop.client.embedded import EmbeddedOrchestrator, start_embedded
 from scythe_desktop.client.grpc_client import OrchestratorClient, OrchestratorError
 from scythe_desktop.console.model.automate import AutomateGuard, AutomateLimits, WorldRules
 from scythe_desktop.engine.actions import Deploy
+from scythe_desktop.engine.guardrails import Guardrails
 from scythe_desktop.engine.proposals import Proposal
-from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 POINTS = ((10.0, 38.0), (12.0, 57.0), (20.0, 34.0))
 
@@ -53,10 +53,10 @@ def _proposal(lon: float, lat: float, kind: str) -> Proposal:
 
 def test_a_point_in_any_forbidden_region_is_refused(admin: OrchestratorClient) -> None:
     rails = admin.world_info().guardrails
-    admin.set_guardrails(pb.Guardrails(
+    admin.set_guardrails(Guardrails(
         max_instances=rails.max_instances, budget_per_hour=rails.budget_per_hour,
-        allowed_regions=list(rails.allowed_regions), latency_zones=list(rails.latency_zones),
-        forbidden_regions=["conflict_zone", "mediterranean_sea", "nordics"]))
+        allowed_regions=rails.allowed_regions, latency_zones=rails.latency_zones,
+        forbidden_regions=("conflict_zone", "mediterranean_sea", "nordics")))
     guard = _automate(admin)
     for lon, lat in POINTS:
         assert "forbidden" in _refusal(lambda lon=lon, lat=lat: admin.deploy(lon, lat, "probe"))

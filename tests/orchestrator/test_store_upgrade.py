@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scythe_desktop.client.embedded import start_embedded
-from scythe_desktop.orchestrator.requests import ActionOutcome
+from scythe_desktop.engine.actions import ActionOutcome
 from scythe_desktop.orchestrator.store import SCHEMA_VERSION, StateStore
 from scythe_desktop.orchestrator.wire import upgrade_store
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb

@@ -20,6 +20,7 @@ from scythe_desktop.orchestrator.auth import OPERATOR, TokenAuthority
 from scythe_desktop.orchestrator.server import Orchestrator, ServerConfig
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.wire import WireFrame
+from scythe_desktop.protocol.world_wire import ObserverList
 
 SECRET = secrets.token_hex(32)
 
@@ -50,7 +51,7 @@ def test_stream_starts_with_a_keyframe_and_deltas_chain_onto_it(client: Orchestr
             swarm.apply_delta(decoded.data)  # type: ignore[union-attr]
             last_node = f.seq
         elif f.kind == pb.OBSERVERS:
-            assert isinstance(decoded, pb.ObserverList)
+            assert isinstance(decoded, ObserverList)
     assert len(swarm) > 0
 
 

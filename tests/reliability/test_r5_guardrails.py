@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from benchmarks.reliability.rel_guardrails import Live, run_guardrails, violations
+from scythe_desktop.engine.guardrails import Guardrails
 from scythe_desktop.engine.scenario import load_scenario
-from scythe_desktop.orchestrator.guardrails import Guardrails
 
 SEED = 5505
 

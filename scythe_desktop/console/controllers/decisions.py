@@ -22,6 +22,7 @@ from scythe_desktop.console.widgets.decisions_dock import DecisionsDock
 from scythe_desktop.console.workers import CallOutcome, CallWorker
 from scythe_desktop.engine.actions import Action
 from scythe_desktop.engine.proposals import Proposal, action_kind, describe_target
+from scythe_desktop.protocol.world_wire import WorldInfo
 
 #: Why nothing can be decided while a recording plays (tooltips and the decisions dock).
 READ_ONLY_REASON = "Replay is read-only: a recording's decisions were made when it was recorded"
@@ -80,7 +81,7 @@ class DecisionController:
         subject = self._client.subject if self._client is not None else ""
         return f"operator:{subject or 'local'}"
 
-    def on_world_info(self, info: Any, stored: tuple[str, ...]) -> None:
+    def on_world_info(self, info: WorldInfo, stored: tuple[str, ...]) -> None:
         """The world's facts arrived: Automate checks its regions, the dock offers them (``stored`` ticked), and
         the spend rate is the world's."""
         rules = WorldRules.from_world_info(info)

@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from scythe_desktop.engine import placement
 from scythe_desktop.engine.actions import Deploy, Relocate
 from scythe_desktop.engine.placement import site_refusal
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.engine.scenario import Region
+from scythe_desktop.protocol.world_wire import WorldInfo
 
 _MINUTE_S = 60.0
 
@@ -47,8 +47,8 @@ class WorldRules:
     latency_zones: tuple[str, ...] = ()
 
     @classmethod
-    def from_world_info(cls, info: Any) -> WorldRules:
-        """From a ``scythe.v1.WorldInfo`` (read by attribute, so this module needs no protobuf)."""
+    def from_world_info(cls, info: WorldInfo) -> WorldRules:
+        """From the orchestrator's world info (as the client returns it)."""
         rails = info.guardrails
         return cls(
             tuple(region_box(r.name, r.lon_min, r.lon_max, r.lat_min, r.lat_max, r.latency_zone) for r in info.regions),

@@ -7,12 +7,14 @@ GUI can drop a stale one. The record dtypes are what the clusters and observers 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 
 from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.protocol.world_wire import ObserverInfo, ObserverList
 from scythe_desktop.render.lod import LodThresholds, lod_tiers
 
 #: One row of the clusters dock (the orchestrator's cluster table, trimmed, plus the LOD tier it is drawn at).
@@ -59,9 +61,9 @@ def cluster_rows(table: np.ndarray, thresholds: LodThresholds | None = None) -> 
     return rows
 
 
-def observer_rows(observers: Any) -> np.ndarray:
-    """A :data:`OBSERVER_DTYPE` array from a ``scythe.v1.ObserverList`` (or any iterable of its messages)."""
-    items = list(getattr(observers, "observers", observers))
+def observer_rows(observers: ObserverList | Iterable[ObserverInfo]) -> np.ndarray:
+    """A :data:`OBSERVER_DTYPE` array from the orchestrator's observer list (or its observers)."""
+    items = list(observers.observers if isinstance(observers, ObserverList) else observers)
     rows = np.zeros(len(items), dtype=OBSERVER_DTYPE)
     for i, o in enumerate(items):
         rows[i] = (o.observer_id, o.observer_type, o.lon, o.lat, o.sampling_rate, o.focus_cluster,
