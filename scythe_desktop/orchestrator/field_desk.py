@@ -14,7 +14,9 @@ frame gaps of every stream from 0.5 s to 3.8 s. Now, in order:
 4. the world host copies what the field needs under its lock (:class:`~scythe_desktop.engine.field_snapshot.
    FieldSnapshot`, microseconds to milliseconds) and the field is computed from the copy outside it.
 
-Knows the contract's field messages, the world host and the frame codec; not servers or channels.
+A request is a :class:`FieldAsk` and the answer a :class:`FieldAnswer` (the field as a core frame);
+:mod:`scythe_desktop.orchestrator.wire` translates the ``FieldRequest``/``FieldReply`` messages. Knows the world host
+and the frame codec; not gRPC, protobuf, servers or channels.
 """
 
 from __future__ import annotations
@@ -27,13 +29,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-import grpc
 import numpy as np
 
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.orchestrator.rate_limit import TokenBuckets
+from scythe_desktop.orchestrator.requests import Verdict
 from scythe_desktop.protocol.limits import CLIENT_MAX_RECEIVE_BYTES, REPLY_OVERHEAD_BYTES
-from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 if TYPE_CHECKING:
     from scythe_desktop.orchestrator.world_host import WorldHost
@@ -56,13 +57,31 @@ WAIT_S: Final = 5.0
 
 assert MAX_VOLUME**3 <= MAX_GRID_CELLS, "the largest volume must fit the client's receive limit too"
 
-_GRIDS: Final = {pb.COVERAGE: "coverage", pb.OCCLUSION: "occlusion", pb.UNCERTAINTY: "uncertainty"}
+GRIDS: Final = ("coverage", "occlusion", "uncertainty")
+VOLUME: Final = "volume"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAsk:
+    """One GetField request: a grid (``kind`` in :data:`GRIDS`, height × width) or the volume (size³). A kind
+    the contract does not know arrives as its number (``"17"``) and is refused by name."""
+
+    kind: str
+    height: int = 0
+    width: int = 0
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAnswer:
+    tick: int
+    frame: bytes  # a core grid or field frame (core.frames)
 
 
 class FieldRefused(Exception):
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+    def __init__(self, verdict: Verdict, message: str) -> None:
         super().__init__(message)
-        self.code = code
+        self.verdict = verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +97,20 @@ class FieldLimits:
 
 
 def _invalid(message: str) -> FieldRefused:
-    return FieldRefused(grpc.StatusCode.INVALID_ARGUMENT, message)
+    return FieldRefused(Verdict.INVALID_ARGUMENT, message)
 
 
-def _check(request: pb.FieldRequest) -> None:
-    if request.kind == pb.VOLUME:
+def _busy(message: str) -> FieldRefused:
+    return FieldRefused(Verdict.RESOURCE_EXHAUSTED, message)
+
+
+def _check(request: FieldAsk) -> None:
+    if request.kind == VOLUME:
         if not 1 <= request.size <= MAX_VOLUME:
             raise _invalid(f"size must be in 1..{MAX_VOLUME}, got {request.size}")
         return
-    if request.kind not in _GRIDS:
-        raise _invalid(f"kind must be COVERAGE, OCCLUSION, UNCERTAINTY or VOLUME, got {request.kind}")
+    if request.kind not in GRIDS:
+        raise _invalid(f"kind must be COVERAGE, OCCLUSION, UNCERTAINTY or VOLUME, got {request.kind.upper()}")
     if not 1 <= request.height <= MAX_GRID_HEIGHT:
         raise _invalid(f"height must be in 1..{MAX_GRID_HEIGHT}, got {request.height}")
     if not 1 <= request.width <= MAX_GRID_WIDTH:
@@ -112,27 +135,25 @@ class FieldDesk:
         self._in_flight: Counter[str] = Counter()
         self._waiting = 0
 
-    def work(self, request: pb.FieldRequest) -> int:
+    def work(self, request: FieldAsk) -> int:
         """The estimated cost of a (checked) request for the world as it is now."""
         clusters, observers, nodes = self._host.field_sizes()
-        if request.kind == pb.VOLUME:
+        if request.kind == VOLUME:
             return nodes + request.size**3
-        terms = {pb.COVERAGE: observers, pb.OCCLUSION: clusters + len(self._host.scenario.regions),
-                 pb.UNCERTAINTY: clusters}[request.kind]
+        terms = {"coverage": observers, "occlusion": clusters + len(self._host.scenario.regions),
+                 "uncertainty": clusters}[request.kind]
         return request.height * request.width * max(1, terms)
 
-    def fetch(self, subject: str, request: pb.FieldRequest) -> pb.FieldReply:
+    def fetch(self, subject: str, request: FieldAsk) -> FieldAnswer:
         _check(request)
         work = self.work(request)
         if work > self.limits.max_work:
-            raise FieldRefused(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                               f"this field would take ~{work:,} evaluations on this world, over the "
+            raise _busy(f"this field would take ~{work:,} evaluations on this world, over the "
                                f"{self.limits.max_work:,} one request may ask for; ask for a smaller grid or volume")
         with self._slot(subject):
             wait = self._budget.take(subject, work)
             if wait > 0:
-                raise FieldRefused(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                   f"GetField budget of {subject!r} spent (each identity earns "
+                raise _busy(f"GetField budget of {subject!r} spent (each identity earns "
                                    f"{self.limits.work_per_s:,.0f} evaluations a second); retry in {wait:.1f} s")
             with self._worker():
                 return self._compute(request)
@@ -141,8 +162,7 @@ class FieldDesk:
     def _slot(self, subject: str) -> Iterator[None]:
         with self._lock:
             if self._in_flight[subject] >= self.limits.in_flight_per_identity:
-                raise FieldRefused(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                   f"{subject!r} already has {self._in_flight[subject]} GetField requests running; "
+                raise _busy(f"{subject!r} already has {self._in_flight[subject]} GetField requests running; "
                                    "wait for one to finish")
             self._in_flight[subject] += 1
         try:
@@ -158,8 +178,7 @@ class FieldDesk:
         if not self._workers.acquire(blocking=False):
             with self._lock:
                 if self._waiting >= self.limits.max_waiting:
-                    raise FieldRefused(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                       "the server is computing as many fields as it may; retry shortly")
+                    raise _busy("the server is computing as many fields as it may; retry shortly")
                 self._waiting += 1
             try:
                 got = self._workers.acquire(timeout=self.limits.wait_s)
@@ -167,28 +186,27 @@ class FieldDesk:
                 with self._lock:
                     self._waiting -= 1
             if not got:
-                raise FieldRefused(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                   f"no field worker was free within {self.limits.wait_s:g} s; retry shortly")
+                raise _busy(f"no field worker was free within {self.limits.wait_s:g} s; retry shortly")
         try:
             yield
         finally:
             self._workers.release()
 
-    def _compute(self, request: pb.FieldRequest) -> pb.FieldReply:
-        volume = request.kind == pb.VOLUME
+    def _compute(self, request: FieldAsk) -> FieldAnswer:
+        volume = request.kind == VOLUME
         snapshot = self._host.field_snapshot(with_nodes=volume)  # the only part under the world lock
         if self._on_snapshot is not None:
             self._on_snapshot()
         tick = snapshot.tick
         if volume:
             data = np.ascontiguousarray(snapshot.volume(request.size), dtype=np.float32)
-            return pb.FieldReply(tick=tick, frame=core_frames.encode_field(data, tick))
+            return FieldAnswer(tick, core_frames.encode_field(data, tick))
         h, w = request.height, request.width
         fn = {"coverage": snapshot.coverage_grid, "occlusion": snapshot.occlusion_grid,
-              "uncertainty": snapshot.uncertainty_grid}[_GRIDS[request.kind]]
+              "uncertainty": snapshot.uncertainty_grid}[request.kind]
         grid = np.ascontiguousarray(fn(h, w), dtype=np.float32)
-        return pb.FieldReply(tick=tick, frame=core_frames.encode_grid(grid, tick))
+        return FieldAnswer(tick, core_frames.encode_grid(grid, tick))
 
 
-__all__ = ["MAX_FIELD_WORK", "MAX_GRID_CELLS", "MAX_GRID_HEIGHT", "MAX_GRID_WIDTH", "MAX_VOLUME", "FieldDesk",
-           "FieldLimits", "FieldRefused"]
+__all__ = ["GRIDS", "MAX_FIELD_WORK", "MAX_GRID_CELLS", "MAX_GRID_HEIGHT", "MAX_GRID_WIDTH", "MAX_VOLUME", "VOLUME",
+           "FieldAnswer", "FieldAsk", "FieldDesk", "FieldLimits", "FieldRefused"]

@@ -37,6 +37,7 @@ class Verdict(IntEnum):
     OK = 0
     INVALID_ARGUMENT = 3
     NOT_FOUND = 5
+    RESOURCE_EXHAUSTED = 8  # a field over its size or its caller's budget
     FAILED_PRECONDITION = 9  # a guardrail or the world refused
     INTERNAL = 13  # the deployment backend failed
     UNAVAILABLE = 14  # the audit log cannot be written: nothing acts

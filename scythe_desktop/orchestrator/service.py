@@ -99,9 +99,9 @@ class OrchestratorService:
     def GetField(self, request: pb.FieldRequest, context: grpc.ServicerContext) -> pb.FieldReply:
         identity = auth.identity_of(self._authority, context)
         try:
-            return self._fields.fetch(identity.subject, request)
+            return wire.field_reply(self._fields.fetch(identity.subject, wire.field_ask(request)))
         except FieldRefused as exc:
-            _abort(context, exc.code, str(exc))
+            _abort(context, wire.status(exc.verdict), str(exc))
 
     def ListObservers(self, request: pb.ListObserversRequest, context: grpc.ServicerContext) -> pb.ObserverList:
         return self._host.observer_list()

@@ -18,6 +18,7 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 
+from scythe_desktop.orchestrator.field_desk import VOLUME, FieldAnswer, FieldAsk
 from scythe_desktop.orchestrator.requests import ActionRequest, Verdict
 from scythe_desktop.orchestrator.store import StateStore
 from scythe_desktop.protocol import action_wire
@@ -54,6 +55,19 @@ def action_request(message: Message) -> ActionRequest:
     )
 
 
+_FIELD_KINDS: Final = {pb.COVERAGE: "coverage", pb.OCCLUSION: "occlusion", pb.UNCERTAINTY: "uncertainty",
+                       pb.VOLUME: VOLUME}
+
+
+def field_ask(message: pb.FieldRequest) -> FieldAsk:
+    return FieldAsk(_FIELD_KINDS.get(message.kind, str(int(message.kind))), int(message.height), int(message.width),
+                    int(message.size))
+
+
+def field_reply(answer: FieldAnswer) -> pb.FieldReply:
+    return pb.FieldReply(tick=answer.tick, frame=answer.frame)
+
+
 def status(verdict: Verdict) -> grpc.StatusCode:
     """The gRPC status a verdict is answered with (the same name and number)."""
     return grpc.StatusCode[verdict.name]
@@ -72,4 +86,4 @@ def upgrade_store(store: StateStore) -> int:
     return store.upgrade(_legacy_outcome)
 
 
-__all__ = ["ACTION_KIND", "action_request", "status", "upgrade_store"]
+__all__ = ["ACTION_KIND", "action_request", "field_ask", "field_reply", "status", "upgrade_store"]

@@ -14,8 +14,15 @@ import pytest
 from scythe_desktop.client.embedded import EmbeddedOrchestrator, start_embedded
 from scythe_desktop.client.grpc_client import OrchestratorClient, OrchestratorError
 from scythe_desktop.orchestrator import auth
-from scythe_desktop.orchestrator.field_desk import MAX_GRID_CELLS, MAX_VOLUME, FieldDesk, FieldLimits
-from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
+from scythe_desktop.orchestrator.field_desk import (
+    MAX_GRID_CELLS,
+    MAX_VOLUME,
+    FieldAsk,
+    FieldDesk,
+    FieldLimits,
+    FieldRefused,
+)
+from scythe_desktop.orchestrator.requests import Verdict
 
 
 @pytest.fixture
@@ -54,7 +61,7 @@ def test_one_cell_over_the_limit_is_refused_naming_it(handle: EmbeddedOrchestrat
 
 def test_each_identity_has_its_own_budget(handle: EmbeddedOrchestrator) -> None:
     desk = FieldDesk(handle.orchestrator.host)
-    big = pb.FieldRequest(kind=pb.OCCLUSION, height=1000, width=1000)
+    big = FieldAsk("occlusion", height=1000, width=1000)
     cells = 1000 * 1000 * 12_000_000 // (2 * desk.work(big))  # a grid costing just over half the budget
     height = min(1024, cells // 1000 + 1)
     with _viewer(handle, "greedy") as greedy, _viewer(handle, "modest") as modest:
@@ -68,9 +75,9 @@ def test_each_identity_has_its_own_budget(handle: EmbeddedOrchestrator) -> None:
 def test_a_field_too_costly_for_one_request_says_to_ask_for_less(handle: EmbeddedOrchestrator) -> None:
     limits = FieldLimits(max_work=1_000)
     desk = FieldDesk(handle.orchestrator.host, limits)
-    with pytest.raises(Exception, match="ask for a smaller grid") as info:
-        desk.fetch("someone", pb.FieldRequest(kind=pb.UNCERTAINTY, height=90, width=180))
-    assert getattr(info.value, "code", None) is grpc.StatusCode.RESOURCE_EXHAUSTED
+    with pytest.raises(FieldRefused, match="ask for a smaller grid") as info:
+        desk.fetch("someone", FieldAsk("uncertainty", height=90, width=180))
+    assert info.value.verdict is Verdict.RESOURCE_EXHAUSTED
 
 
 def test_the_world_lock_is_free_while_a_field_is_computed(handle: EmbeddedOrchestrator) -> None:
@@ -83,8 +90,8 @@ def test_the_world_lock_is_free_while_a_field_is_computed(handle: EmbeddedOrches
         other.join()
 
     desk = FieldDesk(host, on_snapshot=probe)
-    for kind, size in ((pb.COVERAGE, 0), (pb.OCCLUSION, 0), (pb.UNCERTAINTY, 0), (pb.VOLUME, 16)):
-        reply = desk.fetch("viewer", pb.FieldRequest(kind=kind, height=45, width=90, size=size))
+    for kind, size in (("coverage", 0), ("occlusion", 0), ("uncertainty", 0), ("volume", 16)):
+        reply = desk.fetch("viewer", FieldAsk(kind, height=45, width=90, size=size))
         assert reply.frame
     assert free == [True] * 4
 
