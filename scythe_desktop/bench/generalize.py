@@ -147,6 +147,7 @@ def summary(zero_shot: list[WorldScore]) -> dict[str, Any]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
+    from scythe_desktop.bench import with_targets
     from scythe_desktop.bench.brain import decide_ms
 
     generated: list[str | int] = list(HELD_OUT_SCENARIOS[:2] if quick else HELD_OUT_SCENARIOS)
@@ -165,12 +166,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "per_scenario": {r.scenario: [round(r.brain_reward, 1), r.best_baseline, round(r.best_baseline_reward, 1)]
                          for r in [*zero_shot, on_global]},
     }
-    result: dict[str, Any] = {}
-    for key, value in out.items():
-        result[key] = round(value, 4) if isinstance(value, float) else value
-        if key in TARGETS:
-            result[f"{key}_target"] = TARGETS[key]
-    return result
+    return with_targets(out, TARGETS)
 
 
 __all__ = ["MIN_GRID_BITS", "TARGETS", "WorldScore", "run", "score", "summary"]

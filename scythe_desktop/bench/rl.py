@@ -197,13 +197,7 @@ def run(quick: bool = False) -> dict[str, object]:
     result["greedy_placement_vs_optimal"] = placement_vs_optimal(GreedyPolicy, seeds, ticks)
     result.update(ppo_vs_greedy([1000, 1001] if quick else list(range(1000, 1020)), 20 if quick else 200))
     result.update(decide_times(5 if quick else 50, 3 if quick else 30))
-    from scythe_desktop.bench import brain
+    from scythe_desktop.bench import brain, with_targets
 
     result.update(brain.run(quick))
-    targets = {**TARGETS, **brain.TARGETS}
-    out: dict[str, object] = {}
-    for key, value in result.items():
-        out[key] = round(value, 4) if isinstance(value, float) else value
-        if key in targets:
-            out[f"{key}_target"] = targets[key]
-    return out
+    return with_targets(result, {**TARGETS, **brain.TARGETS})
