@@ -1,10 +1,11 @@
-"""Protobuf ↔ domain for the servicers: the only place the action pipeline meets the wire.
+"""Protobuf ↔ domain for the servicers: the only place the action and field desks meet the wire.
 
 The action desk takes :class:`~scythe_desktop.orchestrator.requests.ActionRequest` and answers
 :class:`~scythe_desktop.engine.actions.ActionOutcome` (on the wire by
 :func:`scythe_desktop.protocol.action_wire.reply_message`, which the client reads back) or raises
 :class:`~scythe_desktop.orchestrator.requests.ActionRefused`; :func:`action_request` and :func:`status` turn
-the five request messages and the verdict into and out of ``scythe.v1``.
+the five request messages and the verdict into and out of ``scythe.v1``; :func:`field_ask` and
+:func:`field_reply` do the same for ``GetField`` and the :class:`~scythe_desktop.orchestrator.field_desk.FieldDesk`.
 :func:`upgrade_store` rewrites the outcomes an older version stored as serialized ``ActionReply`` messages.
 """
 
