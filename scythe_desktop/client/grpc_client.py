@@ -58,7 +58,7 @@ from scythe_desktop.protocol.limits import CLIENT_MAX_RECEIVE_BYTES
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2_grpc as pb_grpc
 from scythe_desktop.protocol.wire import Reassembler, WireError, WireFrame
-from scythe_desktop.protocol.world_wire import ObserverList, WorldInfo
+from scythe_desktop.protocol.world_wire import FIELD_KINDS, ObserverList, WorldInfo
 
 T = TypeVar("T")
 
@@ -81,11 +81,6 @@ CHANNEL_OPTIONS: Final = (
     ("grpc.http2.max_frame_size", (1 << 24) - 1),
 )
 
-
-#: The fields :meth:`OrchestratorClient.field` fetches, by name.
-FIELD_KINDS: Final[dict[str, int]] = {
-    "coverage": pb.COVERAGE, "occlusion": pb.OCCLUSION, "uncertainty": pb.UNCERTAINTY, "volume": pb.VOLUME,
-}
 
 
 class OrchestratorClient:

@@ -20,10 +20,10 @@ For each of the five actions, in this order:
 Steps 2–7 run under one lock, so two retries racing each other still act once. Every refusal is audited too;
 one that cannot be is answered UNAVAILABLE. ``SetGuardrails`` goes through :meth:`ActionDesk.set_rails`:
 validated, audited first, then stored with the world state (a restart keeps it) and applied. The desk speaks
-domain types (:mod:`scythe_desktop.orchestrator.requests`): an :class:`ActionRequest` in, an
-:class:`ActionOutcome` or an :class:`ActionRefused` carrying a :class:`Verdict` out; the servicers translate
-to and from the wire (:mod:`scythe_desktop.orchestrator.wire`). Knows the world host, the store and the audit
-log; nothing of gRPC, protobuf, servers or channels.
+domain types: a :class:`~scythe_desktop.orchestrator.requests.ActionRequest` in, an
+:class:`~scythe_desktop.engine.actions.ActionOutcome` or an ``ActionRefused`` carrying a ``Verdict`` out;
+the servicers translate to and from the wire (:mod:`scythe_desktop.orchestrator.wire`). Knows the world host,
+the store and the audit log; nothing of gRPC, protobuf, servers or channels.
 """
 
 from __future__ import annotations

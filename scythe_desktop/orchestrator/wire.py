@@ -19,11 +19,12 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 
-from scythe_desktop.orchestrator.field_desk import VOLUME, FieldAnswer, FieldAsk
+from scythe_desktop.orchestrator.field_desk import FieldAnswer, FieldAsk
 from scythe_desktop.orchestrator.requests import ActionRequest, Verdict
 from scythe_desktop.orchestrator.store import StateStore
 from scythe_desktop.protocol import action_wire
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
+from scythe_desktop.protocol.world_wire import FIELD_KINDS
 
 ACTION_KIND: Final[dict[type[Message], str]] = {
     pb.DeployRequest: "deploy",
@@ -56,12 +57,11 @@ def action_request(message: Message) -> ActionRequest:
     )
 
 
-_FIELD_KINDS: Final = {pb.COVERAGE: "coverage", pb.OCCLUSION: "occlusion", pb.UNCERTAINTY: "uncertainty",
-                       pb.VOLUME: VOLUME}
+_FIELD_NAMES: Final = {number: name for name, number in FIELD_KINDS.items()}
 
 
 def field_ask(message: pb.FieldRequest) -> FieldAsk:
-    return FieldAsk(_FIELD_KINDS.get(message.kind, str(int(message.kind))), int(message.height), int(message.width),
+    return FieldAsk(_FIELD_NAMES.get(message.kind, str(int(message.kind))), int(message.height), int(message.width),
                     int(message.size))
 
 

@@ -1,4 +1,5 @@
-"""The world's facts on the wire: ``scythe.v1.WorldInfo``, ``ObserverList`` and ``Guardrails`` <-> plain values.
+"""The world's facts on the wire: ``scythe.v1.WorldInfo``, ``ObserverList`` and ``Guardrails`` <-> plain values,
+and the names of the field kinds.
 
 What a client reads about a world (its regions, zones, observer types, guardrails, the live observers) comes
 back as these frozen values, so the console and the CLI never hold a protobuf message. The field names are the
@@ -10,9 +11,15 @@ Knows the generated messages, nothing of transport.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from scythe_desktop.engine.guardrails import Guardrails
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
+
+#: ``GetField``'s kinds by name (the client asks by name; the orchestrator's field desk answers by name).
+FIELD_KINDS: Final[dict[str, int]] = {
+    "coverage": pb.COVERAGE, "occlusion": pb.OCCLUSION, "uncertainty": pb.UNCERTAINTY, "volume": pb.VOLUME,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +136,6 @@ def observer_list(m: pb.ObserverList) -> ObserverList:
 
 
 __all__ = [
-    "ObserverInfo", "ObserverList", "ObserverTypeInfo", "RegionInfo", "WorldInfo", "ZoneInfo",
+    "FIELD_KINDS", "ObserverInfo", "ObserverList", "ObserverTypeInfo", "RegionInfo", "WorldInfo", "ZoneInfo",
     "guardrails", "guardrails_message", "observer_list", "world_info", "world_info_message",
 ]
