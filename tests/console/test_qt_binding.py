@@ -21,17 +21,22 @@ class Emitter(QObject):
 e = Emitter()
 e.bare.connect(lambda: None)
 e.number.connect(lambda n: None)
-before = sys.getrefcount(True), sys.getrefcount(False), sys.getrefcount(None)
-for i in range(200):  # few enough not to reach zero even when affected
-    e.bare.emit()
-    e.number.emit(i)
-after = sys.getrefcount(True), sys.getrefcount(False), sys.getrefcount(None)
-print(*(a - b for a, b in zip(after, before)))
+for attempt in range(3):
+    before = sys.getrefcount(True), sys.getrefcount(False), sys.getrefcount(None)
+    for i in range(200):  # few enough not to reach zero even when affected
+        e.bare.emit()
+        e.number.emit(i)
+    after = sys.getrefcount(True), sys.getrefcount(False), sys.getrefcount(None)
+    print(*(a - b for a, b in zip(after, before)))
 """
 
 
 def test_emitting_signals_keeps_the_reference_counts_of_true_false_and_none() -> None:
     proc = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    deltas = [int(v) for v in proc.stdout.split()]
-    assert deltas == [0, 0, 0], f"400 emits changed the refcounts of (True, False, None) by {deltas}"
+    # A binding that loses a reference per emit never measures zero (200 emits: -200). Something else in the
+    # process now and then moves None's count by one during a run (seen in 1 of 6 full test runs), so the
+    # binding passes when any of three runs of 400 emits leaves every count unchanged.
+    runs = [[int(v) for v in line.split()] for line in proc.stdout.splitlines()]
+    assert len(runs) == 3, proc.stdout
+    assert [0, 0, 0] in runs, f"400 emits changed the refcounts of (True, False, None) by {runs} in each of 3 runs"
