@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.card.is_file():
         print(f"scythe calibrate: no policy card at {args.card}", file=sys.stderr)
         return 2
-    scenario = scenario_or_none(args.scenario, "calibrate")
+    scenario = scenario_or_none(args.scenario, "calibrate", args.evader)
     if scenario is None:
         return 2
     raw = functools.partial(make_policy, "brain", path=args.model, calibrator=Calibrator.identity())

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from scythe_desktop.engine.adversary_spec import EVADER_NAMES
 from scythe_desktop.recording.defaults import FLUSH_INTERVAL_S, KEYFRAME_INTERVAL_S
 from scythe_desktop.recording.durations import duration_arg
 
@@ -18,6 +19,8 @@ from scythe_desktop.recording.durations import duration_arg
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", default="regional", help="scenario name or TOML file (default regional)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--evader", choices=EVADER_NAMES, default=None,
+                        help="who plays the clusters' side of an adversarial scenario (default: its own evader)")
     parser.add_argument("--policy", default="none",
                         help="policy name (a Policy in scythe_desktop.engine.policies, e.g. greedy), or none")
     parser.add_argument("--duration", type=duration_arg, default=600.0,
@@ -39,13 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from scythe_desktop.engine.evaders import with_evader
     from scythe_desktop.engine.policies import load_policy
     from scythe_desktop.engine.scenario import ScenarioError, load_scenario
     from scythe_desktop.recording.simulate import Simulation, record_event
     from scythe_desktop.recording.writer import Recorder
 
     try:
-        scenario = load_scenario(args.scenario)
+        scenario = with_evader(load_scenario(args.scenario), args.evader)
         policy = load_policy(args.policy)
     except (ScenarioError, ValueError, OSError) as exc:
         print(f"scythe simulate: {exc}", file=sys.stderr)
@@ -60,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
     metadata = {"source": "simulate", "scenario": scenario.name, "seed": str(args.seed), "policy": args.policy,
                 "tick_hz": str(args.tick_hz)}
+    if scenario.adversary is not None:
+        metadata["evader"] = scenario.adversary.evader
     try:
         recorder = Recorder(args.out, metadata=metadata, keyframe_interval_s=args.keyframe_interval,
                             flush_interval_s=args.flush_interval, overwrite=args.overwrite,

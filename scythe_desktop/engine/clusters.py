@@ -73,6 +73,11 @@ EVENT_KINDS: Final = (
     "resized",
     "spawned",
     "dropped",
+    # The evader's own moves (adversarial worlds; engine.batch.evader.MOVE_EVENTS).
+    "evader_quiet",
+    "evader_activate",
+    "evader_shift",
+    "evader_decoy",
 )
 
 

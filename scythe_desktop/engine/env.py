@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scythe_desktop.engine.actions import Action
+from scythe_desktop.engine.batch.evader import EvaderMoves
 from scythe_desktop.engine.rl.episode import make_world
 from scythe_desktop.engine.rl.layout import EnvLayout
 from scythe_desktop.engine.rl.reward import INVALID_ACTION_PENALTY, RewardTracker, RewardWeights, Snapshot
@@ -94,6 +95,13 @@ class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):
     def step(
         self, action: int | np.integer
     ) -> tuple[dict[str, NDArray[np.float32]], float, bool, bool, dict[str, Any]]:
+        return self.step_with_evader(action, None)
+
+    def step_with_evader(
+        self, action: int | np.integer, evader: EvaderMoves | None
+    ) -> tuple[dict[str, NDArray[np.float32]], float, bool, bool, dict[str, Any]]:
+        """:meth:`step`, with this tick's evader moves played by someone else (an adversarial world's
+        scripted evader plays when ``evader`` is None)."""
         world = self.world
         index = int(action)
         if not 0 <= index < self.codec.n_actions:
@@ -106,7 +114,7 @@ class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):
         else:
             refused = f"masked: action {index} ({self.codec.block(index)[0]}) is not valid in this state"
         before = self._snapshot  # the world has not changed since the last step read it
-        result = world.step((chosen,) if chosen is not None else ())
+        result = world.step((chosen,) if chosen is not None else (), evader=evader)
         for r in result.action_results:
             if not r.ok:  # cannot happen while the mask is right; reported, never hidden
                 refused = r.reason
@@ -124,6 +132,8 @@ class ObserverEnv(gym.Env[dict[str, NDArray[np.float32]], np.int64]):
             "entropy_total": after.entropy,
             "spend_per_hour": after.spend_per_hour,
             "tick": self._tick,
+            "activations_caught": result.info["activations_caught"],
+            "activations_evaded": result.info["activations_evaded"],
         }
         truncated = self._tick >= self.episode_ticks
         return self._observe(), float(reward), False, truncated, info

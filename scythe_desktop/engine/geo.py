@@ -64,6 +64,16 @@ def destination(
     return wrap_lon(np.degrees(lon2)), np.degrees(lat2)
 
 
+def initial_bearing(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> NDArray[np.float64]:
+    """Initial great-circle bearing (degrees clockwise from north, in [0, 360)) from point 1 towards point 2."""
+    p1 = np.radians(np.asarray(lat1, dtype=np.float64))
+    p2 = np.radians(np.asarray(lat2, dtype=np.float64))
+    dlmb = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
+    y = np.sin(dlmb) * np.cos(p2)
+    x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dlmb)
+    return np.mod(np.degrees(np.arctan2(y, x)), 360.0)
+
+
 def tangent_frames(lon_deg: ArrayLike, lat_deg: ArrayLike) -> tuple[NDArray[np.float64], ...]:
     """(centre, east, north) unit vectors, each (…, 3), of the local tangent plane at lon/lat."""
     lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
@@ -80,6 +90,7 @@ __all__ = [
     "chord_to_km",
     "destination",
     "great_circle_km",
+    "initial_bearing",
     "tangent_frames",
     "unit_vectors",
     "wrap_lon",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final, TypeVar
 
 import numpy as np
@@ -22,9 +23,17 @@ if TYPE_CHECKING:
     from scythe_desktop.engine.world import World
 
 FORMAT: Final = "scythe-world-v2"
-_SCALARS: Final = ("tick", "next_cluster_id", "next_observer_id", "new_keys")
+_SCALARS: Final = ("tick", "next_cluster_id", "next_observer_id", "new_keys", "stealth")
 _LEDGER: Final = ("tick_charges", "spend")
+#: Added after the format was fixed: a world saved before them keeps their fresh values (padding, a full
+#: stealth budget), which are inert for the worlds that had none of them.
+_ADDED: Final = frozenset({"c_decoy", "c_seen_activating", "b_stealth"})
 W = TypeVar("W", bound="World")
+
+
+def _expected_keys(batch: WorldBatch) -> list[str]:
+    keys = [f"c_{k}" for k in batch.clusters.columns()] + [f"o_{k}" for k in batch.observers.columns()]
+    return keys + [f"b_{k}" for k in _SCALARS] + [f"l_{k}" for k in _LEDGER]
 
 
 def world_to_bytes(world: World) -> bytes:
@@ -37,6 +46,8 @@ def world_to_bytes(world: World) -> bytes:
         "scenario": world.scenario.text,
         "store_tick": world._store_tick,
         "rng": world._rng_nodes.bit_generator.state,
+        # Who plays the evader may differ from the scenario text's (``scythe simulate --evader``).
+        "evader": None if world.scenario.adversary is None else world.scenario.adversary.evader,
     }
     arrays: dict[str, np.ndarray] = {f"c_{k}": v[0] for k, v in batch.clusters.columns().items()}
     arrays.update({f"o_{k}": v[0] for k, v in batch.observers.columns().items()})
@@ -60,13 +71,20 @@ def world_from_bytes(cls: type[W], data: bytes) -> W:
         raise ValueError(f"not a saved world: format {meta.get('format')!r}, expected {FORMAT!r}")
     w = cls.__new__(cls)
     w.scenario = parse_scenario(meta["scenario"], meta["source"])
+    if w.scenario.adversary is not None and meta.get("evader"):
+        w.scenario = replace(w.scenario, adversary=replace(w.scenario.adversary, evader=str(meta["evader"])))
     w.seed, w.emit_nodes = int(meta["seed"]), bool(meta["emit_nodes"])
     batch = WorldBatch(w.scenario, [w.seed], collect_events=True, initial_observers=False)
+    missing = sorted(set(_expected_keys(batch)) - set(z.files) - _ADDED)
+    if missing:
+        raise ValueError(f"not a saved world: no {', '.join(missing)}")
     for prefix, slab in (("c_", batch.clusters.columns()), ("o_", batch.observers.columns())):
         for k, col in slab.items():
-            col[0] = z[prefix + k]
+            if prefix + k in z.files:
+                col[0] = z[prefix + k]
     for k in _SCALARS:
-        getattr(batch, k)[0] = z["b_" + k]
+        if "b_" + k in z.files:
+            getattr(batch, k)[0] = z["b_" + k]
     for k in _LEDGER:
         getattr(batch.billing, k)[0] = z["l_" + k]
     batch.sensing.mark_worlds(np.array([0]))

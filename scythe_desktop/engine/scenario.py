@@ -18,6 +18,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from scythe_desktop.engine.adversary_spec import Adversary, parse_adversary
 from scythe_desktop.engine.geo import wrap_lon
 from scythe_desktop.engine.scenario_reader import Reader as _Reader
 from scythe_desktop.engine.scenario_reader import ScenarioError
@@ -194,6 +195,8 @@ class Scenario:
     initial_observers: tuple[InitialObserver, ...]
     source: str = ""
     text: str = field(default="", repr=False)
+    #: The evader (``[adversary]``); None: the clusters follow the random dynamics only.
+    adversary: Adversary | None = field(default=None, repr=False)
 
     @property
     def tick_hours(self) -> float:
@@ -221,7 +224,10 @@ class Scenario:
         """A short hash of the world's rules: everything but the name, description and file it came from, so
         the same rules under another name match and any edited number does not."""
         rules = replace(self, name="", description="", source="", text="")
-        return hashlib.sha256(repr(rules).encode()).hexdigest()[:16]
+        # The adversary joins the hash only when there is one, so worlds without it keep their fingerprints;
+        # which scripted evader plays is not a rule of the world (a policy fits it under any evader).
+        extra = "" if self.adversary is None else repr(replace(self.adversary, evader=""))
+        return hashlib.sha256((repr(rules) + extra).encode()).hexdigest()[:16]
 
     def region_of(self, lon: float, lat: float) -> int:
         """Index of the first region containing the point, -1 when none does (for display and binning; what
@@ -396,6 +402,7 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         initial_observers=tuple(initial),
         source=source,
         text=text,
+        adversary=parse_adversary(root.sub("adversary")) if "adversary" in data else None,
     )
 
 

@@ -32,6 +32,7 @@ from scythe_desktop.engine import constraints as guard
 from scythe_desktop.engine import emission
 from scythe_desktop.engine.actions import Action, ActionResult, Decommission, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.batch.actions import DECOMMISSION, DEPLOY, FOCUS, RELOCATE, SAMPLING, ActionBatch
+from scythe_desktop.engine.batch.evader import EvaderMoves
 from scythe_desktop.engine.batch.world_batch import WorldBatch
 from scythe_desktop.engine.clusters import EVENT_KINDS, GHOST
 from scythe_desktop.engine.geo import unit_vectors
@@ -113,6 +114,11 @@ class World(WorldFields):
         if hit is None or hit[0] != key:
             hit = self._cache[name] = (key, make())
         return hit[1]
+
+    def decoys(self) -> NDArray[np.bool_]:
+        """Ground truth the defender never sees: per row of :attr:`clusters`, whether it is the evader's decoy
+        (what the reward and the evaluation read; nothing the policies observe)."""
+        return self._batch.clusters.decoy[0, : int(self._batch.clusters.n[0])].copy()
 
     @property
     def budget_used_per_hour(self) -> float:
@@ -241,10 +247,11 @@ class World(WorldFields):
 
     # ==================================================================================== stepping
 
-    def step(self, actions: tuple[Action, ...] | list[Action] = ()) -> StepResult:
-        """Apply ``actions``, advance one tick, observe, update the belief, emit nodes and delta."""
+    def step(self, actions: tuple[Action, ...] | list[Action] = (), evader: EvaderMoves | None = None) -> StepResult:
+        """Apply ``actions``, then the evader's moves (an adversarial world's; ``evader`` overrides its
+        scripted evader for this tick), advance one tick, observe, update the belief, emit nodes and delta."""
         results = [self.apply(a) for a in actions] if actions else []
-        out = self._batch.step()
+        out = self._batch.step(evader=evader)
         events = {k: out.events.of_world(0, k) for k in EVENT_KINDS}
         self._version += 1  # loads, focus and rows may have changed
         if self.emit_nodes:
@@ -280,6 +287,8 @@ class World(WorldFields):
             "clusters": float(n),
             "ghosts": float(np.count_nonzero(cl.state == GHOST)),
             "observers": float(self._batch.observers.n[0]),
+            "activations_caught": float(out.activations_caught[0]),
+            "activations_evaded": float(out.activations_evaded[0]),
             "reward": w.information_gain * drop - w.cost * cost_tick + w.coverage * coverage_mean,
         }
         return StepResult(self.tick, nodes, delta, results, total, info, events, emitted)

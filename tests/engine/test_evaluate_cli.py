@@ -97,3 +97,23 @@ def test_confidence_interval_matches_the_t_distribution() -> None:
     assert ci.mean == 2.5
     assert ci.half_width == pytest.approx(3.182446 * (1.2909944 / 2.0), rel=1e-5)
     assert mean_ci95([5.0]).half_width == 0.0
+
+
+def _evaluate(*args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "scythe_desktop", "evaluate", "--no-progress", "--equal-spend", "none", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+def test_evaluate_against_an_evader_reports_activations_evaded_and_detections(tmp_path: Path) -> None:
+    done = _evaluate("--scenario", "adversarial", "--evader", "decoy", "--policy", "static-grid", "--seeds", "3",
+                     "--ticks", "30", "--json", str(tmp_path / "e.json"))
+    assert done.returncode == 0, done.stderr
+    assert "scenario adversarial, evader decoy" in done.stdout
+    row = json.loads((tmp_path / "e.json").read_text())["episodes"][0]
+    assert row["detections"] > 0 and row["activations_evaded"] >= 0
+
+
+def test_evaluate_with_an_evader_on_a_world_without_one_says_so() -> None:
+    done = _evaluate("--scenario", "tutorial", "--evader", "decoy", "--policy", "random", "--seeds", "1", "--ticks", "2")
+    assert done.returncode == 2
+    assert "'tutorial' has no [adversary] table" in done.stderr and "adversarial" in done.stderr

@@ -9,7 +9,7 @@ Knows nothing of observers, nodes or fields.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -110,6 +110,19 @@ def new_cluster_rows(
     c.coverage[at] = 0.0
     c.ever_detected[at] = False
     c.credited[at] = False
+    c.decoy[at] = False
+    c.seen_activating[at] = False
+
+
+class Advanced(NamedTuple):
+    """What one tick of dynamics changed, per world (B,)."""
+
+    #: Cluster rows or positions changed (spawn, drop, shift): the sensing caches of the world are stale.
+    moved: NDArray[np.bool_]
+    #: Node counts changed: the observers' loads are stale.
+    counted: NDArray[np.bool_]
+    #: Activations that completed without any observer seeing the cluster while it was activating.
+    evaded: NDArray[np.int64]
 
 
 def group_ranks(groups: NDArray[np.intp], counts: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -126,11 +139,8 @@ def advance(
     next_id: NDArray[np.int64],
     new_keys: NDArray[np.uint64],
     ev: Events,
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """One tick of every world's dynamics in place (``keys``: this tick's ``keyed_random.tick_keys``).
-
-    Returns two (B,) masks: worlds whose cluster rows or positions changed (spawn, drop, shift) and worlds
-    whose node counts changed (for the sensing caches)."""
+) -> Advanced:
+    """One tick of every world's dynamics in place (``keys``: this tick's ``keyed_random.tick_keys``)."""
     d = scenario.dynamics
     valid = c.valid()
     st = c.state
@@ -143,9 +153,11 @@ def advance(
 
     c.activation_left -= 1  # reaches exactly 0 only for activating clusters
     to_active = c.activation_left == 0
+    evaded = np.zeros(c.n.shape[0], dtype=np.int64)
     if to_active.any():
         st[to_active] = ACTIVE
         ev.add("active", to_active, c.id)
+        evaded = np.count_nonzero(to_active & ~c.seen_activating & ~c.decoy, axis=1)
     change = hits[0]
     to_quiet = change & (st == ACTIVE)
     to_activating = change & (st == QUIET)
@@ -155,6 +167,7 @@ def advance(
     if to_activating.any():
         st[to_activating] = ACTIVATING
         c.activation_left[to_activating] = d.activation_ticks
+        c.seen_activating[to_activating] = False
         ev.add("activating", to_activating, c.id)
         _cascade(c, d.cascade_radius_km, d.p_cascade, d.activation_ticks, to_activating, keys, ev)
     vanish = hits[1] & ~change & (st == QUIET)
@@ -200,7 +213,7 @@ def advance(
             ev.add_pairs("spawned", wb, ids)
             moved[worlds] = True
             counted[worlds] = True
-    return moved, counted
+    return Advanced(moved, counted, evaded)
 
 
 def _cascade(
@@ -228,6 +241,7 @@ def _cascade(
         hit[worlds] = hit_w
         c.state[hit] = ACTIVATING
         c.activation_left[hit] = ticks
+        c.seen_activating[hit] = False
         ev.add("cascade", hit, c.id)
 
 
@@ -271,4 +285,4 @@ def _resize(
     ev.add("resized", resize, c.id)
 
 
-__all__ = ["Events", "advance", "group_ranks", "new_cluster_rows"]
+__all__ = ["Advanced", "Events", "advance", "group_ranks", "new_cluster_rows"]

@@ -48,6 +48,10 @@ _CLUSTER_COLUMNS: Final = {
     # Episode memory of the reward (first detection, activation caught): carried with the rows.
     "ever_detected": (np.bool_, False),
     "credited": (np.bool_, False),
+    # Ground truth the defender never reads: a decoy of the evader, and whether the cluster's current
+    # activation has been seen yet (caught early) — the engine's tally of activations caught and evaded.
+    "decoy": (np.bool_, False),
+    "seen_activating": (np.bool_, False),
 }
 
 _OBSERVER_COLUMNS: Final = {
@@ -130,6 +134,8 @@ class ClusterSlab(_Rows):
     h_state: NDArray[np.float64]
     ever_detected: NDArray[np.bool_]
     credited: NDArray[np.bool_]
+    decoy: NDArray[np.bool_]
+    seen_activating: NDArray[np.bool_]
 
     @classmethod
     def empty(cls, worlds: int, capacity: int) -> ClusterSlab:

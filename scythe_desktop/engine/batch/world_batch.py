@@ -20,9 +20,11 @@ from scythe_desktop.engine import keyed_random as kr
 from scythe_desktop.engine.batch.actions import DEPLOY, RELOCATE, ActionBatch, RegionLookup, apply
 from scythe_desktop.engine.batch.billing import Billing
 from scythe_desktop.engine.batch.dynamics import Events, advance, new_cluster_rows
+from scythe_desktop.engine.batch.evader import EvaderMoves, apply_moves, evader_view, regenerate
 from scythe_desktop.engine.batch.sensing import Sensing, refresh_entropy
 from scythe_desktop.engine.batch.state import ClusterSlab, ObserverSlab, cluster_capacity
-from scythe_desktop.engine.clusters import GHOST, DynamicsTables
+from scythe_desktop.engine.clusters import ACTIVATING, GHOST, DynamicsTables
+from scythe_desktop.engine.evaders import Evader, make_evader
 from scythe_desktop.engine.scenario import Scenario
 
 
@@ -36,6 +38,10 @@ class BatchStep:
     cost_tick: NDArray[np.float64]
     coverage_mean: NDArray[np.float64]
     detections: NDArray[np.int64]
+    #: Activations first seen this tick while still activating (decoys never count).
+    activations_caught: NDArray[np.int64]
+    #: Activations that completed this tick unseen.
+    activations_evaded: NDArray[np.int64]
     events: Events
 
 
@@ -63,6 +69,10 @@ class WorldBatch:
         self.next_cluster_id = np.zeros(b, dtype=np.int64)
         self.next_observer_id = np.zeros(b, dtype=np.int64)
         self.new_keys = np.zeros(b, dtype=np.uint64)
+        self.stealth = np.zeros(b)
+        adv = scenario.adversary
+        #: Who plays the clusters' side when :meth:`step` gets no evader moves (None: dynamics alone).
+        self.evader: Evader | None = None if adv is None else make_evader(adv.evader, adv)
         self.reset(np.arange(b), seeds_a)
 
     # ------------------------------------------------------------------------------------------ reset
@@ -98,6 +108,7 @@ class WorldBatch:
         c.n[worlds] = k
         self.next_cluster_id[worlds] = k
         self.next_observer_id[worlds] = 0
+        self.stealth[worlds] = 0.0 if s.adversary is None else s.adversary.stealth_budget
         self.billing.reset(worlds)
         self.sensing.mark_worlds(worlds)
         self.sensing.count_dirty[worlds] = True
@@ -142,25 +153,34 @@ class WorldBatch:
             next_observer_id=self.next_observer_id,
         )
 
-    def step(self, actions: ActionBatch | None = None) -> BatchStep:
-        """Apply ``actions`` (valid ones only), then advance every world one tick."""
+    def step(self, actions: ActionBatch | None = None, evader: EvaderMoves | None = None) -> BatchStep:
+        """Apply ``actions`` (valid ones only), then the evader's moves (``evader``, else those of the
+        scripted :attr:`evader` of an adversarial scenario), then advance every world one tick."""
         if actions is not None:
             self.act(actions)
         c, o = self.clusters, self.observers
         before = self.entropy_total()
         ev = Events(self.collect_events)
+        if evader is None and self.evader is not None:
+            evader = self.evader.moves(evader_view(self))
+        if evader is not None:
+            apply_moves(self, evader, ev)
         keys = kr.tick_keys(self.seeds, self.tick)
-        moved, counted = advance(c, self.scenario, self.tables, keys, self.next_cluster_id, self.new_keys, ev)
+        moved, counted, evaded = advance(c, self.scenario, self.tables, keys, self.next_cluster_id, self.new_keys, ev)
         if moved.any():
             self._forget_dropped_focus(np.flatnonzero(moved))
             self.sensing.mark_worlds(moved)
         self.sensing.count_dirty |= counted
         detections, coverage_mean = self.sensing.observe(c, o, keys)
+        activating = c.state == ACTIVATING
+        caught = np.count_nonzero(c.detected & activating & ~c.seen_activating & ~c.decoy, axis=1)
+        c.seen_activating |= c.detected & activating
         self.tick += 1
+        regenerate(self)
         rate = self.cost_per_hour()
         cost_tick = self.billing.close_tick(rate)
         total = self.entropy_total()
-        return BatchStep(total, before - total, rate, cost_tick, coverage_mean, detections, ev)
+        return BatchStep(total, before - total, rate, cost_tick, coverage_mean, detections, caught, evaded, ev)
 
     def _forget_dropped_focus(self, worlds: NDArray[np.intp]) -> None:
         """An observer focused on a cluster that is no longer tracked goes back to no focus."""
@@ -184,6 +204,7 @@ class WorldBatch:
                 col[:] = theirs.columns()[name][slot]
         for name in ("tick", "next_cluster_id", "next_observer_id"):
             getattr(out, name)[:] = getattr(source, name)[slot]
+        out.stealth[:] = source.stealth[slot]
         out.billing.spend[:] = source.billing.spend[slot]
         out.billing.tick_charges[:] = source.billing.tick_charges[slot]
         out.new_keys = kr.stream_keys(seeds_a, 0, kr.Stream.NEW_CLUSTER)

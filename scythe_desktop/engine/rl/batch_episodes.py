@@ -153,6 +153,8 @@ class BatchReward:
         activating = c.state == ACTIVATING
         caught = c.detected & activating & ~c.credited
         c.credited = activating & (c.credited | caught)
+        newly &= ~c.decoy  # finding a decoy is worth nothing
+        caught &= ~c.decoy
         covering = (batch.sensing.reach > 0.5).sum(axis=1)
         rate_up = np.where(acted, np.maximum(step.cost_per_hour - before.rate, 0.0), 0.0)
         ratio = self.type_latency[o.type] / self.zone_limit[o.latency_zone]

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scythe_desktop.engine.adversary_spec import EVADER_NAMES
 from scythe_desktop.engine.policies import POLICIES
 from scythe_desktop.engine.rl.comparison import SPENDING_BASELINES
 
@@ -60,13 +61,15 @@ def parse_baselines(text: str) -> list[str]:
     return names
 
 
-def scenario_or_none(name: str, command: str) -> Scenario | None:
-    """The scenario ``name``, or None after one line on stderr saying what is wrong with it."""
+def scenario_or_none(name: str, command: str, evader: str | None = None) -> Scenario | None:
+    """The scenario ``name`` (with ``evader`` playing its evader), or None after one line on stderr saying
+    what is wrong with it."""
+    from scythe_desktop.engine.evaders import with_evader
     from scythe_desktop.engine.scenario import ScenarioError, load_scenario
 
     try:
-        return load_scenario(name)
-    except ScenarioError as exc:
+        return with_evader(load_scenario(name), evader)
+    except (ScenarioError, ValueError) as exc:
         print(f"scythe {command}: {exc}", file=sys.stderr)
         return None
 
@@ -79,6 +82,10 @@ def add_world_arguments(parser: argparse.ArgumentParser, seeds: str, why: str, t
         help=f"world seeds, 'a..b' or 'a,b,c' (default {seeds}: {why})",
     )  # fmt: skip
     parser.add_argument("--ticks", type=int, default=ticks, help=f"ticks per episode (default {ticks})")
+    parser.add_argument(
+        "--evader", choices=EVADER_NAMES, default=None,
+        help="who plays the clusters' side of an adversarial scenario (default: the scenario's own evader)",
+    )  # fmt: skip
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         print(f"scythe evaluate: {INSTALL_HINT}", file=sys.stderr)
         return 2
-    scenario = scenario_or_none(args.scenario, "evaluate")
+    scenario = scenario_or_none(args.scenario, "evaluate", args.evader)
     if scenario is None:
         return 2
     results = []
@@ -159,9 +166,10 @@ def run(args: argparse.Namespace) -> int:
     frontier_rows: list[EpisodeResult] = []
     if args.frontier or args.plot is not None:
         points, frontier_rows = frontier(scenario, args.seeds, args.ticks, run=run)
+    against = "" if scenario.adversary is None else f", evader {scenario.adversary.evader}"
     print(
-        f"scenario {scenario.name}, {len(args.seeds)} seeds x {args.episodes} episodes x {args.ticks} ticks, "
-        "mean ± 95% CI"
+        f"scenario {scenario.name}{against}, {len(args.seeds)} seeds x {args.episodes} episodes x {args.ticks} "
+        "ticks, mean ± 95% CI"
     )
     print(format_table(summarise(results)))
     if capped_rows:

@@ -49,6 +49,8 @@ class EpisodeSummary:
     seed_reward: float  # the env's reward with the default weights, summed over the episode
     reward_components: dict[str, float]  # its weighted components, summed (they add up to seed_reward)
     flaps: int = 0  # observers retired or moved inside the minimum billing period of their last placement
+    activations_evaded: int = 0  # activations that completed with no observer seeing them (engine tally)
+    detections: int = 0  # real clusters detected, summed over ticks (decoys never count)
 
 
 class EpisodeMeter:
@@ -68,6 +70,8 @@ class EpisodeMeter:
         self.detected: set[int] = set()
         self.flaps = 0
         self.placed: dict[int, int] = {}  # observer id -> tick of its deploy or last relocation
+        self.detections = 0
+        self.activations_evaded = 0
 
     def _count_flaps(self, world: World, actions: Sequence[Action]) -> None:
         sc, obs = world.scenario, world.observers
@@ -108,7 +112,10 @@ class EpisodeMeter:
         _, i_before, i_after = np.intersect1d(before["id"], after["id"], assume_unique=True, return_indices=True)
         post_entropy = _state_entropy_bits(after["belief"][i_after])
         self.information_gain += float((prior_entropy[i_before] - post_entropy).sum())
-        self.detected.update(int(i) for i in after["id"][after["detected"]])
+        real = after["detected"] & ~world.decoys()
+        self.detected.update(int(i) for i in after["id"][real])
+        self.detections += int(np.count_nonzero(real))
+        self.activations_evaded += int(result.info["activations_evaded"])
 
     def summary(self, world: World) -> EpisodeSummary:
         return EpisodeSummary(
@@ -121,4 +128,6 @@ class EpisodeMeter:
             seed_reward=math.fsum(self.components.values()),
             reward_components=dict(self.components),
             flaps=self.flaps,
+            activations_evaded=self.activations_evaded,
+            detections=self.detections,
         )

@@ -39,6 +39,8 @@ METRICS: tuple[str, ...] = (
     "cost",
     "information_gain_per_dollar",
     "early_activations",
+    "activations_evaded",
+    "detections",
     "flaps",
     "violations",
     "decide_ms",
@@ -61,6 +63,8 @@ class EpisodeResult:
     seed_reward: float = 0.0
     reward_components: dict[str, float] = field(default_factory=dict)
     flaps: int = 0  # observers retired or moved inside the minimum billing period of their last placement
+    activations_evaded: int = 0  # activations completed unseen (what an evader wants)
+    detections: int = 0  # real clusters detected, summed over ticks
 
     @property
     def spend_per_hour(self) -> float:
@@ -119,6 +123,8 @@ def run_episode(
         seed_reward=m.seed_reward,
         reward_components=m.reward_components,
         flaps=m.flaps,
+        activations_evaded=m.activations_evaded,
+        detections=m.detections,
         tick_hours=scenario.tick_hours,
     )
 

@@ -140,6 +140,9 @@ class RewardTracker:
         activating = c["state"] == ClusterState.ACTIVATING
         was_credited = self.credited[ids]
         caught = c["detected"] & activating & ~was_credited
+        if world.decoys is not None and world.decoys.any():  # finding a decoy is worth nothing
+            newly = newly & ~world.decoys
+            caught = caught & ~world.decoys
         # Credit lasts while the cluster stays ACTIVATING: a later activation can be caught again.
         self.credited[:] = False
         self.credited[ids[activating & (was_credited | caught)]] = True

@@ -50,10 +50,12 @@ class WorldView:
     clusters: NDArray[np.void]
     observers: NDArray[np.void]
     budget_used_per_hour: float
+    #: Per cluster row, the evader's decoys: ground truth for the reward only, never an observation.
+    decoys: NDArray[np.bool_] | None = None
 
     @classmethod
     def of(cls, world: World) -> WorldView:
-        return cls(world.scenario, world.clusters, world.observers, world.budget_used_per_hour)
+        return cls(world.scenario, world.clusters, world.observers, world.budget_used_per_hour, world.decoys())
 
 
 @dataclass(frozen=True)
