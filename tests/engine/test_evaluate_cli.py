@@ -114,6 +114,7 @@ def test_evaluate_against_an_evader_reports_activations_evaded_and_detections(tm
 
 
 def test_evaluate_with_an_evader_on_a_world_without_one_says_so() -> None:
-    done = _evaluate("--scenario", "tutorial", "--evader", "decoy", "--policy", "random", "--seeds", "1", "--ticks", "2")
+    done = _evaluate("--scenario", "tutorial", "--evader", "decoy", "--policy", "random", "--seeds", "1",
+                     "--ticks", "2")
     assert done.returncode == 2
     assert "'tutorial' has no [adversary] table" in done.stderr and "adversarial" in done.stderr
