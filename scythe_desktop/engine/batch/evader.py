@@ -69,6 +69,7 @@ class EvaderView:
     observer_live: NDArray[np.bool_]
     stealth: NDArray[np.float64]  # (B,)
     tick: NDArray[np.int64]  # (B,)
+    room: NDArray[np.bool_]  # (B,) a decoy would fit (live clusters under the cap, a free row)
 
 
 def evader_view(batch: WorldBatch) -> EvaderView:
@@ -92,6 +93,7 @@ def evader_view(batch: WorldBatch) -> EvaderView:
         observer_live=o.valid(),
         stealth=batch.stealth.copy(),
         tick=batch.tick.copy(),
+        room=(np.count_nonzero(own, axis=1) < batch.scenario.clusters.max_count) & (c.n < c.capacity),
     )
 
 

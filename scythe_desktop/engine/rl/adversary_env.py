@@ -105,7 +105,7 @@ class AdversaryEnv(ParallelEnv[str, Obs, Any]):
         batch = self.defender.world.batch
         self._view = evader_view(batch)
         self._rows = self.layout.slot_rows(self._view)
-        self._evader_mask = self.layout.mask(self._view, self._rows, batch)
+        self._evader_mask = self.layout.mask(self._view, self._rows)
         info["action_mask"] = self._evader_mask[0].copy()
         progress = np.array([self.defender.world.tick / self.defender.episode_ticks], dtype=np.float64)
         return {k: v[0] for k, v in self.layout.observe(self._view, self._rows, progress).items()}

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from scythe_desktop.engine import keyed_random as kr
 from scythe_desktop.engine.batch.actions import DEPLOY, NOOP, RELOCATE, ActionBatch
+from scythe_desktop.engine.batch.evader import EvaderMoves
 from scythe_desktop.engine.batch.world_batch import BatchStep, WorldBatch
 from scythe_desktop.engine.clusters import ACTIVATING
 from scythe_desktop.engine.rl.batch_spaces import BatchView
@@ -44,6 +45,8 @@ class StepOut:
     components: dict[str, NDArray[np.float64]]
     ended: NDArray[np.intp]
     terminal: dict[str, NDArray[np.float32]]
+    #: The engine's figures of the tick (activations caught and evaded, detections …).
+    tick: BatchStep
 
 
 class BatchEpisodes:
@@ -93,8 +96,15 @@ class BatchEpisodes:
         self.steps[worlds] = 0
         self.refresh()
 
-    def step(self, index: NDArray[np.int64]) -> StepOut:
-        """One action index per world (already range-checked); masked ones are refused (no-op)."""
+    def stepped(self, tick: BatchStep) -> None:
+        """Hook: the tick was just stepped and the reward computed (before any reset)."""
+
+    def ending(self, ended: NDArray[np.intp]) -> None:
+        """Hook: ``ended`` worlds finished their episode; their final state is still there (reset follows)."""
+
+    def step(self, index: NDArray[np.int64], evader: EvaderMoves | None = None) -> StepOut:
+        """One action index per world (already range-checked); masked ones are refused (no-op). ``evader``:
+        this tick's evader moves of an adversarial world (else its scripted evader plays)."""
         refused = ~self.mask[np.arange(self.size), index]
         index = np.where(refused, 0, index)
         batch, o = self.batch, self.batch.observers
@@ -105,7 +115,7 @@ class BatchEpisodes:
         moved = np.flatnonzero((a.kind == DEPLOY) | (a.kind == RELOCATE))
         if moved.size:
             self.placed(moved, placed_rows[moved])
-        step = batch.step()
+        step = batch.step(evader=evader)
         self.steps += 1
         comps = self.reward.components(batch, before, step, acted=a.kind != NOOP)
         comps["invalid_action"] = np.where(refused, -INVALID_ACTION_PENALTY, 0.0)
@@ -113,13 +123,15 @@ class BatchEpisodes:
         for v in comps.values():
             reward += v
         done = self.steps >= self.episode_ticks
+        self.stepped(step)
         self.refresh()
         ended = np.flatnonzero(done)
         terminal = {k: v[ended] for k, v in self.obs.items()}
         if ended.size:
+            self.ending(ended)
             self.episode[ended] += 1
             self.reset_worlds(ended)
-        return StepOut(reward, done, refused, comps, ended, terminal)
+        return StepOut(reward, done, refused, comps, ended, terminal, step)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="start from this policy.pt's weights (e.g. resources/policies/ppo_regional.pt)")
     parser.add_argument("--bc-epochs", type=int, default=10, help="behaviour-cloning epochs (default 10)")
     parser.add_argument("--net", default="256,256", help="hidden layer widths, comma separated (default 256,256)")
+    parser.add_argument("--adversarial", action="store_true",
+                        help="self-play on an adversarial scenario (default: adversarial): observers and evader, each "
+                        "against a pool of frozen past opponents; --timesteps counts both sides")
+    parser.add_argument("--rounds", type=int, default=4, help="self-play rounds (evader phase, then defender's)")
     parser.add_argument(
         "--reward",
         action="append",
@@ -82,7 +86,36 @@ def parse_net(text: str) -> tuple[int, ...]:
     return widths
 
 
+def run_selfplay(args: argparse.Namespace) -> int:
+    from scythe_desktop.engine.rl.selfplay import DEFENDER_FILE, EVADER_FILE, SelfPlayConfig, selfplay
+    from scythe_desktop.engine.scenario import ScenarioError
+
+    scenario = "adversarial" if args.scenario == "regional" else args.scenario  # the default world has no evader
+    try:
+        cfg = SelfPlayConfig(scenario=scenario, timesteps=args.timesteps, rounds=args.rounds, n_envs=args.envs,
+                             n_steps=args.n_steps, batch_size=args.batch_size, n_epochs=args.n_epochs,
+                             defender_lr=args.lr, defender_ent_coef=args.ent_coef, seed=args.seed,
+                             init_defender=args.init_from, out_dir=args.out,
+                             command=" ".join(["scythe", *sys.argv[1:]]))
+    except (ScenarioError, ValueError) as exc:
+        print(f"scythe train: {exc}", file=sys.stderr)
+        return 2
+
+    def report(phase: dict) -> None:
+        if not args.no_progress:
+            print(f"round {phase['round']}: {phase['learner']} at {phase['steps']:,} steps against "
+                  f"{phase['opponent']}", file=sys.stderr)
+
+    card = selfplay(cfg, on_phase=report)
+    print(f"defender (observers): {card.parent / DEFENDER_FILE}")
+    print(f"evader:               {card.parent / EVADER_FILE}")
+    print(f"card:                 {card}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.adversarial:
+        return run_selfplay(args)
     from scythe_desktop.engine.policies import check_policy_name
     from scythe_desktop.engine.rl.training import CARD, POLICY_FILE, TrainConfig, tensorboard_available, train
     from scythe_desktop.engine.scenario import ScenarioError, load_scenario

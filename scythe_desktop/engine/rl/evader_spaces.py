@@ -109,15 +109,14 @@ class EvaderLayout:
         return {k: np.clip(v, -4.0, 4.0).astype(np.float32) for k, v in
                 (("clusters", feats), ("observers", obs_f), ("globals", glob))}
 
-    def mask(self, view: EvaderView, rows: NDArray[np.int64], batch: WorldBatch) -> NDArray[np.bool_]:
+    def mask(self, view: EvaderView, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
         """(B, M · choices): the mask of every sub-action (each the same; the budget binds their sum)."""
         b = rows.shape[0]
         ok = rows >= 0
         st = np.take_along_axis(view.state, np.maximum(rows, 0), axis=1)
         costs = self.adv.move_costs
         pay = view.stealth[:, None] + 1e-9
-        live = np.count_nonzero(view.own, axis=1)
-        room = (live < self.scenario.clusters.max_count) & (batch.clusters.n < batch.clusters.capacity)
+        room = view.room
         one = np.zeros((b, self.choices), dtype=bool)
         one[:, 0] = True
         s = self.slots
