@@ -28,6 +28,9 @@ def test_quick_rl_benchmark_reports_every_figure_with_its_target() -> None:
     capped = {f"{b}@{result['brain']}" for b in ("greedy", "greedy-reward", "static-grid")}
     assert result["best_baseline"] in {*BASELINES, *capped}
     assert result["brain_on_frontier"] in (0, 1)
+    # NaN only when the brain spent less than greedy's cheapest frontier point.
+    ratio = result["brain_info_vs_greedy_frontier_at_brain_cost"]
+    assert ratio > 0 or (math.isnan(ratio) and result["brain_cost"] < min(p[2] for p in result["frontier"]))
     assert isinstance(result["confidence_proposals"], int) and result["confidence_proposals"] >= 0
     assert 0.0 <= result["confidence_ece"] <= 1.0 or result["confidence_proposals"] == 0
     assert result["brain_decide_ms_regional"] > 0 and result["brain_decide_ms_global"] > 0

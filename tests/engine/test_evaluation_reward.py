@@ -89,3 +89,15 @@ def test_on_frontier_compares_a_policy_mean_with_the_frontier_points() -> None:
     assert on_frontier([row(110.0, 60.0), row(90.0, 60.0)], "p", points)  # mean (100, 60): not beaten
     assert not on_frontier([row(90.0, 60.0)], "p", points)  # the 50 % point has more bits for less
     assert on_frontier([row(250.0, 130.0)], "p", points)
+
+
+def test_greedys_information_at_an_actual_spend_follows_the_frontiers_upper_envelope() -> None:
+    from scythe_desktop.engine.rl.comparison import FrontierPoint, info_at_cost
+
+    points = [FrontierPoint(0.1, 6.0, 100.0, 50.0, 0.0), FrontierPoint(0.3, 18.0, 80.0, 120.0, 0.0),
+              FrontierPoint(0.2, 12.0, 300.0, 150.0, 0.0), FrontierPoint(1.0, 60.0, 400.0, 250.0, 0.0)]
+    assert info_at_cost(points, 100.0) == pytest.approx(200.0)  # halfway from (50, 100) to (150, 300)
+    assert info_at_cost(points, 120.0) == pytest.approx(240.0)  # (120, 80) is below the envelope: skipped
+    assert info_at_cost(points, 200.0) == pytest.approx(350.0)
+    assert info_at_cost(points, 999.0) == 400.0  # more money than greedy ever spent
+    assert math.isnan(info_at_cost(points, 10.0))  # less than greedy ever spent

@@ -117,6 +117,26 @@ def frontier(
     return points, rows
 
 
+def info_at_cost(points: Sequence[FrontierPoint], cost: float) -> float:
+    """Greedy's information at an actual mean spend of ``cost``: linear interpolation along the frontier's
+    upper envelope (points sorted by cost, each kept only if it buys more than every cheaper one). NaN below
+    the cheapest point (greedy never spent that little); the envelope's best beyond the dearest.
+
+    A cap on greedy's budget rate does not hold its spend to that rate — it keeps paying set-up fees — so
+    this, not ``greedy@policy``, is greedy's information at the policy's *actual* spend."""
+    envelope: list[tuple[float, float]] = []
+    for p in sorted(points, key=lambda q: q.cost):
+        if math.isfinite(p.cost) and math.isfinite(p.information_gain) and (
+                not envelope or p.information_gain > envelope[-1][1]):
+            envelope.append((p.cost, p.information_gain))
+    if not envelope or cost < envelope[0][0]:
+        return math.nan
+    for (c0, i0), (c1, i1) in zip(envelope, envelope[1:], strict=False):
+        if cost <= c1:
+            return i0 + (i1 - i0) * (cost - c0) / (c1 - c0) if c1 > c0 else i1
+    return envelope[-1][1]
+
+
 def on_frontier(results: Sequence[EpisodeResult], policy: str, points: Sequence[FrontierPoint]) -> bool:
     """Whether ``policy``'s mean (information, cost) is on or above the frontier."""
     point = (mean_of(results, policy, "information_gain"), mean_of(results, policy, "cost"))
@@ -130,6 +150,7 @@ __all__ = [
     "best_baseline",
     "equal_spend",
     "frontier",
+    "info_at_cost",
     "mean_of",
     "mean_spend",
     "on_frontier",
