@@ -100,3 +100,20 @@ def test_a_self_play_run_draws_opponents_from_both_pools_and_writes_both_policie
 def test_self_play_refuses_a_world_without_an_evader() -> None:
     with pytest.raises(ValueError, match="'regional' has no \\[adversary\\] table"):
         SelfPlayConfig(scenario="regional")
+
+
+def test_evaluate_plays_a_trained_evader_from_its_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = EvaderVecEnv(4, episode_ticks=10, seed=1)
+    model = MaskablePPO("MultiInputPolicy", env, n_steps=8, batch_size=32, n_epochs=1, seed=0, device="cpu")
+    model.policy.save(str(tmp_path / "evader.pt"))
+    base = [sys.executable, "-m", "scythe_desktop", "evaluate", "--scenario", "adversarial", "--policy", "static-grid",
+            "--seeds", "2", "--ticks", "8", "--equal-spend", "none", "--no-progress"]
+    done = subprocess.run([*base, "--evader", "trained", "--evader-model", str(tmp_path / "evader.pt")],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert f"evader {tmp_path / 'evader.pt'}" in done.stdout
+    lone = subprocess.run([*base, "--evader", "trained"], capture_output=True, text=True, timeout=180)
+    assert lone.returncode == 2 and "--evader trained and --evader-model PATH go together" in lone.stderr

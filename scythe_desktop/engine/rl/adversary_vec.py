@@ -57,6 +57,20 @@ class ModelEvader:
         return self.layout.decode(index, view, rows)
 
 
+def load_evader(path: Path, scenario: Scenario, deterministic: bool = True) -> ModelEvader:
+    """The evader network saved at ``path`` (an ``evader.pt`` of ``scythe train --adversarial``), to play
+    ``scenario``'s evader; its card beside it (``card.json``), if any, gives the episode length it saw."""
+    import json
+
+    from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+
+    policy = MaskableActorCriticPolicy.load(str(path), device="cpu")
+    card = Path(path).with_name("card.json")
+    ticks = json.loads(card.read_text()).get("episode_ticks", DEFAULT_EPISODE_TICKS) if card.exists() else \
+        DEFAULT_EPISODE_TICKS
+    return ModelEvader(EvaderLayout(scenario), policy, int(ticks), deterministic)
+
+
 class ModelDefender:
     """The observers' side from a trained network over the defender's batched observation and mask."""
 
@@ -192,4 +206,4 @@ class EvaderVecEnv(VecEnv):
         self._obs, self._mask, self._view = self.shard.evader_observe()
 
 
-__all__ = ["EvaderVecEnv", "ModelDefender", "ModelEvader", "Predictor", "WaitingDefender"]
+__all__ = ["EvaderVecEnv", "ModelDefender", "ModelEvader", "Predictor", "WaitingDefender", "load_evader"]

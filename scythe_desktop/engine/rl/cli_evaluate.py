@@ -83,8 +83,9 @@ def add_world_arguments(parser: argparse.ArgumentParser, seeds: str, why: str, t
     )  # fmt: skip
     parser.add_argument("--ticks", type=int, default=ticks, help=f"ticks per episode (default {ticks})")
     parser.add_argument(
-        "--evader", choices=EVADER_NAMES, default=None,
-        help="who plays the clusters' side of an adversarial scenario (default: the scenario's own evader)",
+        "--evader", choices=(*EVADER_NAMES, "trained"), default=None,
+        help="who plays the clusters' side of an adversarial scenario (default: the scenario's own evader); "
+        "trained: the network of --evader-model",
     )  # fmt: skip
 
 
@@ -117,6 +118,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frontier", action="store_true", help="also run greedy at 10 … 100%% of the budget")
     parser.add_argument("--plot", type=Path, default=None, help="draw the frontier and every policy here (PNG)")
     parser.add_argument("--jobs", type=int, default=1, help="episodes run in this many processes (default 1)")
+    parser.add_argument("--evader-model", type=Path, default=None,
+                        help="with --evader trained: the evader network (evader.pt of scythe train --adversarial)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -136,7 +139,14 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         print(f"scythe evaluate: {INSTALL_HINT}", file=sys.stderr)
         return 2
-    scenario = scenario_or_none(args.scenario, "evaluate", args.evader)
+    trained = args.evader == "trained"
+    if trained != (args.evader_model is not None):
+        print("scythe evaluate: --evader trained and --evader-model PATH go together", file=sys.stderr)
+        return 2
+    if trained and not args.evader_model.is_file():
+        print(f"scythe evaluate: --evader-model {args.evader_model}: no such file", file=sys.stderr)
+        return 2
+    scenario = scenario_or_none(args.scenario, "evaluate", "random" if trained else args.evader)
     if scenario is None:
         return 2
     results = []
@@ -158,15 +168,16 @@ def run(args: argparse.Namespace) -> int:
                 args.ticks,
                 on_episode=lambda _r: bar.update(),
                 jobs=args.jobs,
+                evader_model=args.evader_model,
             )
-    run = functools.partial(evaluate, jobs=args.jobs)
+    run = functools.partial(evaluate, jobs=args.jobs, evader_model=args.evader_model)
     spenders = [p for p in args.policy if p != "random"]
     capped_rows = equal_spend(results, scenario, args.seeds, args.ticks, args.equal_spend, spenders, run=run)
     points: list[FrontierPoint] = []
     frontier_rows: list[EpisodeResult] = []
     if args.frontier or args.plot is not None:
         points, frontier_rows = frontier(scenario, args.seeds, args.ticks, run=run)
-    against = "" if scenario.adversary is None else f", evader {scenario.adversary.evader}"
+    against = "" if scenario.adversary is None else f", evader {args.evader_model or scenario.adversary.evader}"
     print(
         f"scenario {scenario.name}{against}, {len(args.seeds)} seeds x {args.episodes} episodes x {args.ticks} "
         "ticks, mean ± 95% CI"

@@ -12,6 +12,7 @@ the CLI or of plotting.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -131,7 +132,7 @@ def info_at_cost(points: Sequence[FrontierPoint], cost: float) -> float:
             envelope.append((p.cost, p.information_gain))
     if not envelope or cost < envelope[0][0]:
         return math.nan
-    for (c0, i0), (c1, i1) in zip(envelope, envelope[1:], strict=False):
+    for (c0, i0), (c1, i1) in itertools.pairwise(envelope):
         if cost <= c1:
             return i0 + (i1 - i0) * (cost - c0) / (c1 - c0) if c1 > c0 else i1
     return envelope[-1][1]

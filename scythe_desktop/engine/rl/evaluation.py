@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.rl.stats import MeanCI, mean_ci95
@@ -92,13 +93,19 @@ def run_episode(
     seed: int,
     ticks: int,
     actions_per_tick: int = 1,
+    evader_model: Path | None = None,
 ) -> EpisodeResult:
-    """One episode of ``ticks`` world ticks with ``policy`` deciding before each tick."""
+    """One episode of ``ticks`` world ticks with ``policy`` deciding before each tick (and, on an adversarial
+    world, the evader network ``evader_model`` playing the evader instead of the scenario's own)."""
     import time
 
     from scythe_desktop.engine.rl.episode import EpisodeMeter, make_world
 
     world = make_world(scenario, seed)
+    if evader_model is not None:
+        from scythe_desktop.engine.rl.adversary_vec import load_evader
+
+        world.batch.evader = load_evader(evader_model, scenario)
     policy.reset(world, seed)
     meter = EpisodeMeter(world)
     decide_s = 0.0
@@ -138,12 +145,14 @@ def evaluate(
     actions_per_tick: int = 1,
     on_episode: Callable[[EpisodeResult], None] | None = None,
     jobs: int = 1,
+    evader_model: Path | None = None,
 ) -> list[EpisodeResult]:
     """Episodes for every seed (episode ``k`` of seed ``s`` uses world seed ``s + EPISODE_SEED_STRIDE * k``),
     in that order. ``jobs > 1`` runs them in that many processes; every episode is the same as in one
     process (each builds its own policy and world from the seed), so the rows are identical, in order."""
     tasks = [s + EPISODE_SEED_STRIDE * k for s in seeds for k in range(episodes_per_seed)]
-    one = functools.partial(_episode, make_policy, scenario, ticks=ticks, actions_per_tick=actions_per_tick)
+    one = functools.partial(_episode, make_policy, scenario, ticks=ticks, actions_per_tick=actions_per_tick,
+                            evader_model=evader_model)
     results: list[EpisodeResult] = []
     if jobs <= 1 or len(tasks) <= 1:
         rows: Iterable[EpisodeResult] = map(one, tasks)
@@ -162,9 +171,10 @@ def evaluate(
 
 
 def _episode(
-    make_policy: Callable[[], Policy], scenario: Scenario, seed: int, ticks: int, actions_per_tick: int
+    make_policy: Callable[[], Policy], scenario: Scenario, seed: int, ticks: int, actions_per_tick: int,
+    evader_model: Path | None = None,
 ) -> EpisodeResult:
-    return run_episode(make_policy(), scenario, seed, ticks, actions_per_tick)
+    return run_episode(make_policy(), scenario, seed, ticks, actions_per_tick, evader_model)
 
 
 def _one_thread() -> None:
