@@ -93,8 +93,15 @@ def test_a_self_play_run_draws_opponents_from_both_pools_and_writes_both_policie
     pool = {*SCRIPTED_OPPONENTS, "evader#0", "evader#1"}
     assert all(o in pool for p in card["phases"][1::2] for o in p["opponent"])
     assert card["defender_timesteps"] == card["evader_timesteps"] == 2 * cfg.steps_per_phase
+    assert card_path.name == "defender.json"
+    assert json.loads((card_path.parent / "evader.json").read_text()) == card
     for name in ("defender.pt", "evader.pt"):
         MaskableActorCriticPolicy.load(str(card_path.parent / name), device="cpu")
+    # The defender's card names the world it was trained on, so the brain takes its network there.
+    from scythe_desktop.engine.policies.ppo import PPOPolicy
+    from scythe_desktop.engine.scenario import load_scenario
+
+    assert PPOPolicy(card_path.with_suffix(".pt")).trained_for(load_scenario("adversarial"))
 
 
 def test_self_play_refuses_a_world_without_an_evader() -> None:

@@ -59,13 +59,13 @@ class ModelEvader:
 
 def load_evader(path: Path, scenario: Scenario, deterministic: bool = True) -> ModelEvader:
     """The evader network saved at ``path`` (an ``evader.pt`` of ``scythe train --adversarial``), to play
-    ``scenario``'s evader; its card beside it (``card.json``), if any, gives the episode length it saw."""
+    ``scenario``'s evader; its card beside it (``evader.json``), if any, gives the episode length it saw."""
     import json
 
     from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 
     policy = MaskableActorCriticPolicy.load(str(path), device="cpu")
-    card = Path(path).with_name("card.json")
+    card = Path(path).with_suffix(".json")
     ticks = json.loads(card.read_text()).get("episode_ticks", DEFAULT_EPISODE_TICKS) if card.exists() else \
         DEFAULT_EPISODE_TICKS
     return ModelEvader(EvaderLayout(scenario), policy, int(ticks), deterministic)

@@ -109,7 +109,7 @@ def run_selfplay(args: argparse.Namespace) -> int:
     card = selfplay(cfg, on_phase=report)
     print(f"defender (observers): {card.parent / DEFENDER_FILE}")
     print(f"evader:               {card.parent / EVADER_FILE}")
-    print(f"card:                 {card}")
+    print(f"cards:                {card} and {card.with_name('evader.json')}")
     return 0
 
 

@@ -23,12 +23,12 @@ import numpy as np
 
 from scythe_desktop.engine.env import DEFAULT_EPISODE_TICKS
 from scythe_desktop.engine.evaders import make_evader
+from scythe_desktop.engine.rl.spaces import EnvConfig
 from scythe_desktop.engine.scenario import load_scenario
 
 SCRIPTED_OPPONENTS = ("random", "evade-when-watched", "decoy")
 DEFENDER_FILE = "defender.pt"
 EVADER_FILE = "evader.pt"
-CARD = "card.json"
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ def _frozen(policy: Any) -> Any:
 
 
 def selfplay(cfg: SelfPlayConfig, on_phase: Callable[[dict[str, Any]], None] | None = None) -> Path:
-    """Run the rounds; returns the card's path (``out_dir/card.json``, beside defender.pt and evader.pt)."""
+    """Run the rounds; returns the defender's card (``out_dir/defender.json``). Each network's card sits beside
+    it (``defender.json``, ``evader.json``: the loaders' convention), the same run described in both."""
     import torch
     from sb3_contrib import MaskablePPO
 
@@ -146,9 +147,12 @@ def selfplay(cfg: SelfPlayConfig, on_phase: Callable[[dict[str, Any]], None] | N
         "training_commands": [cfg.command] if cfg.command else [],
         "library_versions": library_versions(),
         "episode_ticks": cfg.episode_ticks,
+        "env_config": asdict(EnvConfig()),
     }
-    (out / CARD).write_text(json.dumps(card, indent=2) + "\n")
-    return out / CARD
+    text = json.dumps(card, indent=2) + "\n"
+    for name in (DEFENDER_FILE, EVADER_FILE):
+        (out / name).with_suffix(".json").write_text(text)
+    return (out / DEFENDER_FILE).with_suffix(".json")
 
 
 __all__ = ["DEFENDER_FILE", "EVADER_FILE", "SCRIPTED_OPPONENTS", "SelfPlayConfig", "selfplay"]
