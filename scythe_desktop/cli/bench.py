@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "replay": "scythe_desktop.bench.replay",
     "rl": "scythe_desktop.bench.rl",
     "generalize": "scythe_desktop.bench.generalize",
+    "adversary": "scythe_desktop.bench.adversary",
     "startup": "scythe_desktop.bench.startup",
 }
 

@@ -101,7 +101,10 @@ def test_a_self_play_run_draws_opponents_from_both_pools_and_writes_both_policie
     from scythe_desktop.engine.policies.ppo import PPOPolicy
     from scythe_desktop.engine.scenario import load_scenario
 
-    assert PPOPolicy(card_path.with_suffix(".pt")).trained_for(load_scenario("adversarial"))
+    network = PPOPolicy(card_path.with_suffix(".pt"))
+    assert network.trained_for(load_scenario("adversarial"))
+    assert network.trained_for(load_scenario("regional"))  # the same rules without the evader
+    assert not network.trained_for(load_scenario("tutorial"))
 
 
 def test_self_play_refuses_a_world_without_an_evader() -> None:

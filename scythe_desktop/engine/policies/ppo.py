@@ -88,10 +88,11 @@ class PPOPolicy(Policy):
 
     def trained_for(self, scenario: Scenario) -> bool:
         """Whether ``scenario`` has the rules the network was trained on: the card's ``scenario_fingerprint``
-        (:meth:`Scenario.fingerprint`) when it has one, else the card's scenario name; and the network's
-        action layout fits it."""
-        fingerprint = self.card.get("scenario_fingerprint")
-        same = fingerprint == scenario.fingerprint() if fingerprint else self.card.get("scenario") == scenario.name
+        (:meth:`Scenario.fingerprint`; or any of ``scenario_fingerprints``, for a network trained on several)
+        when it has one, else the card's scenario name; and the network's action layout fits it."""
+        prints = [*self.card.get("scenario_fingerprints", []), self.card.get("scenario_fingerprint")]
+        prints = [p for p in prints if p]
+        same = scenario.fingerprint() in prints if prints else self.card.get("scenario") == scenario.name
         return bool(same) and ActionCodec(scenario, self.config).n_actions == self.network.action_space.n
 
     def probabilities(self, world: World) -> tuple[NDArray[np.float64], WorldView, NDArray[np.intp]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,9 @@ def selfplay(cfg: SelfPlayConfig, on_phase: Callable[[dict[str, Any]], None] | N
     card = {
         "scenario": cfg.scenario,
         "scenario_fingerprint": load_scenario(cfg.scenario).fingerprint(),
+        # It also met the world without an evader (the ``random`` opponent), so it fits those rules too.
+        "scenario_fingerprints": [load_scenario(cfg.scenario).fingerprint(),
+                                  replace(load_scenario(cfg.scenario), adversary=None).fingerprint()],
         "algorithm": "sb3_contrib.MaskablePPO self-play (defender: MultiInputPolicy [256, 256] on the observers' "
                      "layout; evader: MultiInputPolicy [256, 256], MultiDiscrete moves), pools of frozen opponents",
         "defender_timesteps": int(defender.num_timesteps),
