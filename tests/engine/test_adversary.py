@@ -27,6 +27,7 @@ from scythe_desktop.engine.batch.evader import (
 from scythe_desktop.engine.batch.world_batch import WorldBatch
 from scythe_desktop.engine.clusters import ACTIVATING, ACTIVE, QUIET
 from scythe_desktop.engine.evaders import make_evader
+from scythe_desktop.engine.evaders.scripted import ACTIVATE_RESERVE, CALM_EXPOSURE
 from scythe_desktop.engine.geo import great_circle_km
 from scythe_desktop.engine.rl.adversary_env import EVADER, OBSERVERS, AdversaryEnv
 from scythe_desktop.engine.rl.batch_episodes import BatchReward
@@ -149,8 +150,18 @@ def test_evade_when_watched_goes_quiet_under_an_observer_and_activates_where_nob
     view = evader_view(w.batch)
     moves = make_evader("evade-when-watched", w.scenario.adversary).moves(view)
     assert moves.kind[0, 0] == GO_QUIET and moves.row[0, 0] == 0  # the watched, loud one first
-    far = view.own[0] & (view.exposure[0] < 0.25 * w.scenario.adversary.watched_exposure)
-    assert moves.kind[0, 1] == ACTIVATE and far[moves.row[0, 1]]  # then an activation out of sight
+    far = view.own[0] & (view.exposure[0] < CALM_EXPOSURE)
+    assert moves.kind[0, 1] == ACTIVATE and far[moves.row[0, 1]]  # then one activation out of sight
+
+
+def test_evade_when_watched_activates_one_cluster_a_tick_and_only_with_stealth_in_reserve() -> None:
+    w = _quiet_world("evade-when-watched", moves_per_tick=4)
+    adv = w.scenario.adversary
+    view = evader_view(w.batch)
+    evader = make_evader("evade-when-watched", adv)
+    assert (evader.moves(view).kind[0] == ACTIVATE).sum() == 1  # nobody watches: still one at a time
+    w.batch.stealth[0] = ACTIVATE_RESERVE * adv.stealth_budget - 0.01
+    assert not (evader.moves(evader_view(w.batch)).kind[0] == ACTIVATE).any()
 
 
 def test_evade_when_watched_shifts_a_watched_quiet_cluster_away_from_the_observer() -> None:

@@ -20,6 +20,10 @@ from scythe_desktop.engine.geo import destination, initial_bearing, unit_vectors
 DECOYS_ALIVE: Final = 3
 #: How far from the cluster it imitates a decoy appears (km).
 DECOY_OFFSET_KM: Final = 150.0
+#: evade-when-watched activates only where the footprints sum below this (far outside every observer's reach)…
+CALM_EXPOSURE: Final = 0.02
+#: … and only while it holds this share of its stealth budget.
+ACTIVATE_RESERVE: Final = 0.75
 
 
 def _pick(view: EvaderView, moves_per_tick: int, candidates: list[tuple[int, NDArray[np.float64]]],
@@ -61,10 +65,13 @@ def away_from_nearest_observer(view: EvaderView) -> NDArray[np.float64]:
 
 class WatchedEvader:
     """``evade-when-watched``: goes quiet where it is watched, shifts watched quiet clusters away from the
-    nearest observer, and activates only where no footprint reaches while it has half its stealth left.
+    nearest observer, and activates at most one cluster a tick, far outside every footprint, while it holds
+    three quarters of its stealth.
 
-    Optimises: activations that complete unseen, and few detections. Weakness: it reacts to where observers
-    are now, so an observer that arrives during an activation still catches it; it never misleads."""
+    Optimises: few detections, activations that complete unseen. Weakness: it reacts to where observers are
+    now and never misleads; and the clusters it quiets under watch later reactivate at the scenario's rate,
+    under that watch (measured on ``adversarial``, seeds 1000..1002, against the shipped network: detections
+    2,828 → 1,704, but early activations caught 54 → 83)."""
 
     name = "evade-when-watched"
 
@@ -78,9 +85,13 @@ class WatchedEvader:
         loud = (view.state == ACTIVE) | (view.state == ACTIVATING)
         quiet_score = np.where(real & watched & loud, 2.0 + view.exposure + (view.state == ACTIVATING), 0.0)
         shift_score = np.where(real & watched & (view.state == QUIET), 1.0 + view.exposure, 0.0)
-        reserve = (view.stealth >= 0.5 * a.stealth_budget)[:, None]
-        calm = view.exposure < 0.25 * a.watched_exposure
+        # One activation a tick at most, only far outside every footprint and with most of the budget left to
+        # hide it again: an activation that is seen is caught, and every one costs stealth.
+        reserve = (view.stealth >= ACTIVATE_RESERVE * a.stealth_budget)[:, None]
+        calm = view.exposure < CALM_EXPOSURE
         activate_score = np.where(real & calm & (view.state == QUIET) & reserve, 0.5 - view.exposure, 0.0)
+        best = activate_score.argmax(axis=1)
+        activate_score = np.where(np.arange(activate_score.shape[1]) == best[:, None], activate_score, 0.0)
         out = _pick(view, a.moves_per_tick, [(GO_QUIET, quiet_score), (SHIFT, shift_score), (ACTIVATE, activate_score)])
         away = away_from_nearest_observer(view)
         rows = np.maximum(out.row, 0)
