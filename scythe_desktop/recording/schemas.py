@@ -43,6 +43,7 @@ TOPIC_WORLD_INFO: Final = "/scythe/world_info"
 TOPIC_PROPOSALS: Final = "/scythe/proposals"
 TOPIC_DECISIONS: Final = "/scythe/decisions"
 TOPIC_METRICS: Final = "/scythe/metrics"
+TOPIC_EVADER: Final = "/scythe/evader"
 TOPIC_SWARM_POINTCLOUD: Final = "/scythe/swarm"
 
 FRAME_TOPIC_BY_KIND: Final[dict[int, str]] = {
@@ -140,6 +141,12 @@ def _recording_file() -> descriptor_pb2.FileDescriptorProto:
                 ("ids", "bytes", 4),
                 ("next_id", "uint64", 5),
             ),
+            # What the evader of an adversarial world did in one tick: each move's kind (quiet, activate,
+            # shift, decoy), the cluster it acted on and where that cluster is after the tick.
+            _message("EvaderMove", ("kind", "string", 1), ("cluster_id", "int64", 2), ("lon", "double", 3),
+                     ("lat", "double", 4)),
+            _message("EvaderMoves", ("tick", "uint64", 1), ("evader", "string", 2),
+                     ("moves", ".scythe.recording.v1.EvaderMove", 3, "repeated")),
         ]
     )
     return f
@@ -224,6 +231,7 @@ ProposalSet: Final = message_class("scythe.recording.v1.ProposalSet")
 Decision: Final = message_class("scythe.recording.v1.Decision")
 Metrics: Final = message_class("scythe.recording.v1.Metrics")
 Checkpoint: Final = message_class("scythe.recording.v1.Checkpoint")
+EvaderMoves: Final = message_class("scythe.recording.v1.EvaderMoves")
 PointCloud: Final = message_class("foxglove.PointCloud")
 
 
@@ -248,6 +256,7 @@ TOPICS: Final[dict[str, Topic]] = {
         _topic(TOPIC_PROPOSALS, "scythe.recording.v1.ProposalSet"),
         _topic(TOPIC_DECISIONS, "scythe.recording.v1.Decision"),
         _topic(TOPIC_METRICS, "scythe.recording.v1.Metrics"),
+        _topic(TOPIC_EVADER, "scythe.recording.v1.EvaderMoves"),
         _topic(TOPIC_SWARM_POINTCLOUD, "foxglove.PointCloud"),
     )
 }
@@ -259,5 +268,6 @@ TOPIC_MESSAGE: Final[dict[str, Any]] = {
     TOPIC_PROPOSALS: ProposalSet,
     TOPIC_DECISIONS: Decision,
     TOPIC_METRICS: Metrics,
+    TOPIC_EVADER: EvaderMoves,
     TOPIC_SWARM_POINTCLOUD: PointCloud,
 }

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from scythe_desktop.engine.batch.evader import MOVE_EVENTS, MOVE_NAMES
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.engine.scenario import Scenario
@@ -57,6 +58,18 @@ def step_metrics(host: WorldHost, result: StepResult) -> dict[str, float]:
     return values
 
 
+def evader_moves(host: WorldHost, result: StepResult) -> tuple[tuple[str, int, float, float], ...]:
+    """The evader's moves of the tick just stepped, from its events, with where each cluster is now."""
+    moves = [(name, int(i)) for kind, name in zip(MOVE_EVENTS[1:], MOVE_NAMES[1:], strict=True)
+             for i in result.events.get(kind, ())]
+    if not moves:
+        return ()
+    clusters = host.world.clusters
+    where = {int(i): (float(lo), float(la)) for i, lo, la in zip(clusters["id"], clusters["lon"], clusters["lat"],
+                                                              strict=True)}
+    return tuple((name, i, *where.get(i, (float("nan"), float("nan")))) for name, i in moves)
+
+
 @dataclass(frozen=True, slots=True)
 class SimEvent:
     """One thing a simulation produced at ``log_time_ns``: exactly one of the payload fields is set."""
@@ -67,6 +80,9 @@ class SimEvent:
     proposals: tuple[Proposal, ...] | None = None
     decision: Any = None  # a schemas.Decision
     metrics: dict[str, float] = field(default_factory=dict)
+    #: The evader's moves of the tick: (kind, cluster id, lon, lat) each (adversarial worlds only).
+    evader_moves: tuple[tuple[str, int, float, float], ...] | None = None
+    evader: str = ""  # who played the evader (with evader_moves)
     tick: int = 0
 
 
@@ -108,6 +124,10 @@ class Simulation:
             t = self.log_time_ns(host.tick)
             yield from self._drain()
             yield SimEvent(t, metrics=step_metrics(host, result), tick=host.tick)
+            moves = evader_moves(host, result)
+            if moves:
+                adversary = host.world.scenario.adversary
+                yield SimEvent(t, evader_moves=moves, evader=adversary.evader if adversary else "", tick=host.tick)
 
     def _drain(self) -> Iterator[SimEvent]:
         pending, self._hub.pending = self._hub.pending, []
@@ -146,6 +166,8 @@ def record_event(recorder: Recorder, event: SimEvent) -> None:
         recorder.write_decision(event.decision, t)
     elif event.metrics:
         recorder.write_metrics(event.tick, event.metrics, t)
+    elif event.evader_moves is not None:
+        recorder.write_evader_moves(event.tick, event.evader, event.evader_moves, t)
 
 
 def _load(name: str) -> Scenario:

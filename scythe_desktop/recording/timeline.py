@@ -34,7 +34,7 @@ from scythe_desktop.recording.reader import RecordedMessage, Recording, Recordin
 #: What playback delivers; checkpoints and the point cloud serve seeking and other tools only.
 PLAY_TOPICS: Final = (
     *schemas.FRAME_TOPICS, schemas.TOPIC_WORLD_INFO, schemas.TOPIC_PROPOSALS, schemas.TOPIC_DECISIONS,
-    schemas.TOPIC_METRICS,
+    schemas.TOPIC_METRICS, schemas.TOPIC_EVADER,
 )
 #: Topics whose latest message is part of the state at a time (decisions are bookmarks, not state).
 STATE_TOPICS: Final = (

@@ -210,6 +210,15 @@ class Recorder:
         self._add(schemas.TOPIC_METRICS, msg.SerializeToString(), log_time_ns, tick)
         self.flush_if_due()
 
+    def write_evader_moves(self, tick: int, evader: str, moves: Iterable[tuple[str, int, float, float]],
+                           log_time_ns: int) -> None:
+        """What an adversarial world's evader did in ``tick``: (kind, cluster id, lon, lat) per move."""
+        msg = schemas.EvaderMoves(tick=tick, evader=evader)
+        for kind, cluster_id, lon, lat in moves:
+            msg.moves.add(kind=kind, cluster_id=int(cluster_id), lon=float(lon), lat=float(lat))
+        self._add(schemas.TOPIC_EVADER, msg.SerializeToString(), log_time_ns, tick)
+        self.flush_if_due()
+
     def flush(self) -> None:
         """Close the open chunk and hand everything to the OS (and the disk, with ``fsync``)."""
         self._check_open()
