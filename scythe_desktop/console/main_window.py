@@ -268,6 +268,7 @@ class MainWindow(QMainWindow):
         self.menus.borders.setChecked(prefs.borders)
         self.all_nodes_action.setChecked(prefs.draw_every_node)
         self.drift_action.setChecked(prefs.drift_arrows)
+        self.menus.evader.setChecked(prefs.evader_moves)
         self.set_lod_thresholds(prefs.lod)
 
     def _save_settings(self) -> None:
@@ -275,7 +276,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         Preferences(self.decisions_dock.limits(), self.overlay, self.volume_action.isChecked(),
                     self.menus.borders.isChecked(), self.all_nodes_action.isChecked(), self.drift_action.isChecked(),
-                    self.globe.lod_thresholds).save(self.settings)
+                    self.globe.lod_thresholds, self.menus.evader.isChecked()).save(self.settings)
         self.settings.sync()
 
     # ------------------------------------------------------------------------------ frames, fields

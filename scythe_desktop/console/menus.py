@@ -22,6 +22,7 @@ KEYS_HELP = (
     "Home: reset view · F: fly to selected cluster · +/−: zoom · arrows: orbit\n"
     "Ctrl+Return: confirm proposal · Ctrl+Backspace: reject · Ctrl+Shift+A: automate\n"
     "N/U/C/O: no/uncertainty/coverage/occlusion overlay · V: volume field · G: drift arrows · B: borders\n"
+    "E: the evader's moves (replays of adversarial worlds)\n"
     "Ctrl+O: open recording · Ctrl+R: record on/off · Ctrl+S: save screenshot · Ctrl+Q: quit\n"
     "Replay timeline: Space: play/pause · .: step")
 
@@ -36,6 +37,7 @@ class WindowMenus:
     overlays: dict[str, QAction]
     volume: QAction
     drift: QAction
+    evader: QAction
     borders: QAction
     all_nodes: QAction
     confirm: QAction
@@ -92,9 +94,10 @@ def build_menus(w: MainWindow) -> WindowMenus:
         overlay_menu.addAction(overlays[kind])
     volume = act("&Volume field", w.set_volume_visible, "V", checkable=True)
     drift = act("&Gradient drift arrows", w.show_drift, "G", checkable=True)
+    evader = act("&Evader moves (adversarial recordings)", w.globe.evader_marks.set_shown, "E", checkable=True)
     borders = act("Country &borders", w.show_borders, "B", checkable=True)
     all_nodes = act("Draw &every node (slow on software GL)", w.apply_draw_budget, checkable=True)
-    for item in (volume, drift, borders, all_nodes):
+    for item in (volume, drift, evader, borders, all_nodes):
         view.addAction(item)
     view.addSeparator()
     for dock in (w.clusters_dock, w.observers_dock, w.decisions_dock, w.metrics_dock, w.connection_dock):
@@ -114,7 +117,7 @@ def build_menus(w: MainWindow) -> WindowMenus:
     toolbar.setObjectName("mainToolbar")
     for item in (record, reset_view, fly, confirm, reject, automate, overlays["uncertainty"], volume):
         toolbar.addAction(item)
-    return WindowMenus(open_recording, record, save_image, reset_view, fly, overlays, volume, drift, borders,
+    return WindowMenus(open_recording, record, save_image, reset_view, fly, overlays, volume, drift, evader, borders,
                        all_nodes, confirm, reject, automate)
 
 

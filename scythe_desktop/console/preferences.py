@@ -30,6 +30,7 @@ class Preferences:
     draw_every_node: bool = False
     drift_arrows: bool = False
     lod: LodThresholds = field(default_factory=LodThresholds)
+    evader_moves: bool = True
 
     @classmethod
     def load(cls, s: QSettings) -> tuple[Preferences, list[str]]:
@@ -51,6 +52,7 @@ class Preferences:
         prefs.borders = _as_bool(s.value("view/borders", prefs.borders))
         prefs.draw_every_node = _as_bool(s.value("view/draw_every_node", prefs.draw_every_node))
         prefs.drift_arrows = _as_bool(s.value("view/drift_arrows", prefs.drift_arrows))
+        prefs.evader_moves = _as_bool(s.value("view/evader_moves", prefs.evader_moves))
         try:
             prefs.lod = LodThresholds(**{k: int(str(s.value(f"lod/{k}", getattr(prefs.lod, k)))) for k in LOD_KEYS})
         except (TypeError, ValueError) as exc:
@@ -66,6 +68,7 @@ class Preferences:
         s.setValue("view/volume", self.volume)
         s.setValue("view/draw_every_node", self.draw_every_node)
         s.setValue("view/drift_arrows", self.drift_arrows)
+        s.setValue("view/evader_moves", self.evader_moves)
         s.setValue("view/borders", self.borders)
         for k in LOD_KEYS:
             s.setValue(f"lod/{k}", getattr(self.lod, k))

@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from scythe_desktop.engine.world import World
 
 FORMAT: Final = "scythe-world-v2"
-_SCALARS: Final = ("tick", "next_cluster_id", "next_observer_id", "new_keys", "stealth")
+_SCALARS: Final = ("tick", "next_cluster_id", "next_observer_id", "new_keys", "stealth", "caught_total",
+                   "evaded_total")
 _LEDGER: Final = ("tick_charges", "spend")
 #: Added after the format was fixed: a world saved before them keeps their fresh values (padding, a full
 #: stealth budget), which are inert for the worlds that had none of them.
-_ADDED: Final = frozenset({"c_decoy", "c_seen_activating", "b_stealth"})
+_ADDED: Final = frozenset({"c_decoy", "c_seen_activating", "b_stealth", "b_caught_total", "b_evaded_total"})
 W = TypeVar("W", bound="World")
 
 

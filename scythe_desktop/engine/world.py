@@ -289,6 +289,8 @@ class World(WorldFields):
             "observers": float(self._batch.observers.n[0]),
             "activations_caught": float(out.activations_caught[0]),
             "activations_evaded": float(out.activations_evaded[0]),
+            "activations_caught_total": float(self._batch.caught_total[0]),
+            "activations_evaded_total": float(self._batch.evaded_total[0]),
             "reward": w.information_gain * drop - w.cost * cost_tick + w.coverage * coverage_mean,
         }
         return StepResult(self.tick, nodes, delta, results, total, info, events, emitted)

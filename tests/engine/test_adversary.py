@@ -217,6 +217,7 @@ def test_activations_nobody_sees_are_evaded_and_seen_ones_caught() -> None:
         info = unseen.step().info
         totals += (info["activations_caught"], info["activations_evaded"])
     assert totals[0] == 0 and totals[1] > 0  # no observer: every completed activation was evaded
+    assert info["activations_evaded_total"] == totals[1] and info["activations_caught_total"] == 0
     watched = World(_with("random"), 8, emit_nodes=False)
     c = watched.clusters
     for lon, lat in zip(c["lon"][:24], c["lat"][:24], strict=False):
@@ -243,7 +244,8 @@ def test_a_world_saved_before_the_evader_existed_still_opens() -> None:
     for _ in range(5):
         w.step()
     z = np.load(io.BytesIO(w.to_bytes()), allow_pickle=False)
-    old = {k: z[k] for k in z.files if k not in ("c_decoy", "c_seen_activating", "b_stealth")}
+    new = ("c_decoy", "c_seen_activating", "b_stealth", "b_caught_total", "b_evaded_total")
+    old = {k: z[k] for k in z.files if k not in new}
     buf = io.BytesIO()
     np.savez(buf, allow_pickle=False, **old)
     twin = World.from_bytes(buf.getvalue())

@@ -33,6 +33,7 @@ from scythe_desktop.engine.fields import EXTENT as FIELD_EXTENT  # the cube the 
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.render.centroids import CentroidMarkers
 from scythe_desktop.render.edges import Edges
+from scythe_desktop.render.evader_marks import EvaderMarks
 from scythe_desktop.render.fields import FieldBox, GridLayers, VolumeField
 from scythe_desktop.render.globe import Globe
 from scythe_desktop.render.lod import LodThresholds, strongest_edges
@@ -103,6 +104,7 @@ class GlobeView:
         self.membership = ClusterMembership()
         self.lod_thresholds = LodThresholds()
         self.centroids = CentroidMarkers(root)
+        self.evader_marks = EvaderMarks(root)  # what an adversarial world's evader did (replays)
         self.lod: LodLayout | None = None  # the current draw selection (tiers per cluster)
         self._cluster_lonlat = np.zeros((0, 2))
         self._cluster_ids = np.zeros(0, dtype=np.int64)

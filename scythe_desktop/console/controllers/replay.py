@@ -2,7 +2,8 @@
 
 :class:`ReplayController` receives the replay's non-frame events (queued from the stream thread), drops those
 of a generation older than the last seek, and shows them read-only: proposals in the decisions dock and on the
-globe, decisions in the history (rebuilt from the bookmarks at a seek), metrics in the plot. Frames go through
+globe, decisions in the history (rebuilt from the bookmarks at a seek), metrics in the plot, an adversarial
+world's evader moves as the globe's evader layer (the last 30 ticks). Frames go through
 the same mailbox and :class:`~scythe_desktop.console.adapters.globe_view.GlobeView` as a live stream's. GUI
 thread only.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from scythe_desktop.console.adapters.globe_view import GlobeView
+from scythe_desktop.console.model.evader_trail import EvaderTrail
 from scythe_desktop.console.model.mailbox import FrameMailbox
 from scythe_desktop.console.model.replayed import bookmark_row, decision_row, recorded_metrics, recorded_proposals
 from scythe_desktop.console.widgets.decisions_dock import DecisionsDock
@@ -38,6 +40,7 @@ class ReplayController(QObject):
         self._notify, self._logged = notify, logged
         self._min_generation = 0
         self._rows: dict[int, tuple[str, str, str, str, str]] = {}
+        self.evader_trail = EvaderTrail()
         self.recorded.connect(self._on_event)
         source.on_replay_event = self.recorded.emit
 
@@ -52,6 +55,8 @@ class ReplayController(QObject):
         self._globe.set_proposals(())
         self._decisions.clear_history()
         self._metrics.clear()  # the catch-up re-sends the samples up to the target
+        self.evader_trail.clear()  # the evader's moves are events, not state: the layer starts afresh
+        self._globe.evader_marks.set_marks(*self.evader_trail.marks())
         target_ns = source.start_ns + int(offset_s * 1e9)
         for bookmark in source.bookmarks:
             if bookmark.log_time_ns <= target_ns:
@@ -77,6 +82,10 @@ class ReplayController(QObject):
             self._logged(message.outcome, row[4])
         elif event.topic == schemas.TOPIC_METRICS:
             self._metrics.append(recorded_metrics(message))
+        elif event.topic == schemas.TOPIC_EVADER:
+            for problem in self.evader_trail.add(message):
+                self._notify(problem)
+            self._globe.evader_marks.set_marks(*self.evader_trail.marks())
 
 
 __all__ = ["ReplayController"]

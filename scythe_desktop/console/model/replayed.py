@@ -22,6 +22,8 @@ METRIC_NAMES: Final = {
     "coverage_mean": "coverage",
     "cost_per_hour": "cost/hour",
     "reward": "reward",
+    "activations_caught_total": "activations caught",
+    "activations_evaded_total": "activations evaded",
 }
 
 

@@ -1,7 +1,8 @@
 """Two read-only docks: live metrics plots and the connection's details.
 
 :class:`MetricsDock` wraps a :class:`~scythe_desktop.console.widgets.metrics_plot.MetricsPlot` of the console's
-metrics (total entropy, coverage, cost per hour, reward, information gain per dollar). :class:`ConnectionDock`
+metrics (total entropy, coverage, cost per hour, reward, information gain per dollar; and activations caught and
+evaded once a sample carries them). :class:`ConnectionDock`
 shows the source, address, transport security, token status, connection state and the last problem. Both
 only display what the window gives them.
 """
@@ -16,6 +17,9 @@ from scythe_desktop.console.widgets.metrics_plot import MetricsPlot
 
 #: The metrics plotted, in order (keys of the dicts the window appends).
 METRICS = ("total entropy", "coverage", "cost/hour", "reward", "info gain per $")
+#: Strips added the first time a sample carries them: the engine's tally of activations (recordings made by
+#: ``scythe simulate`` carry it; the live cluster table does not).
+TALLIES = ("activations caught", "activations evaded")
 
 
 class MetricsDock(QDockWidget):
@@ -26,6 +30,9 @@ class MetricsDock(QDockWidget):
         self.setWidget(self.plot)
 
     def append(self, values: Mapping[str, float]) -> None:
+        if any(n in values for n in TALLIES) and TALLIES[0] not in self.plot.names:
+            self.plot = MetricsPlot((*METRICS, *TALLIES))  # from the first tallied sample on
+            self.setWidget(self.plot)
         self.plot.append(values)
 
     def clear(self) -> None:

@@ -70,6 +70,9 @@ class WorldBatch:
         self.next_observer_id = np.zeros(b, dtype=np.int64)
         self.new_keys = np.zeros(b, dtype=np.uint64)
         self.stealth = np.zeros(b)
+        #: Activations caught and evaded since each world's reset (the per-tick figures summed).
+        self.caught_total = np.zeros(b, dtype=np.int64)
+        self.evaded_total = np.zeros(b, dtype=np.int64)
         adv = scenario.adversary
         #: Who plays the clusters' side when :meth:`step` gets no evader moves (None: dynamics alone).
         self.evader: Evader | None = None if adv is None else make_evader(adv.evader, adv)
@@ -109,6 +112,8 @@ class WorldBatch:
         self.next_cluster_id[worlds] = k
         self.next_observer_id[worlds] = 0
         self.stealth[worlds] = 0.0 if s.adversary is None else s.adversary.stealth_budget
+        self.caught_total[worlds] = 0
+        self.evaded_total[worlds] = 0
         self.billing.reset(worlds)
         self.sensing.mark_worlds(worlds)
         self.sensing.count_dirty[worlds] = True
@@ -175,6 +180,8 @@ class WorldBatch:
         activating = c.state == ACTIVATING
         caught = np.count_nonzero(c.detected & activating & ~c.seen_activating & ~c.decoy, axis=1)
         c.seen_activating |= c.detected & activating
+        self.caught_total += caught
+        self.evaded_total += evaded
         self.tick += 1
         regenerate(self)
         rate = self.cost_per_hour()
@@ -202,7 +209,7 @@ class WorldBatch:
         for mine, theirs in ((out.clusters, source.clusters), (out.observers, source.observers)):
             for name, col in mine.columns().items():
                 col[:] = theirs.columns()[name][slot]
-        for name in ("tick", "next_cluster_id", "next_observer_id"):
+        for name in ("tick", "next_cluster_id", "next_observer_id", "caught_total", "evaded_total"):
             getattr(out, name)[:] = getattr(source, name)[slot]
         out.stealth[:] = source.stealth[slot]
         out.billing.spend[:] = source.billing.spend[slot]

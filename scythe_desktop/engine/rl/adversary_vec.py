@@ -11,14 +11,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
-from stable_baselines3.common.vec_env import VecEnv
 
 from scythe_desktop.engine.batch.evader import EvaderMoves, EvaderView, evader_view
 from scythe_desktop.engine.batch.world_batch import BatchStep
@@ -27,6 +24,7 @@ from scythe_desktop.engine.rl.batch_episodes import BatchEpisodes
 from scythe_desktop.engine.rl.evader_spaces import EvaderLayout, EvaderWeights, evader_reward
 from scythe_desktop.engine.rl.layout import EnvLayout
 from scythe_desktop.engine.rl.reward import RewardWeights
+from scythe_desktop.engine.rl.vec_base import BatchedVecEnv
 from scythe_desktop.engine.scenario import Scenario
 
 Obs = dict[str, NDArray[np.float32]]
@@ -112,7 +110,7 @@ class _Episodes(BatchEpisodes):
         return obs, self.evader_layout.mask(view, rows), (view, rows)
 
 
-class EvaderVecEnv(VecEnv):
+class EvaderVecEnv(BatchedVecEnv):
     """B adversarial worlds in which SB3 plays the evader against a frozen defender (module docstring)."""
 
     def __init__(
@@ -178,29 +176,6 @@ class EvaderVecEnv(VecEnv):
 
     def close(self) -> None:
         return None
-
-    def action_masks(self) -> NDArray[np.bool_]:
-        return self._mask.copy()
-
-    def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
-        value = getattr(self, attr_name)
-        return [value for _ in self._get_indices(indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
-        setattr(self, attr_name, value)
-
-    def env_method(self, method_name: str, *method_args: Any, indices: Any = None, **method_kwargs: Any) -> list[Any]:
-        chosen = list(self._get_indices(indices))
-        if method_name == "action_masks":
-            return list(self._mask[chosen])
-        result = getattr(self, method_name)(*method_args, **method_kwargs)
-        return [result for _ in chosen]
-
-    def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: Any = None) -> list[bool]:
-        return [False for _ in self._get_indices(indices)]
-
-    def seed(self, seed: int | None = None) -> Sequence[int | None]:
-        return super().seed(seed)
 
     def _observe(self) -> None:
         self._obs, self._mask, self._view = self.shard.evader_observe()

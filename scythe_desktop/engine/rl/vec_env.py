@@ -20,25 +20,23 @@ in :attr:`last_components` (arrays, not B dicts, to keep the hot path free of pe
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
-from stable_baselines3.common.vec_env import VecEnv
 
 from scythe_desktop.engine.env import DEFAULT_EPISODE_TICKS
 from scythe_desktop.engine.rl.batch_episodes import BatchEpisodes, StepOut, episode_seeds
 from scythe_desktop.engine.rl.layout import EnvLayout
 from scythe_desktop.engine.rl.reward import RewardWeights
 from scythe_desktop.engine.rl.spaces import EnvConfig
+from scythe_desktop.engine.rl.vec_base import BatchedVecEnv
 from scythe_desktop.engine.scenario import Scenario
 
 
-class ObserverVecEnv(VecEnv):
+class ObserverVecEnv(BatchedVecEnv):
     """B ObserverEnv-equivalent worlds in one batched env (see the module docstring)."""
 
     def __init__(
@@ -114,30 +112,6 @@ class ObserverVecEnv(VecEnv):
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-
-    def action_masks(self) -> NDArray[np.bool_]:
-        """(B, n_actions) joint validity mask of the current states; the no-op is always valid."""
-        return self._mask.copy()
-
-    def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
-        value = getattr(self, attr_name)
-        return [value for _ in self._get_indices(indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
-        setattr(self, attr_name, value)
-
-    def env_method(self, method_name: str, *method_args: Any, indices: Any = None, **method_kwargs: Any) -> list[Any]:
-        chosen = list(self._get_indices(indices))
-        if method_name == "action_masks":  # the batched mask, one row per env (what MaskablePPO stacks)
-            return list(self._mask[chosen])
-        result = getattr(self, method_name)(*method_args, **method_kwargs)
-        return [result for _ in chosen]
-
-    def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: Any = None) -> list[bool]:
-        return [False for _ in self._get_indices(indices)]
-
-    def seed(self, seed: int | None = None) -> Sequence[int | None]:
-        return super().seed(seed)
 
     # -------------------------------------------------------------------------------------- internals
 
