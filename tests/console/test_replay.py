@@ -228,3 +228,28 @@ def test_scythe_source_replay_of_a_bad_file_says_so_in_one_line(tmp_path: Path, 
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(notes) in lines[0] and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_replayed_adversarial_world_marks_the_evaders_moves_and_tallies_activations(
+    make_window: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    path = tmp_path / "adversarial.mcap"
+    done = scythe("simulate", "--scenario", "adversarial", "--evader", "decoy", "--seed", "2", "--duration", "8s",
+                  "--no-progress", "--out", str(path))
+    assert done.returncode == 0, done.stderr
+    with Recording(path) as rec:
+        recorded = [schemas.EvaderMoves.FromString(m.data) for m in rec.messages([schemas.TOPIC_EVADER])]
+        assert rec.metadata["evader"] == "decoy"
+    assert any(m.kind == "decoy" for msg in recorded for m in msg.moves)
+    window = make_window(f"replay:{path}")
+    marks = window.globe.evader_marks
+    qtbot.waitUntil(lambda: marks.count > 0, timeout=30_000)
+    assert any(v.visible for v in marks.visuals)
+    # Caught and evaded appear as strips of their own once the recording's metrics carry them.
+    qtbot.waitUntil(lambda: "activations evaded" in window.metrics_dock.plot.names, timeout=10_000)
+    assert np.isfinite(window.metrics_dock.plot.latest("activations caught"))
+    # The layer's toggle hides every marker, and brings them back.
+    window.menus.evader.setChecked(False)
+    assert not any(v.visible for v in marks.visuals)
+    window.menus.evader.setChecked(True)
+    assert any(v.visible for v in marks.visuals)
