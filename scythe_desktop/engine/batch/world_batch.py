@@ -1,7 +1,8 @@
 """``WorldBatch``: B worlds of one scenario stepped together, the one simulator of the engine.
 
 Each world has its own seed and tick; :meth:`WorldBatch.step` applies at most one (already valid) action
-per world, advances every world's dynamics, lets every observer observe, updates every belief and closes
+per world, then an adversarial world's evader moves (:mod:`scythe_desktop.engine.batch.evader`), advances
+every world's dynamics, lets every observer observe, updates every belief and closes
 the tick's bill, all in array operations over the world axis. Randomness is keyed by (world seed, tick,
 stream, index), so world ``b``'s trajectory is the same in a batch of one (what
 :class:`~scythe_desktop.engine.world.World` is), in slot 0 of 8 or in slot 3,000 of 4,096.
