@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,15 +111,13 @@ def run(quick: bool = False) -> dict[str, object]:
         for name in BASELINES:
             vs_trained += run_(functools.partial(make_policy, name), adversarial, seeds, 1, ticks, evader_model=evader)
         vs_random = run_(functools.partial(make_policy, "greedy"), adversarial, seeds, 1, ticks)
-        ordinary = run_(adv_brain, regional, seeds, 1, ticks) + run_(functools.partial(make_policy, "brain"),
-                                                                      regional, seeds, 1, ticks)
+        ordinary = [replace(r, policy="adversarial brain") for r in run_(adv_brain, regional, seeds, 1, ticks)]
+        ordinary += run_(functools.partial(make_policy, "brain"), regional, seeds, 1, ticks)
         base, exploited = _exploit(defender, 512 if quick else EXPLOIT_STEPS, ticks, seeds)
     print(f"adversarial against the trained evader, seeds {seeds[0]}..{seeds[-1]}, {ticks} ticks", file=sys.stderr)
     print(format_table(summarise(vs_trained)), file=sys.stderr)
-    # The brain's two runs on regional share a name: tell them apart by order (adversarial first).
-    half = len(ordinary) // 2
-    adv_on_regional = sum(r.seed_reward for r in ordinary[:half]) / half
-    brain_on_regional = sum(r.seed_reward for r in ordinary[half:]) / half
+    adv_on_regional = mean_of(ordinary, "adversarial brain", "seed_reward")
+    brain_on_regional = mean_of(ordinary, "brain", "seed_reward")
     best = max(BASELINES, key=lambda n: mean_of(vs_trained, n, "seed_reward"))
     best_reward = mean_of(vs_trained, best, "seed_reward")
     brain_reward = mean_of(vs_trained, "brain", "seed_reward")

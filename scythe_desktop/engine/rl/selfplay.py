@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,6 @@ class SelfPlayConfig:
     init_defender: Path | None = None  # a policy.pt of the observers' layout (e.g. the shipped one)
     out_dir: Path = Path("runs/selfplay")
     command: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("timesteps", "rounds", "n_envs", "n_steps", "batch_size", "n_epochs", "pool_size"):
