@@ -27,6 +27,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("scythe_desktop.cli.simulate", "run a scenario and policy headless into a recording"),
     "record": ("scythe_desktop.cli.record", "record a live orchestrator's stream to a file"),
     "recording": ("scythe_desktop.cli.recording", "check or repair a recording file"),
+    "whatif": ("scythe_desktop.cli.whatif", "branch a recording under another policy or flipped decisions"),
+    "compare": ("scythe_desktop.cli.compare", "compare two recordings (a branch and its parent) over time"),
     "scenario": ("scythe_desktop.cli.scenario", "generate a random, valid scenario file (or list the families)"),
 }
 

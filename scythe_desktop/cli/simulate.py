@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keyframe-interval", type=float, default=KEYFRAME_INTERVAL_S,
                         help="most seconds of log time between seek points (keyframes or checkpoints)")
     parser.add_argument("--decide-every", type=int, default=5, help="ticks between policy decisions")
+    parser.add_argument("--world-state-interval", type=duration_arg, default=60.0,
+                        help="log time between captures of the whole world, where `scythe whatif` can resume "
+                             "(default 60s; taken at the next keyframe)")
     parser.add_argument("--flush-interval", type=float, default=FLUSH_INTERVAL_S,
                         help="wall seconds between flushes: the most a crash can lose")
     parser.add_argument("--progress-lines", action="store_true", help="print one line per flush to stdout")
@@ -62,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
     def report(count: int, log_ns: int) -> None:
         print(f"flushed messages={count} log_s={log_ns / 1e9:.3f}", flush=True)
 
+    world_state_every = max(1, round(args.world_state_interval * args.tick_hz))
     metadata = {"source": "simulate", "scenario": scenario.name, "seed": str(args.seed), "policy": args.policy,
-                "tick_hz": str(args.tick_hz)}
+                "tick_hz": str(args.tick_hz), "decide_every": str(args.decide_every),
+                "keyframe_every": str(args.keyframe_every), "grid_every": "10",
+                "world_state_every": str(world_state_every)}
     if scenario.adversary is not None:
         metadata["evader"] = scenario.adversary.evader
     try:
@@ -77,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"scythe simulate: cannot write {args.out}: {exc}", file=sys.stderr)
         return 2
     sim = Simulation(scenario, args.seed, policy, tick_hz=args.tick_hz, keyframe_every=args.keyframe_every,
-                     decide_every=args.decide_every)
+                     decide_every=args.decide_every, world_state_every=world_state_every)
     last_tick = 0
     try:
         with recorder, tqdm(total=ticks, unit="tick", file=sys.stderr, disable=args.no_progress,

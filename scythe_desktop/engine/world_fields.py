@@ -67,7 +67,7 @@ class WorldFields:
         pts = np.empty((n, 4))
         pts[:, :3] = nodes[:, :3]
         pts[:, 3] = cluster * 10.0
-        dist, idx = cKDTree(pts).query(pts, k=k + 1)
+        dist, idx = cKDTree(pts).query(pts, k=k + 1, workers=-1)  # same answer on every core count
         src = np.repeat(np.arange(n), k)
         dst = idx[:, 1:].ravel()
         dd = dist[:, 1:].ravel()

@@ -58,6 +58,7 @@ class WorldHost:
         keyframe_every: int = 50,
         grid_every: int = 10,
         checkpoint_s: float = 1.0,
+        world: World | None = None,
     ) -> None:
         if not tick_hz > 0:
             raise ValueError(f"tick_hz must be > 0, got {tick_hz!r}")
@@ -80,11 +81,35 @@ class WorldHost:
         self._observers_dirty = True
         self._last_checkpoint = 0.0
         self._checkpoint_deferred = False
-        self.world = self._restore() or World(scenario, seed)
+        self.world = world or self._restore() or World(scenario, seed)
         self._ticks_since_keyframe = 0
         #: Filled in by the deployment backend: (status, last heartbeat, load) of an observer id.
         self.observer_status: Callable[[int], tuple[str, float, float]] = lambda _oid: ("running", 0.0, 0.0)
         self.backend_name = "simulated"
+
+    @classmethod
+    def resumed(cls, world: World, seed: int, hub: FrameHub, *, next_seq: int, keyframe_seq: int,
+                tick_hz: float = 5.0, keyframe_every: int = 50, grid_every: int = 10) -> WorldHost:
+        """A host that continues a stream exactly: ``world`` as it was right after the host published the
+        keyframe ``keyframe_seq`` (and the rest of that tick's frames), ``next_seq`` the seq it would publish
+        next. Its frames from here on are byte for byte those the original host published (a recording's
+        world checkpoint resumed; see :mod:`scythe_desktop.recording.branch`)."""
+        host = cls(world.scenario, seed, hub, tick_hz=tick_hz, keyframe_every=keyframe_every, grid_every=grid_every,
+                   world=world)
+        host._seq, host._last_node_seq = next_seq, keyframe_seq
+        host._cluster_by_id = world.node_cluster()  # node ids are rows right after a keyframe
+        host._observers_dirty = False
+        return host
+
+    @property
+    def after_keyframe(self) -> bool:
+        """Whether the last tick published a keyframe: the moment :meth:`resumed` can continue from."""
+        return self._ticks_since_keyframe == 0 and not self._observers_dirty
+
+    @property
+    def keyframe_seq(self) -> int:
+        """The seq of the last node frame published (the keyframe's, when :attr:`after_keyframe`)."""
+        return self._last_node_seq
 
     def mark_observers_changed(self) -> None:
         """Publish the observer list again at the next tick (e.g. a backend lost an observer process)."""

@@ -44,6 +44,8 @@ TOPIC_PROPOSALS: Final = "/scythe/proposals"
 TOPIC_DECISIONS: Final = "/scythe/decisions"
 TOPIC_METRICS: Final = "/scythe/metrics"
 TOPIC_EVADER: Final = "/scythe/evader"
+#: The whole simulated world now and then (``scythe simulate``), so a branch can resume it exactly.
+TOPIC_WORLD_STATE: Final = "/scythe/world_state"
 TOPIC_SWARM_POINTCLOUD: Final = "/scythe/swarm"
 
 FRAME_TOPIC_BY_KIND: Final[dict[int, str]] = {
@@ -147,6 +149,19 @@ def _recording_file() -> descriptor_pb2.FileDescriptorProto:
                      ("lat", "double", 4)),
             _message("EvaderMoves", ("tick", "uint64", 1), ("evader", "string", 2),
                      ("moves", ".scythe.recording.v1.EvaderMove", 3, "repeated")),
+            # The simulated world right after the host published the keyframe ``keyframe_seq`` of tick
+            # ``tick``: ``world`` is ``World.to_bytes()``, ``next_seq`` the next seq the stream uses, ``meter``
+            # the running episode totals (JSON, EpisodeMeter.state()), ``fingerprint`` the scenario's. A
+            # what-if branch resumes from it bit for bit (recording/branch.py).
+            _message(
+                "WorldState",
+                ("tick", "uint64", 1),
+                ("keyframe_seq", "uint64", 2),
+                ("next_seq", "uint64", 3),
+                ("world", "bytes", 4),
+                ("meter", "string", 5),
+                ("fingerprint", "string", 6),
+            ),
         ]
     )
     return f
@@ -232,6 +247,7 @@ Decision: Final = message_class("scythe.recording.v1.Decision")
 Metrics: Final = message_class("scythe.recording.v1.Metrics")
 Checkpoint: Final = message_class("scythe.recording.v1.Checkpoint")
 EvaderMoves: Final = message_class("scythe.recording.v1.EvaderMoves")
+WorldState: Final = message_class("scythe.recording.v1.WorldState")
 PointCloud: Final = message_class("foxglove.PointCloud")
 
 
@@ -257,6 +273,7 @@ TOPICS: Final[dict[str, Topic]] = {
         _topic(TOPIC_DECISIONS, "scythe.recording.v1.Decision"),
         _topic(TOPIC_METRICS, "scythe.recording.v1.Metrics"),
         _topic(TOPIC_EVADER, "scythe.recording.v1.EvaderMoves"),
+        _topic(TOPIC_WORLD_STATE, "scythe.recording.v1.WorldState"),
         _topic(TOPIC_SWARM_POINTCLOUD, "foxglove.PointCloud"),
     )
 }
@@ -269,5 +286,6 @@ TOPIC_MESSAGE: Final[dict[str, Any]] = {
     TOPIC_DECISIONS: Decision,
     TOPIC_METRICS: Metrics,
     TOPIC_EVADER: EvaderMoves,
+    TOPIC_WORLD_STATE: WorldState,
     TOPIC_SWARM_POINTCLOUD: PointCloud,
 }

@@ -72,6 +72,9 @@ class SwarmSnapshot:
     next_id: int
 
 
+_DERIVED_TOPICS: Final = frozenset({schemas.TOPIC_CHECKPOINTS, schemas.TOPIC_SWARM_POINTCLOUD})
+
+
 class RecorderClosed(RuntimeError):
     """A write after :meth:`Recorder.close`."""
 
@@ -217,6 +220,20 @@ class Recorder:
         for kind, cluster_id, lon, lat in moves:
             msg.moves.add(kind=kind, cluster_id=int(cluster_id), lon=float(lon), lat=float(lat))
         self._add(schemas.TOPIC_EVADER, msg.SerializeToString(), log_time_ns, tick)
+        self.flush_if_due()
+
+    def copy_message(self, topic: str, data: bytes, log_time_ns: int, sequence: int) -> None:
+        """A non-frame message of another recording, byte for byte (a what-if branch's shared past). Frames go
+        through :meth:`write_frame`, which also keeps this recorder's seek checkpoints; the checkpoint and
+        point-cloud topics are derived from frames, so copying them is refused."""
+        if topic in schemas.FRAME_TOPICS or topic in _DERIVED_TOPICS or topic not in schemas.TOPICS:
+            raise ValueError(f"cannot copy a {topic} message (frames and derived topics are rewritten, not copied)")
+        self._add(topic, data, log_time_ns, sequence)
+        self.flush_if_due()
+
+    def write_world_state(self, state: Message, log_time_ns: int) -> None:
+        """A ``schemas.WorldState``: the simulated world to resume a branch from."""
+        self._add(schemas.TOPIC_WORLD_STATE, state.SerializeToString(), log_time_ns, int(state.tick))
         self.flush_if_due()
 
     def flush(self) -> None:

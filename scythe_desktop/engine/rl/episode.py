@@ -16,15 +16,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from scythe_desktop.engine.actions import Action, Decommission, Relocate
+from scythe_desktop.engine.actions import Action, ActionResult, Decommission, Relocate
 from scythe_desktop.engine.belief import transition_matrix
 from scythe_desktop.engine.rl.reward import INVALID_ACTION_PENALTY, RewardTracker, RewardWeights, Snapshot
 from scythe_desktop.engine.rl.spaces import WorldView
 from scythe_desktop.engine.scenario import Scenario
-from scythe_desktop.engine.world import World
+from scythe_desktop.engine.world import StepResult, World
 
 _TINY = 1e-12
 
@@ -85,22 +86,36 @@ class EpisodeMeter:
                     self.flaps += 1
 
     def step(self, world: World, actions: Sequence[Action]) -> None:
-        before = world.clusters
-        prior_entropy = _state_entropy_bits(before["belief"] @ self.transition)
-        self._count_flaps(world, actions)
-        placed_at = world.tick
+        self.begin(world)
+        self.count_flaps(world, actions)
         result = world.step(tuple(actions))
-        for a, r in zip(actions, result.action_results, strict=False):
+        self.end(world, result, list(zip(actions, result.action_results, strict=False)))
+
+    def begin(self, world: World) -> None:
+        """Note the world before a tick's actions; a caller applying actions itself (a recording's host)
+        calls this, then :meth:`count_flaps` before each action, then :meth:`end` after the step."""
+        before = world.clusters
+        self._before = (before["id"].copy(), _state_entropy_bits(before["belief"] @ self.transition), world.tick)
+
+    def count_flaps(self, world: World, actions: Sequence[Action]) -> None:
+        """Count the retirements and moves among ``actions`` inside their observer's billing period (call
+        before they are applied: it reads the observers they act on)."""
+        self._count_flaps(world, actions)
+
+    def end(self, world: World, result: StepResult, applied: Sequence[tuple[Action, ActionResult]]) -> None:
+        """Account for the tick after :meth:`begin`: ``applied`` are the tick's actions and their results."""
+        before_ids, prior_entropy, placed_at = self._before
+        for a, r in applied:
             if r.ok and isinstance(a, Relocate):
                 self.placed[a.observer_id] = placed_at
         for oid in world.observers["id"].tolist():
             self.placed.setdefault(int(oid), placed_at)
-        self.actions += len(actions)
-        refused = sum(1 for r in result.action_results if not r.ok)
+        self.actions += len(applied)
+        refused = sum(1 for _, r in applied if not r.ok)
         self.violations += refused
         view = WorldView.of(world)
         snap = Snapshot.of(view)
-        acted = len(actions) > refused
+        acted = len(applied) > refused
         spend_delta = snap.spend_per_hour - self.snapshot.spend_per_hour if acted else 0.0
         parts = self.tracker.components(self.snapshot, snap, view, spend_delta, result.info["cost_tick"])
         parts["invalid_action"] = -INVALID_ACTION_PENALTY * refused
@@ -109,13 +124,52 @@ class EpisodeMeter:
         self.snapshot = snap
         self.cost += float(result.info["cost_tick"])
         after = world.clusters
-        _, i_before, i_after = np.intersect1d(before["id"], after["id"], assume_unique=True, return_indices=True)
+        _, i_before, i_after = np.intersect1d(before_ids, after["id"], assume_unique=True, return_indices=True)
         post_entropy = _state_entropy_bits(after["belief"][i_after])
         self.information_gain += float((prior_entropy[i_before] - post_entropy).sum())
         real = after["detected"] & ~world.decoys()
         self.detected.update(int(i) for i in after["id"][real])
         self.detections += int(np.count_nonzero(real))
         self.activations_evaded += int(result.info["activations_evaded"])
+
+    @property
+    def seed_reward(self) -> float:
+        return math.fsum(self.components.values())
+
+    def state(self) -> dict[str, Any]:
+        """The running totals and episode memory as JSON-ready values: :meth:`restore` continues from them
+        exactly (a branch of a recording resumes its parent's meter at a world checkpoint)."""
+        t = self.tracker
+        return {
+            "entropy_start": self.entropy_start, "information_gain": self.information_gain, "cost": self.cost,
+            "violations": self.violations, "actions": self.actions, "detected": sorted(self.detected),
+            "flaps": self.flaps, "placed": {str(k): v for k, v in self.placed.items()},
+            "detections": self.detections, "activations_evaded": self.activations_evaded,
+            "components": dict(self.components),
+            "ever_detected": np.flatnonzero(t.ever_detected).tolist(), "credited": np.flatnonzero(t.credited).tolist(),
+        }
+
+    @classmethod
+    def restore(cls, world: World, state: dict[str, Any], weights: RewardWeights | None = None) -> EpisodeMeter:
+        """A meter for ``world`` (at the moment ``state`` was taken) that continues that episode."""
+        meter = cls(world, weights)
+        meter.entropy_start = float(state["entropy_start"])
+        meter.information_gain = float(state["information_gain"])
+        meter.cost = float(state["cost"])
+        meter.violations, meter.actions = int(state["violations"]), int(state["actions"])
+        meter.detected = {int(i) for i in state["detected"]}
+        meter.flaps = int(state["flaps"])
+        meter.placed = {int(k): int(v) for k, v in state["placed"].items()}
+        meter.detections, meter.activations_evaded = int(state["detections"]), int(state["activations_evaded"])
+        meter.components = {str(k): float(v) for k, v in state["components"].items()}
+        t = meter.tracker
+        ids = {name: np.asarray(state[name], dtype=np.int64) for name in ("ever_detected", "credited")}
+        size = max([t.ever_detected.size] + [int(i.max()) + 1 for i in ids.values() if i.size])
+        for name, on in ids.items():  # the two flag arrays grow together (RewardTracker._flags)
+            flags = np.zeros(size, dtype=bool)
+            flags[on] = True
+            setattr(t, name, flags)
+        return meter
 
     def summary(self, world: World) -> EpisodeSummary:
         return EpisodeSummary(
@@ -125,7 +179,7 @@ class EpisodeMeter:
             cost=self.cost,
             violations=self.violations,
             actions=self.actions,
-            seed_reward=math.fsum(self.components.values()),
+            seed_reward=self.seed_reward,
             reward_components=dict(self.components),
             flaps=self.flaps,
             activations_evaded=self.activations_evaded,
