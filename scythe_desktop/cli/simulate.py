@@ -66,12 +66,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"flushed messages={count} log_s={log_ns / 1e9:.3f}", flush=True)
 
     world_state_every = max(1, round(args.world_state_interval * args.tick_hz))
-    metadata = {"source": "simulate", "scenario": scenario.name, "seed": str(args.seed), "policy": args.policy,
-                "tick_hz": str(args.tick_hz), "decide_every": str(args.decide_every),
-                "keyframe_every": str(args.keyframe_every), "grid_every": "10",
-                "world_state_every": str(world_state_every)}
-    if scenario.adversary is not None:
-        metadata["evader"] = scenario.adversary.evader
+    try:
+        sim = Simulation(scenario, args.seed, policy, tick_hz=args.tick_hz, keyframe_every=args.keyframe_every,
+                         decide_every=args.decide_every, world_state_every=world_state_every)
+    except ValueError as exc:
+        print(f"scythe simulate: {exc}", file=sys.stderr)
+        return 2
+    metadata = sim.metadata(args.policy)
     try:
         recorder = Recorder(args.out, metadata=metadata, keyframe_interval_s=args.keyframe_interval,
                             flush_interval_s=args.flush_interval, overwrite=args.overwrite,
@@ -82,8 +83,6 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"scythe simulate: cannot write {args.out}: {exc}", file=sys.stderr)
         return 2
-    sim = Simulation(scenario, args.seed, policy, tick_hz=args.tick_hz, keyframe_every=args.keyframe_every,
-                     decide_every=args.decide_every, world_state_every=world_state_every)
     last_tick = 0
     try:
         with recorder, tqdm(total=ticks, unit="tick", file=sys.stderr, disable=args.no_progress,

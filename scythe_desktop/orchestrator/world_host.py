@@ -102,6 +102,14 @@ class WorldHost:
         return host
 
     @property
+    def keyframe_every(self) -> int:
+        return self._keyframe_every
+
+    @property
+    def grid_every(self) -> int:
+        return self._grid_every
+
+    @property
     def after_keyframe(self) -> bool:
         """Whether the last tick published a keyframe: the moment :meth:`resumed` can continue from."""
         return self._ticks_since_keyframe == 0 and not self._observers_dirty

@@ -164,6 +164,17 @@ class Simulation:
     def log_time_ns(self, tick: int) -> int:
         return round(tick * _NS / self.tick_hz)
 
+    def metadata(self, policy: str) -> dict[str, str]:
+        """What a recording of this simulation says about it: enough for ``scythe whatif`` to resume it."""
+        host, scenario = self.host, self.host.world.scenario
+        meta = {"source": "simulate", "scenario": scenario.name, "seed": str(self.seed), "policy": policy,
+                "tick_hz": str(self.tick_hz), "decide_every": str(self.decide_every),
+                "keyframe_every": str(host.keyframe_every), "grid_every": str(host.grid_every),
+                "world_state_every": str(self.world_state_every)}
+        if scenario.adversary is not None:
+            meta["evader"] = scenario.adversary.evader
+        return meta
+
     def run(self, ticks: int, *, initial: bool = True) -> Iterator[SimEvent]:
         """The first frames (keyframe, edges, observers, grid), world info and world state, then ``ticks``
         ticks; a resumed simulation (``initial=False``) continues its host's stream with the ticks only."""

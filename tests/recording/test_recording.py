@@ -24,7 +24,7 @@ from scythe_desktop.engine.actions import Deploy
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.recording import schemas
-from scythe_desktop.recording.durations import parse_duration
+from scythe_desktop.recording.durations import format_duration, parse_duration, parse_time
 from scythe_desktop.recording.reader import (
     Recording,
     RecordingError,
@@ -306,9 +306,13 @@ def test_a_stalled_stream_still_reaches_the_disk_within_the_flush_interval(tmp_p
 def test_durations_take_s_m_h_or_plain_seconds_and_refuse_the_rest() -> None:
     assert [parse_duration(t) for t in ("90s", "30m", "1h", "2.5h", "45", " 2M ")] == [
         90.0, 1800.0, 3600.0, 9000.0, 45.0, 120.0]
-    for bad in ("", "h", "5x", "-1m", "0", "nan", "inf"):
+    for bad in ("", "h", "5x", "-1m", "0", "nan", "inf", "1s2m", "10m42"):
         with pytest.raises(ValueError, match="duration"):
             parse_duration(bad)
+    assert [parse_duration(t) for t in ("10m42s", "1h2m3.5s", "2h", ".5s")] == [642.0, 3723.5, 7200.0, 0.5]
+    assert parse_time("0") == 0.0
+    assert [format_duration(s) for s in (642.0, 12.5, 3601.0, 0.0)] == ["10m42s", "12.5s", "1h0m1s", "0s"]
+    assert all(parse_duration(format_duration(s)) == s for s in (642.0, 12.5, 3601.0, 0.2))
 
 
 def test_the_evaders_moves_round_trip_through_a_recording_and_its_replay(tmp_path: Path) -> None:
