@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "rl": "scythe_desktop.bench.rl",
     "generalize": "scythe_desktop.bench.generalize",
     "adversary": "scythe_desktop.bench.adversary",
+    "whatif": "scythe_desktop.bench.whatif",
     "startup": "scythe_desktop.bench.startup",
 }
 

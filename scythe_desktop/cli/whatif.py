@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="the branch recording to write (.mcap)")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--progress-lines", action="store_true",
+                        help="print `progress DONE TOTAL` lines (ticks) to stdout as the branch runs (for the console)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,11 +55,15 @@ def run(args: argparse.Namespace) -> int:
             at_tick=None if args.at is None else parent.tick_of(args.at), policy=args.policy, flips=tuple(args.flip),
             duration_ticks=None if args.duration is None else parent.tick_of(args.duration))
         bars: list[tqdm[None]] = []  # opened at the first tick, so a refused branch prints no bar
+        said = [-1]
 
         def progress(done: int, total: int) -> None:
             if not bars:
                 bars.append(tqdm(total=total, unit="tick", file=sys.stderr, disable=args.no_progress, mininterval=0.5))
             bars[0].update(done - bars[0].n)
+            if args.progress_lines and (done == total or done - said[0] >= max(1, total // 100)):
+                said[0] = done
+                print(f"progress {done} {total}", flush=True)
 
         try:
             result = run_branch(args.recording, spec, args.out, overwrite=args.overwrite, progress=progress)

@@ -28,6 +28,7 @@ from scythe_desktop.console.controllers.decisions import READ_ONLY_REASON, Decis
 from scythe_desktop.console.controllers.insight import INSIGHT_INTERVAL_S, LOADING_POLICY, InsightController
 from scythe_desktop.console.controllers.recording import RecordingController, default_recording_path
 from scythe_desktop.console.controllers.replay import ReplayController
+from scythe_desktop.console.controllers.whatif import WhatIfController
 from scythe_desktop.console.fields_feed import FieldFeed, FieldSnapshot
 from scythe_desktop.console.menus import build_menus
 from scythe_desktop.console.model.heap import limit_heap_growth
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
             self.timeline = TimelineDock(connection.replay, connection.replay.bookmarks, self)
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.timeline)
             self.timeline.seekRequested.connect(self.replay.seek)
+        self.whatif = WhatIfController(self, connection.replay) if connection.replay is not None else None
 
         self.last_seq = self.frames_applied = self.frames_dropped = 0  # dropped: stale frames (latest wins)
         self.snapshot: WorldSnapshot | None = None
@@ -190,8 +192,9 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._save_settings()
         self.status.timer.stop()
-        if self.timeline is not None:
-            self.timeline.stop()
+        for stoppable in (self.timeline, self.whatif):
+            if stoppable is not None:
+                stoppable.stop()
         self.recorder.shutdown()
         self.stream.stop()
         if self.insight_controller is not None:

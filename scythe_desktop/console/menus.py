@@ -24,7 +24,7 @@ KEYS_HELP = (
     "N/U/C/O: no/uncertainty/coverage/occlusion overlay · V: volume field · G: drift arrows · B: borders\n"
     "E: the evader's moves (replays of adversarial worlds)\n"
     "Ctrl+O: open recording · Ctrl+R: record on/off · Ctrl+S: save screenshot · Ctrl+Q: quit\n"
-    "Replay timeline: Space: play/pause · .: step")
+    "Replay timeline: Space: play/pause · .: step · W: what if… (branch the replay at the current time)")
 
 
 @dataclass
@@ -69,7 +69,10 @@ def build_menus(w: MainWindow) -> WindowMenus:
     record = act("&Record", w.recorder.toggle, "Ctrl+R")
     record.setCheckable(True)
     save_image = act("Save &screenshot…", lambda: _save_screenshot(w), "Ctrl+S")
-    for item in (open_recording, record, None, save_image, None, act("&Quit", w.close, QKeySequence.StandardKey.Quit)):
+    whatif = act("&What if… (branch this replay here)", lambda: w.whatif.open_dialog() if w.whatif else None, "W")
+    whatif.setEnabled(w.whatif is not None)
+    for item in (open_recording, record, whatif, None, save_image, None,
+                 act("&Quit", w.close, QKeySequence.StandardKey.Quit)):
         file_menu.addAction(item) if item is not None else file_menu.addSeparator()
 
     view = bar.addMenu("&View")

@@ -31,6 +31,7 @@ from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.engine.actions import Decommission, Deploy, Focus, IncreaseSampling, Relocate
 from scythe_desktop.engine.fields import EXTENT as FIELD_EXTENT  # the cube the volume field covers
 from scythe_desktop.engine.proposals import Proposal
+from scythe_desktop.render.branch_ghosts import BranchGhosts
 from scythe_desktop.render.centroids import CentroidMarkers
 from scythe_desktop.render.edges import Edges
 from scythe_desktop.render.evader_marks import EvaderMarks
@@ -105,6 +106,7 @@ class GlobeView:
         self.lod_thresholds = LodThresholds()
         self.centroids = CentroidMarkers(root)
         self.evader_marks = EvaderMarks(root)  # what an adversarial world's evader did (replays)
+        self.branch_ghosts = BranchGhosts(root)  # the other future's observers (a what-if pair)
         self.lod: LodLayout | None = None  # the current draw selection (tiers per cluster)
         self._cluster_lonlat = np.zeros((0, 2))
         self._cluster_ids = np.zeros(0, dtype=np.int64)
