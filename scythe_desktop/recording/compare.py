@@ -5,12 +5,14 @@ The figures are the running totals every simulated recording carries on its metr
 meter of :mod:`scythe_desktop.recording.simulate`): information gain (bits), the seed reward with the default
 weights, $ spent, distinct clusters detected, and early activations caught (the engine's own tally). A
 recording without them (a live one) is refused by name. :func:`compare` aligns the two on their common
-ticks; :func:`table` formats the result for a terminal; :func:`plot` draws it (matplotlib's Agg canvas, the
+ticks; :class:`ObserverTrack` is a recording's observers over time (the console's ghosts of the other future);
+:func:`table` formats the result for a terminal; :func:`plot` draws it (matplotlib's Agg canvas, the
 optional ``plot`` extra). Knows our schemas, not Qt.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -18,6 +20,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.recording import schemas
 from scythe_desktop.recording.decisions import RecordedDecision, read_decisions
 from scythe_desktop.recording.durations import format_duration
@@ -87,6 +90,31 @@ def load_series(path: str | Path) -> RunSeries:
     table = np.asarray(rows, dtype=np.float64)
     return RunSeries(Path(path), tick_hz, np.asarray(ticks, dtype=np.int64),
                      {n: table[:, i] for i, n in enumerate(names)}, decisions)
+
+
+@dataclass(frozen=True)
+class ObserverTrack:
+    """A recording's observer lists over time: ``lonlat[i]`` (K, 2) from ``times_ns[i]`` on."""
+
+    times_ns: tuple[int, ...]
+    lonlat: tuple[NDArray[np.float64], ...]
+
+    @classmethod
+    def read(cls, path: Path) -> ObserverTrack:
+        times: list[int] = []
+        where: list[NDArray[np.float64]] = []
+        with Recording(path) as rec:
+            for m in rec.messages([schemas.TOPIC_OBSERVERS]):
+                frame = pb.Frame.FromString(m.data)
+                observers = pb.ObserverList.FromString(frame.payload).observers
+                times.append(m.log_time_ns)
+                where.append(np.array([(o.lon, o.lat) for o in observers], dtype=np.float64).reshape(-1, 2))
+        return cls(tuple(times), tuple(where))
+
+    def at(self, t_ns: int) -> NDArray[np.float64]:
+        """The observers (lon, lat) in force at ``t_ns`` (none before the first list)."""
+        i = bisect.bisect_right(self.times_ns, t_ns) - 1
+        return self.lonlat[i] if i >= 0 else np.zeros((0, 2))
 
 
 def _applied_by_tick(run: RunSeries) -> dict[int, tuple[str, ...]]:
@@ -199,5 +227,5 @@ def plot(c: Comparison, path: Path) -> Path:
     return path
 
 
-__all__ = ["SERIES", "Comparison", "DecisionDifference", "RunSeries", "as_dict", "compare", "load_series", "plot",
-           "table"]
+__all__ = ["SERIES", "Comparison", "DecisionDifference", "ObserverTrack", "RunSeries", "as_dict", "compare",
+           "load_series", "plot", "table"]

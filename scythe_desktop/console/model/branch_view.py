@@ -8,42 +8,13 @@ No Qt, no VisPy.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
-from scythe_desktop.recording import schemas
-from scythe_desktop.recording.compare import Comparison, compare, load_series
-from scythe_desktop.recording.reader import Recording
-
-
-@dataclass(frozen=True)
-class ObserverTrack:
-    """A recording's observer lists over time: ``lonlat[i]`` (K, 2) from ``times_ns[i]`` on."""
-
-    times_ns: tuple[int, ...]
-    lonlat: tuple[NDArray[np.float64], ...]
-
-    @classmethod
-    def read(cls, path: Path) -> ObserverTrack:
-        times: list[int] = []
-        where: list[NDArray[np.float64]] = []
-        with Recording(path) as rec:
-            for m in rec.messages([schemas.TOPIC_OBSERVERS]):
-                frame = pb.Frame.FromString(m.data)
-                observers = pb.ObserverList.FromString(frame.payload).observers
-                times.append(m.log_time_ns)
-                where.append(np.array([(o.lon, o.lat) for o in observers], dtype=np.float64).reshape(-1, 2))
-        return cls(tuple(times), tuple(where))
-
-    def at(self, t_ns: int) -> NDArray[np.float64]:
-        """The observers (lon, lat) in force at ``t_ns`` (none before the first list)."""
-        i = bisect.bisect_right(self.times_ns, t_ns) - 1
-        return self.lonlat[i] if i >= 0 else np.zeros((0, 2))
+from scythe_desktop.recording.compare import Comparison, ObserverTrack, compare, load_series
 
 
 @dataclass(frozen=True)
@@ -80,4 +51,4 @@ class TwoFutures:
         return seconds, {m: (c.a_values[m], c.b_values[m]) for m in c.a_values}
 
 
-__all__ = ["ObserverTrack", "TwoFutures"]
+__all__ = ["TwoFutures"]
