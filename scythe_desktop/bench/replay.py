@@ -142,6 +142,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "simulate_and_record_s": round(record_s, 2),
         "file_mb": round(size / 1e6, 2),
         "bytes_per_hour_mb": round(size / 1e6 * 3600.0 / duration_s, 1),
+        "bytes_per_hour_mb_target": 400.0,
         "messages": counts,
         "seek_ms_p50": round(float(np.percentile(seeks, 50)), 2),
         "seek_ms_p99": round(float(np.percentile(seeks, 99)), 2),

@@ -1,5 +1,6 @@
-"""``scythe recording check FILE`` and ``scythe recording repair FILE [--out OUT]``.
+"""``scythe recording check FILE``, ``scythe recording repair FILE [--out OUT]`` and ``export-foxglove IN OUT``.
 
+``export-foxglove IN OUT`` writes a copy with the swarm as ``foxglove.PointCloud`` for Foxglove's 3-D panel.
 ``check`` prints duration, channels (topic, schema, message count) and whether the file was cleanly
 closed; exit status 0 when it was, 1 when it needs repair, 2 when it is not a readable recording.
 ``repair`` rewrites the complete chunks of a truncated file as a clean, indexed recording (default
@@ -28,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     repair.add_argument("--out", type=Path, help="output file (default FILE.repaired.mcap)")
     repair.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     repair.add_argument("--json", action="store_true", help="print the new file's report as one JSON object")
+    export = sub.add_parser("export-foxglove", help="a copy with the swarm as foxglove.PointCloud for the 3-D panel")
+    export.add_argument("file", type=Path)
+    export.add_argument("out", type=Path)
+    export.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
 
 
 def _as_dict(report: RecordingReport) -> dict[str, Any]:
@@ -62,6 +67,13 @@ def run(args: argparse.Namespace) -> int:
     from scythe_desktop.recording.reader import RecordingError, inspect, repair
 
     try:
+        if args.action == "export-foxglove":
+            from scythe_desktop.recording.export import export_foxglove
+
+            clouds = export_foxglove(args.file, args.out, overwrite=args.overwrite)
+            print(f"wrote {args.out}: every message of {args.file} plus {clouds} point clouds on "
+                  f"/scythe/swarm", file=sys.stderr)
+            return 0
         if args.action == "check":
             report = inspect(args.file)
             _print(report, args.json)

@@ -14,9 +14,10 @@ and ``scythe recording repair`` rebuilds them from the complete chunks.
 Seeking never replays from the start: besides the stream's own keyframes, whenever no keyframe came
 for ``keyframe_interval_s`` of log time the recorder writes a ``Checkpoint`` (the node buffer after
 the latest delta plus the stream's node ids, kept by a :class:`~scythe_desktop.core.swarm.NodeSwarm`)
-on the checkpoint topic. Frames themselves are stored unchanged. At a keyframe or checkpoint at most
-every ``pointcloud_interval_s`` (None: never) the swarm is also written as a ``foxglove.PointCloud``
-(our 24-byte rows, unchanged) for Foxglove's 3-D panel, which shows the latest one.
+on the checkpoint topic. Frames themselves are stored unchanged. With ``pointcloud_interval_s`` (None, the
+default: never; ``scythe recording export-foxglove`` sets it) the swarm is also written, at a keyframe or
+checkpoint at most that often, as a ``foxglove.PointCloud`` (our 24-byte rows, unchanged) for Foxglove's 3-D
+panel, which shows the latest one.
 
 :class:`Recorder` is used from one thread; :class:`RecordingWorker` puts it on its own thread so the
 stream never waits for the disk (and a stalled stream's last messages still reach it within the
@@ -70,9 +71,6 @@ class SwarmSnapshot:
     nodes: np.ndarray
     ids: np.ndarray
     next_id: int
-
-
-_DERIVED_TOPICS: Final = frozenset({schemas.TOPIC_CHECKPOINTS, schemas.TOPIC_SWARM_POINTCLOUD})
 
 
 class RecorderClosed(RuntimeError):
@@ -138,7 +136,7 @@ class Recorder:
         keyframe_interval_s: float = defaults.KEYFRAME_INTERVAL_S,
         flush_interval_s: float = defaults.FLUSH_INTERVAL_S,
         chunk_size: int = defaults.CHUNK_SIZE,
-        pointcloud_interval_s: float | None = defaults.POINTCLOUD_INTERVAL_S,
+        pointcloud_interval_s: float | None = None,
         fsync: bool = False,
         overwrite: bool = False,
         clock: Callable[[], float] = time.monotonic,
@@ -158,6 +156,7 @@ class Recorder:
         self.flush_interval_s = flush_interval_s
         self._pointcloud_interval_ns = None if pointcloud_interval_s is None else int(pointcloud_interval_s * _NS)
         self._last_pointcloud_ns: int | None = None
+        self.pointclouds_written = 0
         self._fsync = fsync
         self._clock = clock
         self._on_flush = on_flush
@@ -223,11 +222,12 @@ class Recorder:
         self.flush_if_due()
 
     def copy_message(self, topic: str, data: bytes, log_time_ns: int, sequence: int) -> None:
-        """A non-frame message of another recording, byte for byte (a what-if branch's shared past). Frames go
-        through :meth:`write_frame`, which also keeps this recorder's seek checkpoints; the checkpoint and
-        point-cloud topics are derived from frames, so copying them is refused."""
-        if topic in schemas.FRAME_TOPICS or topic in _DERIVED_TOPICS or topic not in schemas.TOPICS:
-            raise ValueError(f"cannot copy a {topic} message (frames and derived topics are rewritten, not copied)")
+        """A non-frame message of another recording, byte for byte (a what-if branch's shared past, an export).
+        Frames go through :meth:`write_frame`, which also keeps this recorder's seek checkpoints and point
+        clouds; copying a point cloud is refused (it is derived from frames). A copied checkpoint is kept as
+        it is: the one a mid-stream recording starts from cannot be derived."""
+        if topic in schemas.FRAME_TOPICS or topic == schemas.TOPIC_SWARM_POINTCLOUD or topic not in schemas.TOPICS:
+            raise ValueError(f"cannot copy a {topic} message (frames and point clouds are rewritten, not copied)")
         self._add(topic, data, log_time_ns, sequence)
         self.flush_if_due()
 
@@ -346,6 +346,7 @@ class Recorder:
             return
         if self._last_pointcloud_ns is None or log_time_ns - self._last_pointcloud_ns >= interval:
             self._last_pointcloud_ns = log_time_ns
+            self.pointclouds_written += 1
             self._add(schemas.TOPIC_SWARM_POINTCLOUD, pointcloud_message(nodes, log_time_ns).SerializeToString(),
                       log_time_ns, 0)
 
