@@ -94,7 +94,7 @@ def _run_for(seconds: float) -> None:
     loop.exec()
 
 
-def _wait_until(predicate: Callable[[], bool], timeout_s: float) -> None:
+def wait_until(predicate: Callable[[], bool], timeout_s: float) -> None:
     """Run the event loop until ``predicate()`` holds (checked every 20 ms) or fail after ``timeout_s``."""
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -139,7 +139,7 @@ def measure_ui_lag(quick: bool) -> dict[str, Any]:
         window.resize(1280, 800)
         window.show()
         window.start()
-        _wait_until(lambda: window.frames_applied >= 2, 120.0)
+        wait_until(lambda: window.frames_applied >= 2, 120.0)
         beat = Heartbeat()
         draws = [0]
         window.scene.canvas.events.draw.connect(lambda _event: draws.__setitem__(0, draws[0] + 1))
@@ -208,7 +208,7 @@ def measure_ui_lag(quick: bool) -> dict[str, Any]:
     }
 
 
-__all__ = ["LAG_TARGET_MS", "Heartbeat", "measure_ui_lag", "start_pump", "stop_pump"]
+__all__ = ["LAG_TARGET_MS", "Heartbeat", "measure_ui_lag", "start_pump", "stop_pump", "wait_until"]
 
 if __name__ == "__main__":  # the child process of ``scythe bench ui`` on a private X server
     import json

@@ -120,7 +120,7 @@ def _measure_in_console(parent: Path, at_s: float, policy: str, branch_s: float)
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from scythe_desktop.bench.ui_lag import _wait_until
+    from scythe_desktop.bench.ui_lag import wait_until
     from scythe_desktop.console.main_window import MainWindow
     from scythe_desktop.console.sources import open_source, parse_source
 
@@ -132,7 +132,7 @@ def _measure_in_console(parent: Path, at_s: float, policy: str, branch_s: float)
             window.resize(1280, 800)
             window.show()
             window.start()
-            _wait_until(lambda: len(window.globe.swarm) > 0, 120.0)
+            wait_until(lambda: len(window.globe.swarm) > 0, 120.0)
             shown: list[float] = []
             window.whatif.ready.connect(lambda _pair: shown.append(time.monotonic()))
             started = time.monotonic()
@@ -141,7 +141,7 @@ def _measure_in_console(parent: Path, at_s: float, policy: str, branch_s: float)
                                     out=Path(tmp) / "branch.mcap")
             else:
                 window.whatif.start(at_s, policy, (), branch_s, out=Path(tmp) / "branch.mcap")
-            _wait_until(lambda: bool(shown) or not window.whatif.running, 1800.0)
+            wait_until(lambda: bool(shown) or not window.whatif.running, 1800.0)
             app.processEvents()
             if not shown:
                 raise RuntimeError(f"the branch failed: {window.whatif.dock.summary.text()}")

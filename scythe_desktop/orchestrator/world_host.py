@@ -102,6 +102,10 @@ class WorldHost:
         return host
 
     @property
+    def hub(self) -> FrameHub:
+        return self._hub
+
+    @property
     def keyframe_every(self) -> int:
         return self._keyframe_every
 

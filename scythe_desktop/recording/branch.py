@@ -27,17 +27,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from scythe_desktop.engine.actions import Action
 from scythe_desktop.engine.policies import load_policy
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.rl.episode import EpisodeMeter
 from scythe_desktop.engine.world import World
-from scythe_desktop.orchestrator.hub import FrameHub
 from scythe_desktop.orchestrator.world_host import WorldHost
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.wire import WireFrame
@@ -45,7 +43,7 @@ from scythe_desktop.recording import schemas
 from scythe_desktop.recording.decisions import RecordedDecision, read_decisions
 from scythe_desktop.recording.durations import format_duration
 from scythe_desktop.recording.reader import RecordedMessage, Recording
-from scythe_desktop.recording.simulate import SimEvent, Simulation, record_event
+from scythe_desktop.recording.simulate import CapturingHub, SimEvent, Simulation, record_event
 from scythe_desktop.recording.writer import Recorder
 
 _NS: Final = 1_000_000_000
@@ -158,7 +156,7 @@ class _BranchDecider:
                 yield from self._replay(sim, d)
         mine = [(a, r.ok) for a, r in sim.applied[before:]]
         theirs = [(d.proposal.action, True) for d in recorded if d.took]
-        if self.first_divergence is None and not _same(mine, theirs):
+        if self.first_divergence is None and mine != theirs:
             self.first_divergence = tick
 
     def _replay(self, sim: Simulation, d: RecordedDecision) -> Iterator[SimEvent]:
@@ -188,10 +186,6 @@ class _BranchDecider:
         yield SimEvent(sim.log_time_ns(tick), proposals=proposals, tick=tick)
         if proposals:
             yield sim.apply(proposals[0], who=f"policy:{proposals[0].policy}")
-
-
-def _same(mine: Sequence[tuple[Action, bool]], theirs: Sequence[tuple[Action, bool]]) -> bool:
-    return list(mine) == list(theirs)
 
 
 class _ParentFrames:
@@ -286,7 +280,7 @@ def run_branch(parent_path: str | Path, spec: BranchSpec, out: str | Path, *, ov
         duration = spec.duration_ticks if spec.duration_ticks is not None else parent.end_tick - branch_tick
         if duration < 1:
             raise WhatIfError(f"the branch would be empty: it starts at tick {branch_tick} and lasts {duration} ticks")
-        host = WorldHost.resumed(world, parent.seed, FrameHub(max_subscribers=0), next_seq=int(state.next_seq),
+        host = WorldHost.resumed(world, parent.seed, CapturingHub(), next_seq=int(state.next_seq),
                                  keyframe_seq=int(state.keyframe_seq), tick_hz=parent.tick_hz,
                                  keyframe_every=parent.keyframe_every, grid_every=parent.grid_every)
         meter = EpisodeMeter.restore(world, json.loads(state.meter))

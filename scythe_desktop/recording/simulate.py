@@ -38,7 +38,7 @@ from scythe_desktop.recording.writer import Recorder, decision_message
 _NS: Final = 1_000_000_000
 
 
-class _CapturingHub(FrameHub):
+class CapturingHub(FrameHub):
     """Takes the host's published frames as the whole frames a client would reassemble, in order."""
 
     def __init__(self) -> None:
@@ -141,13 +141,13 @@ class Simulation:
                  decider: Decider | None = None) -> None:
         if decide_every < 1:
             raise ValueError(f"decide_every must be >= 1 tick, got {decide_every}")
-        self._hub = _CapturingHub()
         if host is None:
             scenario_obj = scenario if isinstance(scenario, Scenario) else _load(scenario)
-            host = WorldHost(scenario_obj, seed, self._hub, tick_hz=tick_hz,
+            host = WorldHost(scenario_obj, seed, CapturingHub(), tick_hz=tick_hz,
                              keyframe_every=keyframe_every, grid_every=grid_every)
-        else:
-            host._hub = self._hub
+        if not isinstance(host.hub, CapturingHub):
+            raise TypeError("a simulated host publishes into a CapturingHub (WorldHost.resumed(…, CapturingHub()))")
+        self._hub: CapturingHub = host.hub
         self.host = host
         self.seed = seed
         self.policy = policy

@@ -74,7 +74,9 @@ class EpisodeMeter:
         self.detections = 0
         self.activations_evaded = 0
 
-    def _count_flaps(self, world: World, actions: Sequence[Action]) -> None:
+    def count_flaps(self, world: World, actions: Sequence[Action]) -> None:
+        """Count the retirements and moves among ``actions`` inside their observer's billing period (call
+        before they are applied: it reads the observers they act on)."""
         sc, obs = world.scenario, world.observers
         for a in actions:
             if not isinstance(a, Decommission | Relocate) or a.observer_id not in self.placed:
@@ -96,11 +98,6 @@ class EpisodeMeter:
         calls this, then :meth:`count_flaps` before each action, then :meth:`end` after the step."""
         before = world.clusters
         self._before = (before["id"].copy(), _state_entropy_bits(before["belief"] @ self.transition), world.tick)
-
-    def count_flaps(self, world: World, actions: Sequence[Action]) -> None:
-        """Count the retirements and moves among ``actions`` inside their observer's billing period (call
-        before they are applied: it reads the observers they act on)."""
-        self._count_flaps(world, actions)
 
     def end(self, world: World, result: StepResult, applied: Sequence[tuple[Action, ActionResult]]) -> None:
         """Account for the tick after :meth:`begin`: ``applied`` are the tick's actions and their results."""
