@@ -156,7 +156,8 @@ class _BranchDecider:
                 yield from self._replay(sim, d)
         mine = [(a, r.ok) for a, r in sim.applied[before:]]
         theirs = [(d.proposal.action, True) for d in recorded if d.took]
-        if self.first_divergence is None and mine != theirs:
+        # From the recording's last tick on it decided nothing: there is nothing to differ from.
+        if self.first_divergence is None and mine != theirs and tick < self.parent.end_tick:
             self.first_divergence = tick
 
     def _replay(self, sim: Simulation, d: RecordedDecision) -> Iterator[SimEvent]:
@@ -191,12 +192,16 @@ class _BranchDecider:
 class _ParentFrames:
     """The parent's frames from a seq on, in seq order, to check a branch's frames against."""
 
-    def __init__(self, rec: Recording, start_ns: int, first_seq: int) -> None:
+    def __init__(self, rec: Recording, start_ns: int, first_seq: int, end_tick: int) -> None:
         self._it = (m for m in rec.messages(list(schemas.FRAME_TOPICS), start_ns=start_ns))
-        self._first_seq = first_seq
+        self._first_seq, self._end_tick = first_seq, end_tick
         self.checked = 0
 
     def matches(self, frame: WireFrame) -> bool:
+        """Whether ``frame`` equals the recording's frame of its seq; past the recording's end, nothing to
+        compare, so it matches."""
+        if frame.tick > self._end_tick:
+            return True
         for m in self._it:
             f = pb.Frame.FromString(m.data)
             if f.seq < self._first_seq:
@@ -204,7 +209,7 @@ class _ParentFrames:
             self.checked += 1
             return (f.seq, f.kind, f.base_seq, f.tick, f.payload) == (
                 frame.seq, frame.kind, frame.base_seq, frame.tick, frame.payload)
-        return False  # the branch published a frame the recording does not have
+        return False  # the branch published a frame, within the recording's time, that the recording lacks
 
 
 def _copy_past(rec: Recording, out: Recorder, branch_ns: int) -> None:
@@ -303,7 +308,7 @@ def run_branch(parent_path: str | Path, spec: BranchSpec, out: str | Path, *, ov
             recorder = Recorder(out, metadata=metadata, overwrite=overwrite)
         except FileExistsError:
             raise WhatIfError(f"{out} exists; choose another --out or pass --overwrite") from None
-        checker = _ParentFrames(rec, parent.log_time_ns(int(state.tick)), int(state.next_seq))
+        checker = _ParentFrames(rec, parent.log_time_ns(int(state.tick)), int(state.next_seq), parent.end_tick)
         end_tick = branch_tick + duration
         identical, checking = True, True
         with recorder:

@@ -79,6 +79,15 @@ def test_the_same_policy_from_a_branch_point_makes_the_same_decisions(parent: Pa
     assert _frames(tmp_path / "same.mcap") == _frames(parent)
 
 
+def test_a_branch_may_run_past_the_recordings_end(parent: Path, tmp_path: Path) -> None:
+    """The same policy beyond the parent's last tick: identical while there is something to compare with."""
+    out = tmp_path / "longer.mcap"
+    res = run_branch(parent, BranchSpec(at_tick=200, policy="greedy", duration_ticks=120), out)
+    assert res.end_tick == TICKS + 60 and res.first_divergence_tick is None and res.identical_until_divergence
+    mine, theirs = _frames(out), _frames(parent)
+    assert [f for f in mine if f[3] <= TICKS] == theirs and max(f[3] for f in mine) == TICKS + 60
+
+
 def test_another_policy_diverges_at_the_branch_point_and_the_past_is_kept(parent: Path, tmp_path: Path) -> None:
     out = tmp_path / "grid.mcap"
     res = run_branch(parent, BranchSpec(at_tick=120, policy="static-grid"), out)
