@@ -43,7 +43,7 @@ from scythe_desktop.recording import schemas
 from scythe_desktop.recording.decisions import RecordedDecision, read_decisions
 from scythe_desktop.recording.durations import format_duration
 from scythe_desktop.recording.reader import RecordedMessage, Recording
-from scythe_desktop.recording.simulate import CapturingHub, SimEvent, Simulation, record_event
+from scythe_desktop.recording.simulate import CapturingHub, PolicyDecider, SimEvent, Simulation, record_event
 from scythe_desktop.recording.writer import Recorder
 
 _NS: Final = 1_000_000_000
@@ -141,7 +141,7 @@ class _BranchDecider:
             self.by_tick.setdefault(d.tick, []).append(d)
         self.writing = False  # set at the branch point: from here on the events are the branch's own
         self.first_divergence: int | None = None
-        self._policy_reset = False
+        self._deciding: PolicyDecider | None = None  # the policy, once it has taken over (reset then)
 
     def decide(self, sim: Simulation) -> Iterator[SimEvent]:
         tick = sim.host.tick
@@ -150,7 +150,7 @@ class _BranchDecider:
         recorded = self.by_tick.get(tick, [])
         before = len(sim.applied)
         if self.policy is not None and tick >= self.policy_from:
-            yield from self._policy(sim, tick)
+            yield from self._policy(sim)
         else:
             for d in recorded:
                 yield from self._replay(sim, d)
@@ -175,18 +175,12 @@ class _BranchDecider:
         else:
             yield SimEvent(t, decision=d.message, tick=d.tick)
 
-    def _policy(self, sim: Simulation, tick: int) -> Iterator[SimEvent]:
-        assert self.policy is not None
-        if not self._policy_reset:
+    def _policy(self, sim: Simulation) -> Iterator[SimEvent]:
+        if self._deciding is None:
+            assert self.policy is not None
             self.policy.reset(sim.host.world, sim.seed)
-            self._policy_reset = True
-        if tick % self.parent.decide_every:
-            return
-        with sim.host.lock:
-            proposals = tuple(self.policy.propose(sim.host.world))
-        yield SimEvent(sim.log_time_ns(tick), proposals=proposals, tick=tick)
-        if proposals:
-            yield sim.apply(proposals[0], who=f"policy:{proposals[0].policy}")
+            self._deciding = PolicyDecider(self.policy, self.parent.decide_every)
+        yield from self._deciding.decide(sim)
 
 
 class _ParentFrames:

@@ -101,16 +101,16 @@ class Decider(Protocol):
 
 
 class PolicyDecider:
-    """Every ``decide_every`` ticks (from ``first_tick`` on) the policy proposes and its best proposal is applied."""
+    """Every ``decide_every`` ticks the policy proposes and its best proposal is applied."""
 
-    def __init__(self, policy: Policy, decide_every: int = 5, *, first_tick: int = 0) -> None:
+    def __init__(self, policy: Policy, decide_every: int = 5) -> None:
         if decide_every < 1:
             raise ValueError(f"decide_every must be >= 1 tick, got {decide_every}")
-        self.policy, self.decide_every, self.first_tick = policy, decide_every, first_tick
+        self.policy, self.decide_every = policy, decide_every
 
     def decide(self, sim: Simulation) -> Iterator[SimEvent]:
         host = sim.host
-        if host.tick % self.decide_every or host.tick < self.first_tick:
+        if host.tick % self.decide_every:
             return
         t = sim.log_time_ns(host.tick)
         with host.lock:
