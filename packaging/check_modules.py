@@ -3,7 +3,8 @@
 ``python packaging/check_modules.py dist/package-modules.txt`` (written by ``packaging/scythe.spec``: every
 module PyInstaller put in the bundle, one per line). Refused: the reliability harnesses (``benchmarks``,
 ``*.rel_*``), test oracles and tests (``tests``, ``reference``, ``conftest``), dev tools (``codegen``,
-``grpc_tools``, ``pytest``, ``hypothesis``, ``mypy``, ``ruff``, ``importlinter``). Exit status 1 names them.
+``grpc_tools``, ``pytest``, ``hypothesis``, ``mypy``, ``ruff``, ``importlinter``), the optional cluster extra
+(``ray``). Exit status 1 names them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 NOT_THE_PRODUCT = re.compile(
     r"^(benchmarks|tests|scripts|reference|conftest|codegen|grpc_tools|pytest|_pytest|hypothesis|mypy|ruff"
-    r"|importlinter)(\.|$)"
+    r"|importlinter|ray)(\.|$)"
     r"|^scythe_desktop\..*\b(rel_\w+|reliability|reference|codegen|conftest)(\.|$)"
 )
 

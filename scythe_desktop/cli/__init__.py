@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "observer": ("scythe_desktop.cli.observer", "run one observer process (process backend)"),
     "train": ("scythe_desktop.cli.train", "train a MaskablePPO observer policy"),
     "evaluate": ("scythe_desktop.cli.evaluate", "compare policies over seeded episodes (mean ± 95%% CI)"),
+    "sweep": ("scythe_desktop.cli.sweep", "sweep training configurations on a Ray cluster (Ray Tune, ASHA)"),
     "calibrate": ("scythe_desktop.cli.calibrate", "fit the brain's confidence to P(acting beats waiting)"),
     "simulate": ("scythe_desktop.cli.simulate", "run a scenario and policy headless into a recording"),
     "record": ("scythe_desktop.cli.record", "record a live orchestrator's stream to a file"),

@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "adversary": "scythe_desktop.bench.adversary",
     "whatif": "scythe_desktop.bench.whatif",
     "startup": "scythe_desktop.bench.startup",
+    "cluster": "scythe_desktop.bench.cluster",
 }
 
 

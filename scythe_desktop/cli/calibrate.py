@@ -15,8 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from scythe_desktop.cli.evaluate import add_world_arguments, scenario_or_none
 from scythe_desktop.engine.rl.calibration import CONFIDENCE_HORIZON
-from scythe_desktop.engine.rl.cli_evaluate import add_world_arguments, scenario_or_none
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

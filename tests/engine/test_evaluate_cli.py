@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scythe_desktop.engine.rl.cli_evaluate import parse_seeds
+from scythe_desktop.cli.evaluate import parse_seeds
 from scythe_desktop.engine.rl.stats import mean_ci95
 
 

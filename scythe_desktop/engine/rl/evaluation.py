@@ -32,6 +32,10 @@ from scythe_desktop.engine.scenario import Scenario
 
 EPISODE_SEED_STRIDE = 1_000_003  # keeps the episodes of neighbouring seeds apart
 
+#: How the episodes of :func:`evaluate` run elsewhere: given the one-episode function and the world seeds, the
+#: results in the order of the seeds, each exactly once (e.g. :class:`scythe_desktop.cluster.RayEpisodes`).
+EpisodeMap = Callable[[Callable[[int], "EpisodeResult"], Sequence[int]], Iterable["EpisodeResult"]]
+
 METRICS: tuple[str, ...] = (
     "seed_reward",
     "entropy_reduction",
@@ -146,28 +150,31 @@ def evaluate(
     on_episode: Callable[[EpisodeResult], None] | None = None,
     jobs: int = 1,
     evader_model: Path | None = None,
+    mapper: EpisodeMap | None = None,
 ) -> list[EpisodeResult]:
     """Episodes for every seed (episode ``k`` of seed ``s`` uses world seed ``s + EPISODE_SEED_STRIDE * k``),
-    in that order. ``jobs > 1`` runs them in that many processes; every episode is the same as in one
-    process (each builds its own policy and world from the seed), so the rows are identical, in order."""
+    in that order. ``jobs > 1`` runs them in that many processes, ``mapper`` wherever it sends them (a Ray
+    cluster); every episode is the same as in one process (each builds its own policy and world from the
+    seed), so the rows are identical, in order, except for the measured ``decide_seconds``."""
     tasks = [s + EPISODE_SEED_STRIDE * k for s in seeds for k in range(episodes_per_seed)]
     one = functools.partial(_episode, make_policy, scenario, ticks=ticks, actions_per_tick=actions_per_tick,
                             evader_model=evader_model)
     results: list[EpisodeResult] = []
-    if jobs <= 1 or len(tasks) <= 1:
-        rows: Iterable[EpisodeResult] = map(one, tasks)
+
+    def take(rows: Iterable[EpisodeResult]) -> list[EpisodeResult]:
         for r in rows:
             results.append(r)
             if on_episode is not None:
                 on_episode(r)
         return results
+
+    if mapper is not None:
+        return take(mapper(one, tasks))
+    if jobs <= 1 or len(tasks) <= 1:
+        return take(map(one, tasks))
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_one_thread) as pool:
-        for r in pool.map(one, tasks):
-            results.append(r)
-            if on_episode is not None:
-                on_episode(r)
-    return results
+        return take(pool.map(one, tasks))
 
 
 def _episode(

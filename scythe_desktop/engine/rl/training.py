@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from scythe_desktop.engine.rl.spaces import EnvConfig
 from scythe_desktop.engine.scenario import load_scenario
 
 if TYPE_CHECKING:
+    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import VecEnv
 
 FINAL_MODEL = "policy.zip"  # full MaskablePPO (with optimizer state): what --resume and SB3 tools load
@@ -60,6 +62,7 @@ class TrainConfig:
     demos: Path | None = None  # demonstrations saved by an earlier run, instead of collecting them
     bc_epochs: int = 10
     init_from: Path | None = None  # a policy.pt whose weights start the run (e.g. the shipped network)
+    device: str = "cpu"  # torch device of the learner ("cuda" on a GPU node of a cluster)
 
     def __post_init__(self) -> None:
         if self.timesteps < 1:
@@ -184,11 +187,29 @@ def _imitate(cfg: TrainConfig, policy: Any, out: Path) -> dict[str, Any]:
             "unexpressed_actions": demos.unexpressed, **stats}
 
 
-def train(cfg: TrainConfig) -> Path:
-    """Run (or resume) training; returns the path of the final model zip (``out_dir/policy.zip``)."""
+def progress_callback(report: Callable[[dict[str, float]], None]) -> BaseCallback:
+    """An SB3 callback that calls ``report`` after every rollout with the env steps so far and the mean
+    return of the last finished episodes (what ``scythe train --ray`` streams back)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Progress(BaseCallback):
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_rollout_end(self) -> None:
+            episodes = [e["r"] for e in self.model.ep_info_buffer or ()]
+            mean = float(sum(episodes) / len(episodes)) if episodes else float("nan")
+            report({"steps": float(self.model.num_timesteps), "episode_reward_mean": mean})
+
+    return Progress()
+
+
+def train(cfg: TrainConfig, callbacks: Sequence[BaseCallback] = ()) -> Path:
+    """Run (or resume) training; returns the path of the final model zip (``out_dir/policy.zip``).
+    ``callbacks`` (SB3 callbacks) run beside the checkpointing one."""
     import torch
     from sb3_contrib import MaskablePPO
-    from stable_baselines3.common.callbacks import CheckpointCallback
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
 
     # With env processes, one torch thread each (two per process halved throughput on 2 cores); the batched
     # env runs in this process, so the update gets every core.
@@ -200,7 +221,7 @@ def train(cfg: TrainConfig) -> Path:
     try:
         start = latest_checkpoint(out) if cfg.resume else None
         if start is not None:
-            model = MaskablePPO.load(start, env=env, device="cpu", tensorboard_log=tb_dir)
+            model = MaskablePPO.load(start, env=env, device=cfg.device, tensorboard_log=tb_dir)
         else:
             model = MaskablePPO(
                 "MultiInputPolicy",
@@ -213,7 +234,7 @@ def train(cfg: TrainConfig) -> Path:
                 ent_coef=cfg.ent_coef,
                 policy_kwargs={"net_arch": list(cfg.net_arch)},
                 seed=cfg.seed,
-                device="cpu",
+                device=cfg.device,
                 tensorboard_log=tb_dir,
                 verbose=0,
             )
@@ -229,7 +250,7 @@ def train(cfg: TrainConfig) -> Path:
         if remaining > 0:
             model.learn(
                 remaining,
-                callback=checkpoints,
+                callback=CallbackList([checkpoints, *callbacks]),
                 reset_num_timesteps=start is None,
                 progress_bar=cfg.progress_bar,
             )
