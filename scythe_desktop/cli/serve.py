@@ -61,7 +61,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="key of the audit log's hash chain (default: AUDIT.key next to it, created when missing)")
     parser.add_argument("--state", type=Path, help="directory for state that survives a restart")
     parser.add_argument("--backend", choices=BACKENDS, default="simulated")
-    parser.add_argument("--plan-dir", type=Path, help="where docker-plan/terraform-plan write their plans")
+    parser.add_argument(
+        "--plan-dir", type=Path,
+        help="where docker-plan/terraform-plan/kubernetes-plan write one plan file per deployed observer "
+        "(default ./scythe-plans); rendered, never executed or applied: no Docker daemon or Kubernetes API "
+        "server is contacted",
+    )
     parser.add_argument("--tick-hz", type=float, default=5.0, help="world ticks per wall-clock second")
     parser.add_argument("--keyframe-every", type=int, default=50, help="ticks between keyframes")
     parser.add_argument("--max-subscribers", type=int, default=64)

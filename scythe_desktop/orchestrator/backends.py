@@ -11,36 +11,37 @@ console see); they differ in what else happens:
   heartbeats its load; decommission tells it to stop (heartbeat reply) and returns at once: a stopper thread
   waits for it, then terminates and finally kills it, outside every lock, so a hung observer stalls
   nothing. A watchdog marks a process that died or went silent ``lost``.
-* ``docker-plan`` / ``terraform-plan``: render, without executing, the ``docker run`` command or a
-  Terraform JSON plan that would run the same observer, into a plan directory.
+* ``docker-plan`` / ``terraform-plan`` / ``kubernetes-plan``: render, without executing, the ``docker run``
+  command, a Terraform JSON plan or a Kubernetes Deployment that would run the same observer, into a plan
+  directory (:mod:`scythe_desktop.orchestrator.plans`; no Kubernetes API server is contacted).
 
 This module knows processes, files and the world host; not gRPC servicers.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import shlex
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
-from scythe_desktop import __version__
 from scythe_desktop.engine.actions import Action, ActionResult, Decommission, Deploy
+
+# PlanBackend is re-exported: the server builds every backend from this module.
+from scythe_desktop.orchestrator.plans import PLAN_BACKENDS
+from scythe_desktop.orchestrator.plans import PlanBackend as PlanBackend
 
 if TYPE_CHECKING:
     from scythe_desktop.orchestrator.world_host import WorldHost
 
 log = logging.getLogger(__name__)
 
-BACKENDS: Final = ("simulated", "process", "docker-plan", "terraform-plan")
+BACKENDS: Final = ("simulated", "process", *PLAN_BACKENDS)
 HEARTBEAT_S: Final = 1.0
 #: Heartbeats missed before a live-looking process is reported lost.
 MISSED_HEARTBEATS: Final = 5
@@ -271,90 +272,3 @@ class ProcessBackend:
                 agent.process.wait()
         for stopper in stoppers:  # their processes are gone now
             stopper.join()
-
-
-class PlanBackend:
-    """Simulates the observer and writes the docker/terraform equivalent of each deploy to ``plan_dir``."""
-
-    def __init__(self, kind: str, plan_dir: Path, target: str) -> None:
-        if kind not in ("docker-plan", "terraform-plan"):
-            raise ValueError(f"plan backend must be docker-plan or terraform-plan, got {kind!r}")
-        self.name = kind
-        self._dir = plan_dir
-        self._target = target
-        plan_dir.mkdir(parents=True, exist_ok=True)
-
-    def apply(self, host: WorldHost, action: Action) -> tuple[ActionResult, int]:
-        result, tick = host.apply(action)
-        if result.ok and isinstance(action, Deploy) and result.observer_id is not None:
-            self.render(result.observer_id, action)
-        return result, tick
-
-    def render(self, observer_id: int, action: Deploy) -> Path:
-        name = f"scythe-observer-{observer_id}"
-        args = [
-            "scythe",
-            "observer",
-            "--target",
-            self._target,
-            "--observer-id",
-            str(observer_id),
-            "--token-file",
-            "/run/secrets/observer-token",
-        ]
-        labels = {
-            "scythe.observer_id": str(observer_id),
-            "scythe.lon": f"{action.lon:.6f}",
-            "scythe.lat": f"{action.lat:.6f}",
-            "scythe.observer_type": action.observer_type or "",
-        }
-        image = f"scythe-desktop:{__version__}"
-        if self.name == "docker-plan":
-            label_args = [a for k, v in labels.items() for a in ("--label", f"{k}={v}")]
-            cmd = [
-                "docker",
-                "run",
-                "--detach",
-                "--name",
-                name,
-                "--restart",
-                "on-failure",
-                "--network",
-                "host",
-                *label_args,
-                "--secret",
-                "observer-token",
-                image,
-                *args,
-            ]
-            path = self._dir / f"{name}.docker.sh"
-            path.write_text(
-                "#!/bin/sh\n# Rendered by scythe serve --backend docker-plan; not executed.\n" + shlex.join(cmd) + "\n"
-            )
-        else:
-            plan = {
-                "resource": {
-                    "docker_container": {
-                        name.replace("-", "_"): {
-                            "name": name,
-                            "image": image,
-                            "command": args,
-                            "restart": "on-failure",
-                            "network_mode": "host",
-                            "labels": [{"label": k, "value": v} for k, v in labels.items()],
-                        }
-                    }
-                }
-            }
-            path = self._dir / f"{name}.tf.json"
-            path.write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n")
-        return path
-
-    def heartbeat(self, observer_id: int, load: float, *, pid: int | None = None) -> tuple[bool, float]:
-        raise KeyError(observer_id)
-
-    def status(self, observer_id: int) -> tuple[str, float, float]:
-        return "planned", 0.0, 0.0
-
-    def close(self) -> None:
-        pass

@@ -31,7 +31,14 @@ from scythe_desktop.orchestrator import auth
 from scythe_desktop.orchestrator.admission import StreamAdmission, StreamLimits
 from scythe_desktop.orchestrator.advisor import Advisor, PolicySpec
 from scythe_desktop.orchestrator.audit import AuditLog, default_key_file, load_key
-from scythe_desktop.orchestrator.backends import BACKENDS, Backend, PlanBackend, ProcessBackend, SimulatedBackend
+from scythe_desktop.orchestrator.backends import (
+    BACKENDS,
+    PLAN_BACKENDS,
+    Backend,
+    PlanBackend,
+    ProcessBackend,
+    SimulatedBackend,
+)
 from scythe_desktop.orchestrator.dispatch import ActionDesk
 from scythe_desktop.orchestrator.field_desk import FieldDesk, FieldLimits
 from scythe_desktop.orchestrator.hub import FrameHub
@@ -182,7 +189,7 @@ class Orchestrator:
                 connect_args=c.observer_connect_args,
                 on_lost=lambda _oid, _why: self.host.mark_observers_changed(),
             )
-        if c.backend in ("docker-plan", "terraform-plan"):
+        if c.backend in PLAN_BACKENDS:
             return PlanBackend(c.backend, c.plan_dir or Path("scythe-plans"), self.target)
         return SimulatedBackend()
 

@@ -77,7 +77,7 @@ class ObserverInfo:
     sampling_rate: float
     focus_cluster: int  # -1 when not focused
     cost_per_hour: float
-    backend: str  # simulated | process | docker-plan | terraform-plan
+    backend: str  # simulated | process | docker-plan | terraform-plan | kubernetes-plan
     status: str  # running | starting | lost | stopped
     last_heartbeat_unix: float
     load: float

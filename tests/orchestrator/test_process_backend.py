@@ -3,6 +3,7 @@ identity and heartbeats; decommission stops it; a killed process is detected and
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -113,7 +114,8 @@ def test_a_killed_observer_process_is_reported_lost(orchestrator: EmbeddedOrches
 
 
 def test_plan_backends_render_without_executing(tmp_path: Path) -> None:
-    for kind, suffix in (("docker-plan", ".docker.sh"), ("terraform-plan", ".tf.json")):
+    kinds = (("docker-plan", ".docker.sh"), ("terraform-plan", ".tf.json"), ("kubernetes-plan", ".k8s.json"))
+    for kind, suffix in kinds:
         handle = start_embedded(
             "tutorial", 0, tick_hz=10.0, backend=kind, plan_dir=tmp_path / kind, auth_secret=secrets.token_hex(32)
         )
@@ -127,7 +129,8 @@ def test_plan_backends_render_without_executing(tmp_path: Path) -> None:
         assert "scythe observer" in text or '"observer"' in text
         assert "-74.000000" in text
         if kind == "terraform-plan":
-            import json
-
             resource = json.loads(text)["resource"]["docker_container"][f"scythe_observer_{oid}"]
             assert resource["command"][:2] == ["scythe", "observer"]
+        if kind == "kubernetes-plan":  # tests/deploy validates it against the Kubernetes schema
+            (container,) = json.loads(text)["spec"]["template"]["spec"]["containers"]
+            assert container["args"][:2] == ["scythe", "observer"]
