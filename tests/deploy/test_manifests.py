@@ -220,7 +220,7 @@ def test_the_rayjob_mounts_what_its_sweep_needs() -> None:
 
 
 def test_the_rayjob_sweep_config_parses() -> None:
-    """Live once the Ray part's sweep parser is on this branch; until then a visible skip."""
-    sweep_config = pytest.importorskip("scythe_desktop.cluster.sweep_config")
+    from scythe_desktop.cluster.sweep_config import parse_sweep
+
     text = rayjob_documents()["ConfigMap"]["data"]["sweep.toml"]
-    assert str(sweep_config.parse_sweep(text, Path("sweep.toml")).storage) == "/storage/sweeps"
+    assert str(parse_sweep(text, Path("sweep.toml")).storage) == "/storage/sweeps"
