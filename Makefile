@@ -26,16 +26,20 @@ bench: $(STAMP)
 	$(VENV)/bin/scythe bench codec
 	$(VENV)/bin/scythe bench render
 
-# Not a set-up command: builds dist/scythe/ and dist/scythe-<version>-linux-x86_64.tar.gz (README "Building the installer").
+# Not a set-up command: builds dist/scythe/ and dist/scythe-<version>-linux-x86_64.tar.gz (README "Building the
+# installer"); VARIANT=field builds the torch-free field-laptop bundle under dist/field/ instead.
+VARIANT ?= full
 package: $(STAMP)
 	@$(PY) -c 'import PyInstaller' 2>/dev/null || $(PY) -m pip install --quiet -e '.[package]'
-	packaging/build.sh $(VENV)
+	packaging/build.sh $(VENV) $(VARIANT)
 
-# Builds the bundle, then runs it air-gapped (network namespace with loopback only) under strace.
+# Builds both bundles, then runs each air-gapped (network namespace with loopback only) under strace.
 package-test: $(STAMP)
 	scripts/ensure-system-deps.sh
-	$(MAKE) package
+	$(MAKE) package VARIANT=full
 	packaging/smoke_test.sh dist/scythe/scythe
+	$(MAKE) package VARIANT=field
+	packaging/smoke_test.sh dist/field/scythe/scythe
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

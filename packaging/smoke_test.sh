@@ -7,7 +7,9 @@
 #   2. renders the embedded world (shipped PPO policy proposing) to a non-blank PNG under Xvfb (Mesa llvmpipe);
 #   3. serves scythe.v1 (`scythe serve`) and a client records its stream over loopback (`scythe record`),
 #      and the recording checks out (`scythe recording check`);
-#   4. trains (the batched ObserverVecEnv, two worlds) and evaluates the policy it trained (inference);
+#   4. trains (the batched ObserverVecEnv, two worlds) and evaluates the policy it trained (inference); the field
+#      build (no torch: `scythe --version` says so) instead refuses to train in one line and evaluates the
+#      shipped network and brain on numpy;
 #   5. never connect()s anywhere but loopback or a unix socket (every connect() in the strace log);
 #   6. ships the product only: the module list (dist/package-modules.txt) holds no reliability harness, test
 #      oracle or dev tool (packaging/check_modules.py).
@@ -23,13 +25,17 @@ if [ "${SCYTHE_SMOKE_INNER:-}" != 1 ]; then
     command -v "$tool" >/dev/null || { echo "smoke test: '$tool' is missing (scripts/ensure-system-deps.sh)" >&2; exit 2; }
   done
   [ -x "$BIN" ] || { echo "smoke test: no binary at $BIN (run make package)" >&2; exit 2; }
-  "$PY" "$ROOT/packaging/check_modules.py" "$(dirname "$(dirname "$BIN")")/package-modules.txt"
+  VARIANT=full
+  "$BIN" --version | grep -q "field build" && VARIANT=field
+  field_flag=()
+  [ "$VARIANT" = field ] && field_flag=(--field)
+  "$PY" "$ROOT/packaging/check_modules.py" "${field_flag[@]}" "$(dirname "$(dirname "$BIN")")/package-modules.txt"
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/scythe-smoke.XXXXXX")
   trap 'rm -rf "$WORK"' EXIT
   ns=(unshare -n)
   [ "$(id -u)" -eq 0 ] || ns=(unshare -rn)
-  echo "smoke test: $BIN in an isolated network namespace (work dir $WORK)"
-  SCYTHE_SMOKE_INNER=1 WORK="$WORK" "${ns[@]}" "$0" "$BIN"
+  echo "smoke test: $BIN ($VARIANT build) in an isolated network namespace (work dir $WORK)"
+  SCYTHE_SMOKE_INNER=1 WORK="$WORK" VARIANT="$VARIANT" "${ns[@]}" "$0" "$BIN"
   # Every connect() the binary (and its children, and Xvfb) made: unix sockets, netlink or loopback only.
   "$PY" - "$WORK/connect.log" <<'PYEOF'
 import re, sys
@@ -91,7 +97,17 @@ kill -TERM $serve_pid; wait $serve_pid
 timeout 60 "$BIN" recording check live.mcap --json | tee check.json
 grep -q "\"messages\": [1-9]" check.json
 
-step "train (batched env, 2 worlds) and evaluate the trained policy"
-timeout 600 "$BIN" train --scenario tutorial --timesteps 1024 --envs 2 --checkpoint-every 1024 --out train --no-progress
-timeout 300 "$BIN" evaluate --policy ppo,greedy --model train/policy.pt --scenario tutorial --seeds 1000 --ticks 20 --no-progress
+if [ "$VARIANT" = field ]; then
+  step "field build: train refuses in one line; the shipped network and brain infer on numpy"
+  if "$BIN" train --scenario tutorial --timesteps 64 --out train 2> train.err; then
+    echo "the field build trained" >&2; exit 1
+  fi
+  grep -q "this build has no torch" train.err
+  [ "$(wc -l < train.err)" -eq 1 ]
+  timeout 600 "$BIN" evaluate --policy ppo,brain --seeds 1000 --ticks 10 --equal-spend none --no-progress
+else
+  step "train (batched env, 2 worlds) and evaluate the trained policy"
+  timeout 600 "$BIN" train --scenario tutorial --timesteps 1024 --envs 2 --checkpoint-every 1024 --out train --no-progress
+  timeout 300 "$BIN" evaluate --policy ppo,greedy --model train/policy.pt --scenario tutorial --seeds 1000 --ticks 20 --no-progress
+fi
 ' smoke "$BIN"

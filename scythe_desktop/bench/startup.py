@@ -6,9 +6,10 @@ first frame was drawn and grabbed), so it includes process start, imports, the Q
 world and the first draw. Each variant runs once unmeasured (a cold start: page cache, empty Qt/Mesa shader
 caches; reported as ``*_cold``), then ``repeats`` times interleaved with the other; the figures are medians.
 ``--quick`` starts each variant once, without the cold start. The bundle and archive sizes come from
-``dist/package-report.json`` (written by ``packaging/build.sh``). Without a built bundle the binary figures
-are ``None`` and ``binary`` says why. This module knows the CLI flags and the ``dist/`` layout, nothing of
-the app's internals.
+``dist/package-report.json`` and, for the torch-free field build (``make package VARIANT=field``, timed as
+``first_frame_s_field``), ``dist/field/package-report.json`` (written by ``packaging/build.sh``). Without a
+built bundle its figures are ``None`` and ``binary`` / ``binary_field`` say why. This module knows the CLI
+flags and the ``dist/`` layout, nothing of the app's internals.
 
 Display: with a ``DISPLAY`` both run on it; without one a private Xvfb is started
 (:func:`~scythe_desktop.render.display.x_display`), which outlives every child process.
@@ -33,6 +34,9 @@ TARGETS: dict[str, float] = {
     "archive_mb": 200.0,
     "first_frame_s_binary": 2.5,
     "first_frame_s_python": 2.5,  # the issue's start-up goal holds for both ways of starting
+    "bundle_mb_field": 380.0,
+    "archive_mb_field": 130.0,
+    "first_frame_s_field": 1.5,
 }
 #: A start that has not rendered after this long is reported as failed rather than waited for.
 START_TIMEOUT_S = 180.0
@@ -42,6 +46,11 @@ _POLL_S = 0.005
 def binary_path() -> Path:
     """The built ``scythe`` (``$SCYTHE_BINARY`` or ``dist/scythe/scythe`` next to the sources)."""
     return Path(os.environ.get("SCYTHE_BINARY", ROOT / "dist" / "scythe" / "scythe"))
+
+
+def field_binary_path() -> Path:
+    """The field build's ``scythe`` (``$SCYTHE_FIELD_BINARY`` or ``dist/field/scythe/scythe``)."""
+    return Path(os.environ.get("SCYTHE_FIELD_BINARY", ROOT / "dist" / "field" / "scythe" / "scythe"))
 
 
 @contextlib.contextmanager
@@ -77,8 +86,8 @@ def time_to_first_frame(command: Sequence[str], env: dict[str, str], workdir: Pa
     return elapsed
 
 
-def _package_report() -> dict[str, object]:
-    path = ROOT / "dist" / "package-report.json"
+def _package_report(variant: str = "") -> dict[str, object]:
+    path = ROOT / "dist" / variant / "package-report.json"
     if not path.exists():
         return {}
     report: dict[str, object] = json.loads(path.read_text())
@@ -87,12 +96,13 @@ def _package_report() -> dict[str, object]:
 
 def run(quick: bool) -> dict[str, object]:
     repeats = 1 if quick else 5
-    binary = binary_path()
+    binary, field = binary_path(), field_binary_path()
     # The venv's interpreter; inside the frozen binary there is none to compare against.
     python = None if getattr(sys, "frozen", False) else [sys.executable, "-m", "scythe_desktop"]
     variants: dict[str, list[str] | None] = {
         "first_frame_s_binary": [str(binary)] if binary.is_file() else None,
         "first_frame_s_python": python,
+        "first_frame_s_field": [str(field)] if field.is_file() else None,
     }
     times: dict[str, list[float]] = {key: [] for key, cmd in variants.items() if cmd is not None}
     cold: dict[str, float] = {}
@@ -105,6 +115,7 @@ def run(quick: bool) -> dict[str, object]:
                 times[key].append(time_to_first_frame(variants[key] or [], env, Path(tmp)))
     figures = {
         **{key: _package_report().get(key) for key in ("bundle_mb", "archive_mb")},
+        **{f"{key}_field": _package_report("field").get(key) for key in ("bundle_mb", "archive_mb")},
         **{key: round(statistics.median(times[key]), 3) if key in times else None for key in variants},
     }
     result: dict[str, object] = {}
@@ -115,6 +126,8 @@ def run(quick: bool) -> dict[str, object]:
         result[f"{key}_cold"] = round(cold[key], 3) if key in cold else None
     result["repeats"] = repeats
     result["binary"] = str(binary) if binary.is_file() else f"not built ({binary} missing; run make package)"
+    result["binary_field"] = (str(field) if field.is_file()
+                              else f"not built ({field} missing; run make package VARIANT=field)")
     return result
 
 

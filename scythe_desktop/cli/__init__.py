@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 
@@ -34,6 +35,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def build_note() -> str:
+    """What ``--version`` adds about this build: the field build has no torch (numpy inference, no training)."""
+    return "" if importlib.util.find_spec("torch") is not None else " (field build: no torch, no training)"
+
+
 def _chosen_subcommand(argv: Sequence[str]) -> str | None:
     return next((a for a in argv if a in SUBCOMMANDS), None)
 
@@ -46,7 +52,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         description="SCYTHE Desktop: watch clusters on a globe and decide where observers go. "
         "Without a subcommand, opens the desktop console on the embedded orchestrator.",
     )
-    parser.add_argument("--version", action="version", version=f"scythe {__version__}")
+    parser.add_argument("--version", action="version", version=f"scythe {__version__}{build_note()}")
     from scythe_desktop.cli.app import add_app_arguments
 
     add_app_arguments(parser)

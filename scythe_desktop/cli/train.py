@@ -155,6 +155,12 @@ def run_on_cluster(args: argparse.Namespace, cfg: TrainConfig) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        print("scythe train: this build has no torch (the field build infers on numpy and cannot train); train "
+              "with the full build or from source", file=sys.stderr)
+        return 2
     if args.adversarial:
         return run_selfplay(args)
     from scythe_desktop.engine.policies import check_policy_name

@@ -25,6 +25,7 @@ def test_quick_startup_benchmark_times_the_python_start_and_says_the_binary_is_m
     # No DISPLAY: the benchmark's own Xvfb path runs. No binary: its figures are None with the reason.
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     env["SCYTHE_BINARY"] = str(tmp_path / "no-such-scythe")
+    env["SCYTHE_FIELD_BINARY"] = str(tmp_path / "no-such-field-scythe")
     proc = subprocess.run(
         [sys.executable, "-m", "scythe_desktop", "bench", "startup", "--quick"],
         capture_output=True, text=True, timeout=280, env=env, check=False,
@@ -36,3 +37,4 @@ def test_quick_startup_benchmark_times_the_python_start_and_says_the_binary_is_m
     assert isinstance(result["first_frame_s_python"], float) and result["first_frame_s_python"] > 0
     assert result["first_frame_s_binary"] is None
     assert "not built" in result["binary"] and "no-such-scythe" in result["binary"]
+    assert result["first_frame_s_field"] is None and "VARIANT=field" in result["binary_field"]

@@ -46,3 +46,18 @@ def test_every_subcommand_is_one_module_named_after_it() -> None:
     assert {name: module for name, (module, _help) in SUBCOMMANDS.items()} == {
         name: f"scythe_desktop.cli.{name}" for name in SUBCOMMANDS
     }
+
+
+def test_without_torch_the_version_says_field_build_and_train_refuses_in_one_line() -> None:
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from scythe_desktop.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))")
+    version = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, timeout=120)
+    assert "(field build: no torch, no training)" in version.stdout
+    train = subprocess.run([sys.executable, "-c", code, "train", "--timesteps", "64"], capture_output=True,
+                           text=True, timeout=120)
+    assert train.returncode == 2
+    assert train.stderr.strip().count("\n") == 0 and "this build has no torch" in train.stderr
+    full = subprocess.run([sys.executable, "-m", "scythe_desktop", "--version"], capture_output=True, text=True,
+                          timeout=120)
+    assert "field build" not in full.stdout
