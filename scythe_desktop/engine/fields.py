@@ -5,11 +5,18 @@ lon −180, cell centres at ``lon = −180 + (j + ½)·360/W`` and ``lat = 90 �
 an image of the globe. Volumes are ``float32 (S, S, S)`` indexed ``[z, y, x]`` over the cube
 ``[−EXTENT, EXTENT]³`` of globe coordinates (Earth radius 1). Two volume models:
 
-* ``gaussian``: scatter-add of node weights into voxels (``torch.bincount``) then a separable Gaussian
-  blur (one banded matrix product per axis);
+* ``gaussian``: scatter-add of node weights into voxels (``index_add_``) then a separable Gaussian blur (one
+  banded matrix product per axis);
 * ``rf``: an RF propagation picture, Σ power / (d² + d₀²) over nodes, evaluated on the voxel grid as an FFT
   convolution of the splatted power with the 1/(d² + d₀²) kernel, times an interference mask
   (1 − occlusion seen from the voxel's direction).
+
+Two backends compute the volumes (``backend=``, see :mod:`scythe_desktop.engine.backend`): ``torch`` (this
+module's tensor helpers ``splat`` … ``blur3d``) and ``numpy`` (numpy + scipy, :mod:`.fields_numpy`, for a
+build without torch); ``auto``, the default, is torch when it is installed. Both return float32 in the layout
+above and agree to within :data:`BACKEND_RTOL` × the volume's maximum at every voxel (the tests hold them to
+it on random swarms and on worlds, both models, sizes 16–96; measured: under 1e-6): the same float32 steps,
+summed in different orders by the BLAS and FFT libraries. The grids and bumps are numpy for everyone.
 
 Pure functions over arrays; this module knows nothing of worlds, clusters or observers as objects.
 """
@@ -17,11 +24,13 @@ Pure functions over arrays; this module knows nothing of worlds, clusters or obs
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
+from scythe_desktop.engine.backend import resolve_backend
 from scythe_desktop.engine.geo import EARTH_RADIUS_KM
 
 if TYPE_CHECKING:
@@ -39,6 +48,8 @@ RF_SOFTENING: Final = 0.02
 BUMP_BLOCK: Final = 2_000_000
 #: Bumps are evaluated out to this many σ from their centre (beyond it a term is below e^-32 of its amplitude).
 BUMP_CUTOFF_SIGMA: Final = 8.0
+#: The torch and numpy volumes differ by at most this times the volume's maximum, voxel by voxel.
+BACKEND_RTOL: Final = 1e-5
 
 
 def cell_centres(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +164,14 @@ def blur3d(grid: torch.Tensor, sigma_vox: float) -> torch.Tensor:
     return (k @ out.reshape(s, s * s)).reshape(s, s, s)  # z
 
 
-def volume_gaussian(xyz: NDArray[np.float32], weights: NDArray[np.float32], size: int) -> NDArray[np.float32]:
+def volume_gaussian(
+    xyz: NDArray[np.float32], weights: NDArray[np.float32], size: int, backend: str = "auto"
+) -> NDArray[np.float32]:
+    """The splatted weights blurred by :data:`VOLUME_SIGMA`, clamped at 0 (module docstring: backends)."""
+    if resolve_backend(backend) == "numpy":
+        from scythe_desktop.engine import fields_numpy
+
+        return fields_numpy.volume_gaussian(xyz, weights, size)
     import torch
 
     sigma_vox = VOLUME_SIGMA * size / (2.0 * EXTENT)
@@ -162,16 +180,20 @@ def volume_gaussian(xyz: NDArray[np.float32], weights: NDArray[np.float32], size
         return field.clamp_(min=0.0).numpy()
 
 
-def voxel_directions(size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Longitude, latitude (degrees) and radius of every voxel centre, each (S, S, S) [z, y, x]."""
-    import torch
-
-    c = (torch.arange(size, dtype=torch.float32) + 0.5) * (2.0 * EXTENT / size) - EXTENT
-    z, y, x = torch.meshgrid(c, c, c, indexing="ij")
-    r = torch.sqrt(x * x + y * y + z * z)
-    lon = torch.rad2deg(torch.atan2(y, x))
-    lat = torch.rad2deg(torch.asin((z / r.clamp(min=1e-6)).clamp(-1.0, 1.0)))
-    return lon, lat, r
+@lru_cache(maxsize=8)
+def occlusion_cells(size: int, h: int, w: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Row and column of the (H, W) grid cell in the direction of every voxel centre, each (S, S, S) [z, y, x]
+    (read-only, cached). Both backends look occlusion up by these: computed once in float64, a voxel whose
+    direction lies on a cell edge cannot read one cell in torch and its neighbour in numpy."""
+    c = (np.arange(size) + 0.5) * (2.0 * EXTENT / size) - EXTENT
+    z, y, x = np.meshgrid(c, c, c, indexing="ij")
+    r = np.sqrt(x * x + y * y + z * z)
+    lon = np.degrees(np.arctan2(y, x))
+    lat = np.degrees(np.arcsin(np.clip(z / np.maximum(r, 1e-6), -1.0, 1.0)))
+    col = np.clip(((lon + 180.0) * (w / 360.0)).astype(np.intp), 0, w - 1)
+    row = np.clip(((90.0 - lat) * (h / 180.0)).astype(np.intp), 0, h - 1)
+    row.flags.writeable = col.flags.writeable = False
+    return row, col
 
 
 def volume_rf(
@@ -179,8 +201,14 @@ def volume_rf(
     power: NDArray[np.float32],
     size: int,
     occlusion_grid: NDArray[np.float32],
+    backend: str = "auto",
 ) -> NDArray[np.float32]:
-    """Σ power/(d² + d₀²) at every voxel, times (1 − occlusion) looked up by the voxel's direction."""
+    """Σ power/(d² + d₀²) at every voxel, times (1 − occlusion) looked up by the voxel's direction
+    (:func:`occlusion_cells`), clamped at 0 (module docstring: backends)."""
+    if resolve_backend(backend) == "numpy":
+        from scythe_desktop.engine import fields_numpy
+
+        return fields_numpy.volume_rf(xyz, power, size, occlusion_grid)
     import torch
 
     with torch.no_grad():
@@ -193,15 +221,13 @@ def volume_rf(
         kernel = 1.0 / (d2 + RF_SOFTENING**2)
         spec = torch.fft.rfftn(p, s=(n, n, n)) * torch.fft.rfftn(kernel)
         field = torch.fft.irfftn(spec, s=(n, n, n))[:size, :size, :size]
-        h, w = occlusion_grid.shape
-        lon, lat, _ = voxel_directions(size)
-        col = ((lon + 180.0) * (w / 360.0)).to(torch.int64).clamp_(0, w - 1)
-        row = ((90.0 - lat) * (h / 180.0)).to(torch.int64).clamp_(0, h - 1)
-        occl = torch.from_numpy(np.ascontiguousarray(occlusion_grid, dtype=np.float32))[row, col]
+        row, col = occlusion_cells(size, *occlusion_grid.shape)
+        occl = torch.from_numpy(np.ascontiguousarray(occlusion_grid, dtype=np.float32)[row, col])
         return (field * (1.0 - occl)).clamp_(min=0.0).contiguous().numpy()
 
 
 __all__ = [
+    "BACKEND_RTOL",
     "EXTENT",
     "RF_SOFTENING",
     "VOLUME_SIGMA",
@@ -210,6 +236,7 @@ __all__ = [
     "gaussian_bumps",
     "gaussian_kernel",
     "grid_unit_vectors",
+    "occlusion_cells",
     "splat",
     "volume_gaussian",
     "volume_rf",

@@ -139,16 +139,17 @@ class WorldFields:
         ent = (cl.entropy * cl.confidence).astype(np.float32)
         return nodes[:, 3] * ent[slot]
 
-    def volume(self, size: int = 64, model: str = "gaussian") -> NDArray[np.float32]:
+    def volume(self, size: int = 64, model: str = "gaussian", backend: str = "auto") -> NDArray[np.float32]:
         """(S, S, S) float32 field of the node swarm ([z, y, x] over ±fields.EXTENT): ``gaussian`` is the
-        blurred density of :meth:`node_uncertainty`, ``rf`` the RF propagation model of node intensity."""
+        blurred density of :meth:`node_uncertainty`, ``rf`` the RF propagation model of node intensity;
+        ``backend`` picks torch or numpy (:mod:`~scythe_desktop.engine.fields`: same numbers to its tolerance)."""
         if size < 2 or size > 256:
             raise ValueError(f"volume size must be in [2, 256], got {size}")
         if model == "gaussian":
-            return fields.volume_gaussian(self.nodes[:, :3], self.node_uncertainty(), size)
+            return fields.volume_gaussian(self.nodes[:, :3], self.node_uncertainty(), size, backend)
         if model == "rf":
             nodes = self.nodes
-            return fields.volume_rf(nodes[:, :3], nodes[:, 3], size, self.occlusion_grid(90, 180))
+            return fields.volume_rf(nodes[:, :3], nodes[:, 3], size, self.occlusion_grid(90, 180), backend)
         raise ValueError(f"volume model must be 'gaussian' or 'rf', got {model!r}")
 
 

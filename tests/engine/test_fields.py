@@ -1,6 +1,11 @@
-"""Fields are finite, non-negative, correctly shaped and peak where they should."""
+"""Fields are finite, non-negative, correctly shaped and peak where they should; the numpy backend of the
+volumes gives torch's numbers (to fields.BACKEND_RTOL), also in an interpreter without torch."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -112,3 +117,84 @@ def test_torch_separable_blur_matches_scipy() -> None:
     ref = gaussian_filter(grid.reshape(size, size, size), sigma, mode="constant", truncate=3.0)
     assert np.allclose(ours, ref, atol=1e-4 * ref.max())
     assert np.isclose(ours.sum(), w.sum(), rtol=1e-4)  # mass is kept away from the edges
+
+
+# --- the numpy backend (engine.fields_numpy) against torch: BACKEND_RTOL × the volume's maximum ---------------
+
+def _within_tolerance(torch_vol: np.ndarray, numpy_vol: np.ndarray) -> float:
+    """The difference as a fraction of the torch volume's maximum, after checking layout and dtype."""
+    assert numpy_vol.shape == torch_vol.shape and numpy_vol.dtype == torch_vol.dtype == np.float32
+    assert numpy_vol.flags.c_contiguous and (numpy_vol >= 0).all()
+    rel = float(np.abs(numpy_vol - torch_vol).max() / max(float(torch_vol.max()), 1e-30))
+    assert rel <= fields.BACKEND_RTOL, rel
+    return rel
+
+
+def _swarm(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes near the globe's surface, a dense clump among them, and a few outside the cube (clamped)."""
+    rng = np.random.default_rng(seed)
+    xyz = rng.normal(size=(n, 3))
+    xyz *= rng.uniform(0.9, 1.05, (n, 1)) / np.linalg.norm(xyz, axis=1, keepdims=True)
+    xyz[: n // 4] = rng.normal([0.4, -0.5, 0.7], 0.03, (n // 4, 3))
+    xyz[-5:] = rng.uniform(-1.5, 1.5, (5, 3))
+    return xyz.astype(np.float32), rng.exponential(1.0, n).astype(np.float32)
+
+
+@pytest.mark.parametrize("size", [16, 32, 48])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_numpy_volumes_match_torch_on_random_swarms(size: int, seed: int) -> None:
+    xyz, w = _swarm(seed, 20_000)
+    _within_tolerance(fields.volume_gaussian(xyz, w, size, "torch"), fields.volume_gaussian(xyz, w, size, "numpy"))
+    occlusion = np.random.default_rng(seed).random((45, 90)).astype(np.float32)
+    _within_tolerance(fields.volume_rf(xyz, w, size, occlusion, "torch"),
+                      fields.volume_rf(xyz, w, size, occlusion, "numpy"))
+
+
+@pytest.fixture(scope="module")
+def regional() -> World:
+    w = World("regional", 4)
+    for _ in range(3):
+        w.step()
+    return w
+
+
+@pytest.mark.parametrize("model", ["gaussian", "rf"])
+@pytest.mark.parametrize("size", [32, 64, 96])  # the console's volume, World.volume's default, the field desk's cap
+def test_numpy_world_volumes_match_torch(regional: World, model: str, size: int) -> None:
+    _within_tolerance(regional.volume(size, model, backend="torch"), regional.volume(size, model, backend="numpy"))
+
+
+def test_numpy_splat_is_torchs_to_the_bit_and_its_blur_matches_scipy() -> None:
+    from scythe_desktop.engine import fields_numpy
+
+    xyz, w = _swarm(2, 50_000)
+    assert np.array_equal(fields_numpy.splat(xyz, w, 24), fields.splat(xyz, w, 24).numpy())
+    grid = fields_numpy.splat(xyz, w, 24).astype(np.float64)
+    ref = gaussian_filter(grid, 1.3, mode="constant", truncate=3.0)
+    assert np.allclose(fields_numpy.blur3d(fields_numpy.splat(xyz, w, 24), 1.3), ref, atol=1e-4 * ref.max())
+    with pytest.raises(ValueError, match="at most 256"):
+        fields_numpy.splat(xyz, w, 300)
+
+
+def test_a_backend_is_checked() -> None:
+    with pytest.raises(ValueError, match="backend must be one of"):
+        fields.volume_gaussian(np.zeros((1, 3), np.float32), np.ones(1, np.float32), 8, backend="cuda")
+
+
+def test_volumes_without_torch_are_torchs(regional: World, tmp_path: Path) -> None:
+    """A fresh interpreter that cannot import torch computes both volumes (auto: numpy) of the same world."""
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import numpy as np\n"
+        "from scythe_desktop.engine.world import World\n"
+        "w = World('regional', 4)\n"
+        "for _ in range(3): w.step()\n"
+        f"np.savez({str(tmp_path / 'numpy.npz')!r}, gaussian=w.volume(32), rf=w.volume(32, 'rf'))\n"
+        "print(sorted(m for m in ('torch', 'stable_baselines3') if sys.modules.get(m) is not None))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["[]"]
+    with np.load(tmp_path / "numpy.npz") as without:
+        for model in ("gaussian", "rf"):
+            _within_tolerance(regional.volume(32, model, backend="torch"), without[model])

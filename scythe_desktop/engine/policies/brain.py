@@ -59,6 +59,7 @@ class BrainPolicy(Policy):
         horizon: int = CONFIDENCE_HORIZON,
         samples: int = 8,
         calibrator: Calibrator | None = None,
+        backend: str = "auto",
     ) -> None:
         from scythe_desktop.engine.policies.greedy_reward import GreedyRewardPolicy
         from scythe_desktop.engine.policies.ppo import PPOPolicy, card_path
@@ -68,7 +69,7 @@ class BrainPolicy(Policy):
                 f"brain needs candidates, horizon and samples >= 1, got {prior_candidates}+{base_candidates}, "
                 f"{horizon}, {samples}"
             )
-        self.prior = PPOPolicy(path)
+        self.prior = PPOPolicy(path, backend=backend)  # the network's backend (PPOPolicy's docstring)
         self.base = GreedyRewardPolicy()
         self.prior_candidates, self.base_candidates = prior_candidates, base_candidates
         self.horizon, self.samples = horizon, samples

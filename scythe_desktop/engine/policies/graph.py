@@ -6,7 +6,8 @@ needs nothing else at run time. Each decision encodes the world as a batch of on
 picks actions the world accepts (the mask is exact); proposals are the unmasked actions by probability, as
 :mod:`~scythe_desktop.engine.policies.ppo` ranks them. Unlike the fixed-slot ``ppo`` it has no per-scenario
 layout: :meth:`GraphPolicy.trained_for` is true for every scenario within the graph maxima. Known weakness:
-nothing trained at scale ships yet, so it is only as good as the file it is given.
+nothing trained at scale ships yet, so it is only as good as the file it is given. Torch only: without torch
+(the field-laptop build) it is refused with a one-line error (``backend.BackendUnavailable``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scythe_desktop.engine.actions import Action
+from scythe_desktop.engine.backend import BackendUnavailable, available
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.policies.ppo import card_path, ranked_actions, ranked_proposals
 from scythe_desktop.engine.proposals import Proposal
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 #: Where a trained graph policy will ship (none does yet).
 SHIPPED_GRAPH_POLICY: Final = Path(__file__).resolve().parents[3] / "resources" / "policies" / "graph.pt"
 DEFAULT_EPISODE_TICKS: Final = 200
+#: What the graph network runs on (torch only: unlike ``ppo`` it has no numpy backend).
+GRAPH_STACK: Final = ("torch", "torch_geometric", "sb3_contrib")
 
 
 def save_policy(policy: Any, path: Path, card: dict[str, Any] | None = None) -> Path:
@@ -57,6 +61,10 @@ class GraphPolicy(Policy):
     name: ClassVar[str] = "graph"
 
     def __init__(self, path: str | Path | None = None, episode_ticks: int = DEFAULT_EPISODE_TICKS) -> None:
+        missing = [m for m in GRAPH_STACK if not available(m)]
+        if missing:  # the graph network has no numpy backend; say so instead of a traceback from deep inside
+            raise BackendUnavailable(f"the graph policy needs {', '.join(missing)}, which this installation does "
+                                     "not have (a build without torch can use the ppo or brain policy)")
         from scythe_desktop.engine.rl.graph_net import GraphActorCriticPolicy
 
         self.path = Path(path) if path is not None else SHIPPED_GRAPH_POLICY

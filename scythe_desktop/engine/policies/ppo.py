@@ -9,6 +9,11 @@ or a relocation onto the observer's own position (which the world would apply as
 Known weakness: it only knows the scenario it was trained on; out of distribution it is still safe (the
 mask) but not necessarily good (on regional moved to Asia with 60 clusters it scored 133 against
 static-grid's 427), so :meth:`PPOPolicy.trained_for` tells a caller such as ``brain`` whether to trust it.
+
+Two backends compute the network (``backend=``): ``torch`` runs the SB3 policy itself; ``numpy`` runs its
+export beside it (``.npz``, :mod:`.numpy_net`), for a build without torch. They give the same probabilities to
+1e-5 and the same decisions unless two actions tie to float32 rounding; ``auto`` (the default) is torch when
+torch and sb3-contrib are installed, else numpy (:func:`~scythe_desktop.engine.backend.resolve_backend`).
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import numpy as np
+from gymnasium import spaces
 from numpy.typing import NDArray
 
 from scythe_desktop.engine.actions import Action, Relocate
+from scythe_desktop.engine.backend import Backend, resolve_backend
 from scythe_desktop.engine.geo import great_circle_km
 from scythe_desktop.engine.policies.base import Policy
+from scythe_desktop.engine.policies.numpy_net import load_numpy_net
 from scythe_desktop.engine.proposals import Proposal, make_proposal
 from scythe_desktop.engine.rl.spaces import (
     ActionCodec,
@@ -41,6 +49,8 @@ if TYPE_CHECKING:
 #: The policy that ships with the app, and its card.
 SHIPPED_POLICY: Final = Path(__file__).resolve().parents[3] / "resources" / "policies" / "ppo_regional.pt"
 DEFAULT_EPISODE_TICKS: Final = 200
+#: What the torch backend imports: without either, ``auto`` is numpy.
+TORCH_STACK: Final = ("torch", "sb3_contrib")
 
 
 def card_path(policy_path: Path) -> Path:
@@ -62,14 +72,25 @@ def load_network(path: Path) -> Any:
 
 
 class PPOPolicy(Policy):
-    """A trained network. ``path`` defaults to the shipped policy; its JSON card (if any) gives the layout."""
+    """A trained network. ``path`` defaults to the shipped policy; its JSON card (if any) gives the layout.
+    ``backend`` (module docstring): the numpy one reads ``path``'s ``.npz`` (or ``path`` itself, an ``.npz``)."""
 
     name: ClassVar[str] = "ppo"
 
-    def __init__(self, path: str | Path | None = None, episode_ticks: int = DEFAULT_EPISODE_TICKS) -> None:
+    def __init__(
+        self, path: str | Path | None = None, episode_ticks: int = DEFAULT_EPISODE_TICKS, backend: str = "auto"
+    ) -> None:
         self.path = Path(path) if path is not None else SHIPPED_POLICY
-        self.network = load_network(self.path)
-        self.network.set_training_mode(False)
+        if self.path.suffix == ".npz" and backend == "torch":
+            raise ValueError(f"{self.path} is a numpy export: the torch backend needs the .pt or .zip it came from")
+        self.backend: Backend = "numpy" if self.path.suffix == ".npz" else resolve_backend(backend, TORCH_STACK)
+        if self.backend == "torch":
+            self.network = load_network(self.path)
+            self.network.set_training_mode(False)
+        else:
+            self.network = load_numpy_net(self.path)
+        if not isinstance(self.network.action_space, spaces.Discrete):
+            raise ValueError(f"policy {self.path} has the action space {self.network.action_space}, not Discrete")
         card = card_path(self.path)
         self.card: dict[str, Any] = json.loads(card.read_text()) if card.exists() else {}
         self.config = EnvConfig(**self.card.get("env_config", {}))
@@ -97,8 +118,6 @@ class PPOPolicy(Policy):
 
     def probabilities(self, world: World) -> tuple[NDArray[np.float64], WorldView, NDArray[np.intp]]:
         """The network's action probabilities (masked, summing to 1), the view and cluster slots used."""
-        import torch
-
         if self._codec is None or self._codec.scenario is not world.scenario:
             self.reset(world)
         assert self._codec is not None and self._encoder is not None
@@ -107,10 +126,10 @@ class PPOPolicy(Policy):
         mask = self._codec.mask(view, slots)
         step = StepView(slots, min(world.tick / self.episode_ticks, 1.0))
         obs = self._encoder.encode(view, step)
-        with torch.no_grad():
-            tensor, _ = self.network.obs_to_tensor(obs)
-            dist = self.network.get_distribution(tensor, action_masks=mask[None, :])
-            probs = dist.distribution.probs[0].numpy().astype(np.float64)
+        if self.backend == "torch":
+            probs = torch_probabilities(self.network, obs, mask)
+        else:
+            probs = self.network.masked_probabilities(obs, mask[None, :])[0].astype(np.float64)
         probs[~mask] = 0.0
         return probs, view, slots
 
@@ -126,6 +145,16 @@ class PPOPolicy(Policy):
         codec = self._codec
         assert codec is not None
         return ranked_actions(probs, lambda i: codec.decode(i, view, slots), view, max_actions)
+
+
+def torch_probabilities(network: Any, obs: dict[str, Any], mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """The SB3 ``network``'s masked action probabilities for one observation (float32 values, as float64)."""
+    import torch
+
+    with torch.no_grad():
+        tensor, _ = network.obs_to_tensor(obs)
+        dist = network.get_distribution(tensor, action_masks=mask[None, :])
+        return dist.distribution.probs[0].numpy().astype(np.float64)
 
 
 Decoder = Callable[[int], Action | None]

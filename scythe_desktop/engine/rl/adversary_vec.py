@@ -2,7 +2,7 @@
 
 - :class:`ModelEvader` plays the evader from a trained network (any :class:`~scythe_desktop.engine.evaders.
   Evader` slot: a ``WorldBatch.evader``, hence also the opponent the defender trains against in an
-  ``ObserverVecEnv``).
+  ``ObserverVecEnv``); it lives in :mod:`.evader_model`, which needs no torch, and is re-exported here.
 - :class:`EvaderVecEnv` is a native SB3 ``VecEnv`` of B worlds in which SB3 plays the evader and a frozen
   defender (:class:`ModelDefender`, or :class:`WaitingDefender`) plays the observers: one array step of the
   engine per call, the evader's reward (:func:`~scythe_desktop.engine.rl.evader_spaces.evader_reward`) for
@@ -12,15 +12,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from scythe_desktop.engine.batch.evader import EvaderMoves, EvaderView, evader_view
+from scythe_desktop.engine.batch.evader import EvaderView, evader_view
 from scythe_desktop.engine.batch.world_batch import BatchStep
 from scythe_desktop.engine.env import DEFAULT_EPISODE_TICKS
 from scythe_desktop.engine.rl.batch_episodes import BatchEpisodes
+from scythe_desktop.engine.rl.evader_model import ModelEvader, Predictor, load_evader
 from scythe_desktop.engine.rl.evader_spaces import EvaderLayout, EvaderWeights, evader_reward
 from scythe_desktop.engine.rl.layout import EnvLayout
 from scythe_desktop.engine.rl.reward import RewardWeights
@@ -28,45 +29,6 @@ from scythe_desktop.engine.rl.vec_base import BatchedVecEnv
 from scythe_desktop.engine.scenario import Scenario
 
 Obs = dict[str, NDArray[np.float32]]
-
-
-class Predictor(Protocol):
-    """What SB3's (Maskable)PPO offers: actions for a batch of observations under masks."""
-
-    def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = False,
-                action_masks: Any = None) -> tuple[np.ndarray, Any]: ...
-
-
-class ModelEvader:
-    """The evader of a trained network: its most probable moves (``deterministic``) or samples of them."""
-
-    name = "trained"
-
-    def __init__(self, layout: EvaderLayout, model: Predictor, episode_ticks: int, deterministic: bool = True) -> None:
-        self.layout, self.model = layout, model
-        self.episode_ticks, self.deterministic = episode_ticks, deterministic
-
-    def moves(self, view: EvaderView) -> EvaderMoves:
-        rows = self.layout.slot_rows(view)
-        obs = self.layout.observe(view, rows, view.tick / self.episode_ticks)
-        mask = self.layout.mask(view, rows)
-        index, _ = self.model.predict(obs, deterministic=self.deterministic, action_masks=mask)
-        index = np.asarray(index, dtype=np.int64).reshape(view.own.shape[0], -1)
-        return self.layout.decode(index, view, rows)
-
-
-def load_evader(path: Path, scenario: Scenario, deterministic: bool = True) -> ModelEvader:
-    """The evader network saved at ``path`` (an ``evader.pt`` of ``scythe train --adversarial``), to play
-    ``scenario``'s evader; its card beside it (``evader.json``), if any, gives the episode length it saw."""
-    import json
-
-    from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
-
-    policy = MaskableActorCriticPolicy.load(str(path), device="cpu")
-    card = Path(path).with_suffix(".json")
-    ticks = json.loads(card.read_text()).get("episode_ticks", DEFAULT_EPISODE_TICKS) if card.exists() else \
-        DEFAULT_EPISODE_TICKS
-    return ModelEvader(EvaderLayout(scenario), policy, int(ticks), deterministic)
 
 
 class ModelDefender:

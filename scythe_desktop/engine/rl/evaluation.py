@@ -107,7 +107,7 @@ def run_episode(
 
     world = make_world(scenario, seed)
     if evader_model is not None:
-        from scythe_desktop.engine.rl.adversary_vec import load_evader
+        from scythe_desktop.engine.rl.evader_model import load_evader
 
         world.batch.evader = load_evader(evader_model, scenario)
     policy.reset(world, seed)
