@@ -11,13 +11,14 @@ VENV=${1:-.venv}
 VARIANT=${2:-full}
 PY="$VENV/bin/python"
 case $VARIANT in
-  full) out=dist; name=scythe; bundle_target=650; archive_target=200;;
-  field) out=dist/field; name=scythe-field; bundle_target=380; archive_target=130;;
+  full) out=dist; name=scythe; ext=tar.gz; bundle_target=650; archive_target=200;;
+  # xz for the field build: a third smaller than gzip -9 for a download to a laptop; every tar reads it (-xJf).
+  field) out=dist/field; name=scythe-field; ext=tar.xz; bundle_target=380; archive_target=130;;
   *) echo "build.sh: VARIANT must be full or field, got '$VARIANT'" >&2; exit 2;;
 esac
 
 version=$("$PY" -c 'import scythe_desktop; print(scythe_desktop.__version__)')
-archive="$out/${name}-${version}-linux-x86_64.tar.gz"
+archive="$out/${name}-${version}-linux-x86_64.$ext"
 
 # A private PyInstaller cache per build: parallel builds sharing ~/.cache/pyinstaller corrupted it.
 export PYINSTALLER_CONFIG_DIR="$PWD/build/pyinstaller-config"
@@ -30,8 +31,12 @@ built=$(date +%s)
 
 install -m 0644 packaging/scythe.desktop "$out/scythe/scythe.desktop"
 rm -f "$archive"
-# gzip -9 via tar's pipe (portable; the target only needs tar). The archive unpacks to scythe/.
-tar -C "$out" -cf - scythe | gzip -9 > "$archive"
+# Compressed via tar's pipe (portable; the target only needs tar). The archive unpacks to scythe/.
+if [ "$ext" = tar.xz ]; then
+  tar -C "$out" -cf - scythe | xz -T0 -6 > "$archive"
+else
+  tar -C "$out" -cf - scythe | gzip -9 > "$archive"
+fi
 done_at=$(date +%s)
 
 "$PY" - "$out" "$archive" "$VARIANT" $((built - start)) $((done_at - built)) $bundle_target $archive_target <<'PYEOF'

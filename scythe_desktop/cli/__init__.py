@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 
@@ -37,7 +36,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 def build_note() -> str:
     """What ``--version`` adds about this build: the field build has no torch (numpy inference, no training)."""
-    return "" if importlib.util.find_spec("torch") is not None else " (field build: no torch, no training)"
+    from scythe_desktop.engine.backend import torch_available
+
+    return "" if torch_available() else " (field build: no torch, no training)"
 
 
 def _chosen_subcommand(argv: Sequence[str]) -> str | None:

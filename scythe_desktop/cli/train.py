@@ -155,9 +155,9 @@ def run_on_cluster(args: argparse.Namespace, cfg: TrainConfig) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    import importlib.util
+    from scythe_desktop.engine.backend import torch_available
 
-    if importlib.util.find_spec("torch") is None:
+    if not torch_available():
         print("scythe train: this build has no torch (the field build infers on numpy and cannot train); train "
               "with the full build or from source", file=sys.stderr)
         return 2
