@@ -17,9 +17,8 @@ if TYPE_CHECKING:
 
 
 def _run(one: Callable[[int], EpisodeResult], seed: int) -> EpisodeResult:
-    import torch
-
-    torch.set_num_threads(1)  # one core per task: Ray places tasks by their num_cpus
+    # One core per task: Ray sets OMP_NUM_THREADS to the task's num_cpus, which torch (if a policy needs it)
+    # reads when it is first imported, so nothing is imported here for the policies that never use it.
     return one(seed)
 
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from scythe_desktop.cluster import require_ray
+from scythe_desktop.engine.rl.training import FINAL_MODEL
 
 #: Seconds between looks at the progress queue while the run trains.
 POLL_S = 0.5
 
 
 def _train_remote(cfg: Any, inputs: dict[str, bytes], progress: Any) -> dict[str, bytes]:
-    from scythe_desktop.engine.rl.training import CARD, FINAL_MODEL, POLICY_FILE, progress_callback, train
+    from scythe_desktop.engine.rl.training import CARD, POLICY_FILE, progress_callback, train
 
     work = Path(tempfile.mkdtemp(prefix="scythe-train-"))
     try:
@@ -69,8 +70,6 @@ def train_on_cluster(cfg: Any, cpus: float = 1.0, gpus: float = 0.0,
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out / name).write_bytes(data)
-    from scythe_desktop.engine.rl.training import FINAL_MODEL
-
     return out / FINAL_MODEL
 
 
