@@ -139,3 +139,10 @@ def test_sweep_file_errors_name_the_key(tmp_path: Path, edit: tuple[str, str], m
     with pytest.raises(ClusterError) as caught:
         parse_sweep(text.replace(edit[0], edit[1]), Path("sweep.toml"))
     assert message in str(caught.value) and str(caught.value).startswith("sweep.toml: ")
+
+
+def test_the_example_sweep_file_parses() -> None:
+    path = Path(__file__).resolve().parents[2] / "deploy" / "sweep-regional.toml"
+    sweep = parse_sweep(path.read_text(), path)
+    assert sweep.reports == 4 and {d.key for d in sweep.search} == {"learning_rate", "ent_coef", "seed"}
+    assert sweep.validation_seeds == tuple(range(500, 510))
