@@ -15,6 +15,8 @@ from typing import Final, Literal
 Backend = Literal["torch", "numpy"]
 #: What a ``backend=`` argument accepts.
 BACKENDS: Final = ("auto", "torch", "numpy")
+#: What running a saved SB3 network on torch imports: without either, ``auto`` is numpy for a network.
+TORCH_STACK: Final = ("torch", "sb3_contrib")
 
 
 class BackendUnavailable(ImportError, ValueError):

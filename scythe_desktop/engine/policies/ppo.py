@@ -28,7 +28,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from scythe_desktop.engine.actions import Action, Relocate
-from scythe_desktop.engine.backend import Backend, resolve_backend
+from scythe_desktop.engine.backend import TORCH_STACK, Backend, resolve_backend
 from scythe_desktop.engine.geo import great_circle_km
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.policies.numpy_net import load_numpy_net
@@ -49,8 +49,6 @@ if TYPE_CHECKING:
 #: The policy that ships with the app, and its card.
 SHIPPED_POLICY: Final = Path(__file__).resolve().parents[3] / "resources" / "policies" / "ppo_regional.pt"
 DEFAULT_EPISODE_TICKS: Final = 200
-#: What the torch backend imports: without either, ``auto`` is numpy.
-TORCH_STACK: Final = ("torch", "sb3_contrib")
 
 
 def card_path(policy_path: Path) -> Path:

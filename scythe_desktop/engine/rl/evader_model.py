@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from scythe_desktop.engine.backend import resolve_backend
+from scythe_desktop.engine.backend import TORCH_STACK, resolve_backend
 from scythe_desktop.engine.batch.evader import EvaderMoves, EvaderView
 from scythe_desktop.engine.env import DEFAULT_EPISODE_TICKS
 from scythe_desktop.engine.rl.evader_spaces import EvaderLayout
 from scythe_desktop.engine.scenario import Scenario
-
-#: What the torch backend imports: without either, ``auto`` is numpy.
-TORCH_STACK: Final = ("torch", "sb3_contrib")
 
 
 class Predictor(Protocol):
