@@ -217,8 +217,10 @@ class OrchestratorClient:
         reply = self._unary(self._stub.GetClusterTable, pb.ClusterTableRequest(), attempts=3)
         rows = cluster_table.decode_rows(reply.rows, reply.row_count, reply.row_size)
         w = reply.reward_weights
+        moves = tuple((m.tick, m.kind, m.cluster_id, m.lon, m.lat) for m in reply.evader_moves)
         return ClusterTable(
-            reply.tick, rows, reply.spend_per_hour, reply.tick_hours, (w.information_gain, w.cost, w.coverage)
+            reply.tick, rows, reply.spend_per_hour, reply.tick_hours, (w.information_gain, w.cost, w.coverage),
+            (reply.activations_caught_total, reply.activations_evaded_total), reply.evader, moves,
         )
 
     def propose(self, limit: int = 0) -> Proposals:

@@ -70,6 +70,10 @@ class ClusterTable:
     spend_per_hour: float
     tick_hours: float
     reward_weights: tuple[float, float, float]  # information gain, cost, coverage
+    activations: tuple[int, int] = (0, 0)  # caught, evaded since the world began
+    evader: str = ""  # who plays an adversarial world's evader; "" without one
+    #: The evader's moves of the orchestrator's window: (tick, kind, cluster id, lon, lat), oldest first.
+    evader_moves: tuple[tuple[int, str, int, float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,13 +131,14 @@ class ClientInsight:
             drift = drift_from_grid(grid, np.array([o.lon for o in observers]), np.array([o.lat for o in observers]))
         rows = cluster_rows(table.rows, self.thresholds)
         return WorldSnapshot(generation, table.tick, rows, proposals, self._metrics(table), problem, drift,
-                             proposals_pending=pending)
+                             proposals_pending=pending, evader=table.evader, evader_moves=table.evader_moves)
 
     def _metrics(self, table: ClusterTable) -> dict[str, float]:
         rows, tick, spend = table.rows, table.tick, table.spend_per_hour
         entropy = float(rows["entropy"].sum())
         coverage = float(1.0 - rows["coverage_deficit"].mean()) if len(rows) else math.nan
-        metrics = {"total entropy": entropy, "coverage": coverage, "cost/hour": spend}
+        metrics = {"total entropy": entropy, "coverage": coverage, "cost/hour": spend,
+                   "activations caught": float(table.activations[0]), "activations evaded": float(table.activations[1])}
         if self._last is not None and tick > self._last[0]:
             drop_per_tick = (self._last[1] - entropy) / (tick - self._last[0])
             cost_tick = spend * table.tick_hours

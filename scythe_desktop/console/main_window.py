@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 from scythe_desktop.console.adapters.globe_view import GlobeView
 from scythe_desktop.console.controllers.decisions import READ_ONLY_REASON, DecisionController
 from scythe_desktop.console.controllers.insight import INSIGHT_INTERVAL_S, LOADING_POLICY, InsightController
+from scythe_desktop.console.controllers.live_evader import LiveEvader
 from scythe_desktop.console.controllers.recording import RecordingController, default_recording_path
 from scythe_desktop.console.controllers.replay import ReplayController
 from scythe_desktop.console.controllers.whatif import WhatIfController
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
             connection, self.scene, self.framesApplied, self.statusBar(), self.notify, self._show_snapshot, self
         ) if connection.live else None
         self.insight = self.insight_controller.worker if self.insight_controller is not None else None
+        self.live_evader = LiveEvader(self.globe, self.notify)
         self.fields_feed = FieldFeed(connection.orchestrator)
         self.fields: PeriodicWorker[FieldSnapshot] = PeriodicWorker("fields", self.fields_feed.fetch, FIELDS_INTERVAL_S)
         self.fields.ready.connect(self._on_fields)
@@ -344,6 +346,7 @@ class MainWindow(QMainWindow):
         self.decisions.show_proposals(snap.proposals)
         self.globe.set_drift(snap.drift)
         self.metrics_dock.append(snap.metrics)
+        self.live_evader.show(snap)
         self.recorder.record_snapshot(snap)
         if snap.problem:
             self.notify(snap.problem)

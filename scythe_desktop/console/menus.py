@@ -22,7 +22,7 @@ KEYS_HELP = (
     "Home: reset view · F: fly to selected cluster · +/−: zoom · arrows: orbit\n"
     "Ctrl+Return: confirm proposal · Ctrl+Backspace: reject · Ctrl+Shift+A: automate\n"
     "N/U/C/O: no/uncertainty/coverage/occlusion overlay · V: volume field · G: drift arrows · B: borders\n"
-    "E: the evader's moves (replays of adversarial worlds)\n"
+    "E: the evader's moves (adversarial worlds, live or replayed)\n"
     "Ctrl+O: open recording · Ctrl+R: record on/off · Ctrl+S: save screenshot · Ctrl+Q: quit\n"
     "Replay timeline: Space: play/pause · .: step · W: what if… (branch the replay at the current time)")
 
@@ -97,7 +97,7 @@ def build_menus(w: MainWindow) -> WindowMenus:
         overlay_menu.addAction(overlays[kind])
     volume = act("&Volume field", w.set_volume_visible, "V", checkable=True)
     drift = act("&Gradient drift arrows", w.show_drift, "G", checkable=True)
-    evader = act("&Evader moves (adversarial recordings)", w.globe.evader_marks.set_shown, "E", checkable=True)
+    evader = act("&Evader moves (adversarial worlds)", w.globe.evader_marks.set_shown, "E", checkable=True)
     borders = act("Country &borders", w.show_borders, "B", checkable=True)
     all_nodes = act("Draw &every node (slow on software GL)", w.apply_draw_budget, checkable=True)
     for item in (volume, drift, evader, borders, all_nodes):

@@ -130,6 +130,10 @@ class World(WorldFields):
         """$ spent since the world began (running cost and one-off charges)."""
         return float(self._batch.billing.spend[0])
 
+    def activation_totals(self) -> tuple[int, int]:
+        """Activations completed since the world began while some observer saw the cluster, and unseen."""
+        return int(self._batch.caught_total[0]), int(self._batch.evaded_total[0])
+
     @property
     def observers(self) -> NDArray[np.void]:
         """The observer table (OBSERVER_DTYPE), ``load`` as of the last observation. Read-only and

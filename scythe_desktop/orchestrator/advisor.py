@@ -79,6 +79,8 @@ class Advisor:
             rows = cluster_table.encode_rows(world.clusters)
             tick = host.tick
             spend = float(world.observers["cost_per_hour"].sum())
+            caught, evaded = world.activation_totals()
+            moves = host.recent_evader_moves()
         s = host.scenario
         w = s.reward
         return pb.ClusterTable(
@@ -89,6 +91,10 @@ class Advisor:
             spend_per_hour=spend,
             tick_hours=s.tick_hours,
             reward_weights=pb.RewardWeights(information_gain=w.information_gain, cost=w.cost, coverage=w.coverage),
+            activations_caught_total=caught,
+            activations_evaded_total=evaded,
+            evader=s.adversary.evader if s.adversary is not None else "",
+            evader_moves=[pb.EvaderMove(tick=t, kind=k, cluster_id=c, lon=lo, lat=la) for t, k, c, lo, la in moves],
         )
 
     # -------------------------------------------------------------------------------- proposals

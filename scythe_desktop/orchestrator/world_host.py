@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Final
@@ -30,6 +31,7 @@ import numpy as np
 from scythe_desktop.core import frames as core_frames
 from scythe_desktop.core.layout import MEMBERSHIP_DTYPE
 from scythe_desktop.engine.actions import Action, ActionResult
+from scythe_desktop.engine.batch.evader import MOVE_EVENTS, MOVE_NAMES
 from scythe_desktop.engine.field_snapshot import FieldSnapshot
 from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.engine.world import StepResult, World
@@ -40,6 +42,12 @@ from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 log = logging.getLogger(__name__)
 
 GRID_SHAPE: Final = (90, 180)
+#: Ticks of evader moves a host keeps for its clients (``ClusterTable.evader_moves``): what the globe's
+#: evader layer shows, and more than a client polling once a second misses at the fastest tick rate.
+EVADER_WINDOW_TICKS: Final = 30
+
+#: One evader move: (tick, kind, cluster id, lon, lat), the cluster where it is after the move.
+EvaderMove = tuple[int, str, int, float, float]
 
 
 class StateMismatch(RuntimeError):
@@ -83,6 +91,7 @@ class WorldHost:
         self._checkpoint_deferred = False
         self.world = world or self._restore() or World(scenario, seed)
         self._ticks_since_keyframe = 0
+        self._evader_moves: deque[EvaderMove] = deque()  # the last EVADER_WINDOW_TICKS ticks' moves
         #: Filled in by the deployment backend: (status, last heartbeat, load) of an observer id.
         self.observer_status: Callable[[int], tuple[str, float, float]] = lambda _oid: ("running", 0.0, 0.0)
         self.backend_name = "simulated"
@@ -198,6 +207,7 @@ class WorldHost:
         ``nodes`` view is only valid until the next step."""
         with self.lock:
             res = self.world.step()
+            self._remember_evader_moves(res)
             self._ticks_since_keyframe += 1
             if self._ticks_since_keyframe >= self._keyframe_every:
                 self._publish_keyframe()
@@ -212,6 +222,18 @@ class WorldHost:
             if time.monotonic() - self._last_checkpoint >= self._checkpoint_s:
                 self.checkpoint()
             return res
+
+    def _remember_evader_moves(self, result: StepResult) -> None:
+        if self.scenario.adversary is None:
+            return
+        self._evader_moves.extend((result.tick, *move) for move in evader_moves(self.world, result))
+        while self._evader_moves and self._evader_moves[0][0] <= result.tick - EVADER_WINDOW_TICKS:
+            self._evader_moves.popleft()
+
+    def recent_evader_moves(self) -> tuple[EvaderMove, ...]:
+        """The evader's moves of the last :data:`EVADER_WINDOW_TICKS` ticks stepped here, oldest first."""
+        with self.lock:
+            return tuple(self._evader_moves)
 
     @property
     def tick(self) -> int:
@@ -405,3 +427,16 @@ class WorldHost:
                 latency_ms=t.latency_ms,
             )
         return info
+
+
+def evader_moves(world: World, result: StepResult) -> tuple[tuple[str, int, float, float], ...]:
+    """The evader's moves of the tick ``world`` just stepped (``result``), from its events: (kind, cluster id,
+    lon, lat) each, with where the cluster is now (NaN for one that is gone)."""
+    moves = [(name, int(i)) for kind, name in zip(MOVE_EVENTS[1:], MOVE_NAMES[1:], strict=True)
+             for i in result.events.get(kind, ())]
+    if not moves:
+        return ()
+    clusters = world.clusters
+    where = {int(i): (float(lo), float(la)) for i, lo, la in zip(clusters["id"], clusters["lon"], clusters["lat"],
+                                                              strict=True)}
+    return tuple((name, i, *where.get(i, (float("nan"), float("nan")))) for name, i in moves)

@@ -86,6 +86,10 @@ class RecordingSession:
     def write_metrics(self, tick: int, values: Mapping[str, float]) -> None:
         self._worker.submit(self.recorder.write_metrics, tick, dict(values), self._clock())
 
+    def write_evader_moves(self, tick: int, evader: str, moves: Iterable[tuple[str, int, float, float]]) -> None:
+        """An adversarial world's evader moves of ``tick``: (kind, cluster id, lon, lat) each."""
+        self._worker.submit(self.recorder.write_evader_moves, tick, evader, list(moves), self._clock())
+
     def stop(self) -> None:
         """End the stream, write everything queued and close the file cleanly (blocks until it has)."""
         self._client.cancel()

@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from scythe_desktop.engine.actions import Action, ActionResult
-from scythe_desktop.engine.batch.evader import MOVE_EVENTS, MOVE_NAMES
 from scythe_desktop.engine.policies.base import Policy
 from scythe_desktop.engine.proposals import Proposal
 from scythe_desktop.engine.rl.episode import EpisodeMeter
 from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.engine.world import StepResult
 from scythe_desktop.orchestrator.hub import FrameHub
-from scythe_desktop.orchestrator.world_host import WorldHost
+from scythe_desktop.orchestrator.world_host import WorldHost, evader_moves
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.wire import WireFrame
 from scythe_desktop.recording import schemas
@@ -62,18 +61,6 @@ def step_metrics(host: WorldHost, result: StepResult) -> dict[str, float]:
     }
     values.update((name, float(value)) for name, value in result.info.items())
     return values
-
-
-def evader_moves(host: WorldHost, result: StepResult) -> tuple[tuple[str, int, float, float], ...]:
-    """The evader's moves of the tick just stepped, from its events, with where each cluster is now."""
-    moves = [(name, int(i)) for kind, name in zip(MOVE_EVENTS[1:], MOVE_NAMES[1:], strict=True)
-             for i in result.events.get(kind, ())]
-    if not moves:
-        return ()
-    clusters = host.world.clusters
-    where = {int(i): (float(lo), float(la)) for i, lo, la in zip(clusters["id"], clusters["lon"], clusters["lat"],
-                                                              strict=True)}
-    return tuple((name, i, *where.get(i, (float("nan"), float("nan")))) for name, i in moves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +182,7 @@ class Simulation:
             t = self.log_time_ns(host.tick)
             yield from self._drain()
             yield SimEvent(t, metrics=self._metrics(result), tick=host.tick)
-            moves = evader_moves(host, result)
+            moves = evader_moves(host.world, result)
             if moves:
                 adversary = host.world.scenario.adversary
                 yield SimEvent(t, evader_moves=moves, evader=adversary.evader if adversary else "", tick=host.tick)

@@ -41,3 +41,21 @@ def test_a_recorded_move_that_cannot_be_drawn_is_named_and_skipped() -> None:
     assert np.array_equal(trail.marks()[1], [KINDS.index("quiet")])
     with pytest.raises(ValueError, match="keep_ticks must be >= 1"):
         EvaderTrail(0)
+
+
+def test_overlapping_live_windows_count_each_move_once_and_name_a_bad_one_once() -> None:
+    trail = EvaderTrail(keep_ticks=10)
+    first = [(3, "activate", 1, 10.0, 50.0), (5, "vanish", 2, 0.0, 0.0)]
+    assert trail.replace(5, first) == ["evader move: unknown kind 'vanish'"]
+    # The next poll's window repeats tick 3 and 5 and adds tick 8: only tick 8 is new.
+    second = [*first, (8, "decoy", 4, 12.0, 48.0)]
+    assert trail.replace(8, second) == []
+    assert trail.counts == {"quiet": 0, "activate": 1, "shift": 0, "decoy": 1}
+    lonlat, kinds, ages = trail.marks()
+    assert lonlat.tolist() == [[10.0, 50.0], [12.0, 48.0]]
+    assert kinds.tolist() == [KINDS.index("activate"), KINDS.index("decoy")]
+    assert ages.tolist() == pytest.approx([0.5, 0.0])
+    # A window that has moved past tick 3 drops it from the layer.
+    assert trail.replace(14, [(8, "decoy", 4, 12.0, 48.0), (14, "shift", 4, 13.0, 47.0)]) == []
+    assert trail.marks()[1].tolist() == [KINDS.index("decoy"), KINDS.index("shift")]
+    assert trail.counts["shift"] == 1 and trail.counts["decoy"] == 1

@@ -253,3 +253,29 @@ def test_a_replayed_adversarial_world_marks_the_evaders_moves_and_tallies_activa
     assert not any(v.visible for v in marks.visuals)
     window.menus.evader.setChecked(True)
     assert any(v.visible for v in marks.visuals)
+
+
+def test_a_live_adversarial_world_marks_the_evaders_moves_tallies_and_records_them(
+    make_window: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    window = make_window(scenario="adversarial", embedded_options={"tick_hz": 40.0})
+    path = tmp_path / "live-adversarial.mcap"
+    assert window.start_recording(path)
+    marks = window.globe.evader_marks
+    # The embedded orchestrator's table carries the evader's last moves: the layer shows them live.
+    qtbot.waitUntil(lambda: marks.count > 0, timeout=60_000)
+    assert window.live_evader.trail.counts["activate"] + window.live_evader.trail.counts["decoy"] > 0
+    qtbot.waitUntil(lambda: "activations evaded" in window.metrics_dock.plot.names, timeout=10_000)
+    assert np.isfinite(window.metrics_dock.plot.latest("activations caught"))
+    window.menus.evader.setChecked(False)
+    assert not any(v.visible for v in marks.visuals)
+    window.menus.evader.setChecked(True)
+    with qtbot.waitSignal(window.recordingSaved, timeout=30_000) as saved:
+        window.stop_recording()
+    assert saved.args == [str(path), ""]
+    with Recording(path) as rec:
+        recorded = [schemas.EvaderMoves.FromString(m.data) for m in rec.messages([schemas.TOPIC_EVADER])]
+    # Each tick at most once on the evader channel, however many polls its window was in.
+    ticks = [m.tick for m in recorded]
+    assert ticks == sorted(set(ticks)) and recorded and all(m.evader == "evade-when-watched" for m in recorded)
+    assert all(move.kind in ("quiet", "activate", "shift", "decoy") for m in recorded for move in m.moves)

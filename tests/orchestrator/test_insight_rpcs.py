@@ -54,6 +54,35 @@ def test_the_cluster_table_round_trips_exactly(frozen: EmbeddedOrchestrator) -> 
     assert table.reward_weights == (s.reward.information_gain, s.reward.cost, s.reward.coverage)
 
 
+def test_an_adversarial_worlds_table_has_the_evaders_last_moves_and_the_activation_tallies() -> None:
+    from scythe_desktop.orchestrator.world_host import EVADER_WINDOW_TICKS, evader_moves
+
+    handle = start_embedded("adversarial", 5, tick_hz=FROZEN_HZ, policy="none")
+    try:
+        host = handle.orchestrator.host
+        expected = []
+        for _ in range(2 * EVADER_WINDOW_TICKS):
+            result = host.step()
+            expected += [(result.tick, *move) for move in evader_moves(host.world, result)]
+        with handle.client() as client:
+            table = client.cluster_table()
+        assert table.evader == host.scenario.adversary.evader == "evade-when-watched"
+        assert table.activations == host.world.activation_totals() and sum(table.activations) > 0
+        window = [m for m in expected if m[0] > host.tick - EVADER_WINDOW_TICKS]
+        assert table.evader_moves == tuple(window) and window and len(window) < len(expected)
+    finally:
+        handle.stop()
+
+
+def test_a_world_without_an_evader_has_no_moves_in_its_table(frozen: EmbeddedOrchestrator) -> None:
+    for _ in range(5):
+        frozen.orchestrator.host.step()
+    with frozen.client() as client:
+        table = client.cluster_table()
+    assert (table.evader, table.evader_moves) == ("", ())
+    assert table.activations == frozen.orchestrator.host.world.activation_totals()
+
+
 def _rows(n: int = 3) -> np.ndarray:
     rows = np.zeros(n, dtype=cluster_table.CLUSTER_WIRE_DTYPE)
     rows["id"] = np.arange(n)

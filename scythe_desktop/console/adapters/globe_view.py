@@ -105,7 +105,7 @@ class GlobeView:
         self.membership = ClusterMembership()
         self.lod_thresholds = LodThresholds()
         self.centroids = CentroidMarkers(root)
-        self.evader_marks = EvaderMarks(root)  # what an adversarial world's evader did (replays)
+        self.evader_marks = EvaderMarks(root)  # what an adversarial world's evader did (live and replayed)
         self.branch_ghosts = BranchGhosts(root)  # the other future's observers (a what-if pair)
         self.lod: LodLayout | None = None  # the current draw selection (tiers per cluster)
         self._cluster_lonlat = np.zeros((0, 2))

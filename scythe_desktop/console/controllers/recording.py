@@ -9,6 +9,7 @@ which reports back through a queued signal.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -57,6 +58,7 @@ class RecordingController(QObject):
         self._stopper: threading.Thread | None = None
         self._recorded_proposals: tuple[Proposal, ...] = ()
         self.latest_snapshot: WorldSnapshot | None = None
+        self._evader_tick = -1  # the last tick whose evader moves are in the recording
         self._stopped.connect(self._on_stopped)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -103,6 +105,8 @@ class RecordingController(QObject):
             return False
         session.start()
         self.session, self._started, self._recorded_proposals = session, time.monotonic(), ()
+        # The evader moves of the snapshots' windows that are older than this recording stay out of it.
+        self._evader_tick = self.latest_snapshot.tick if self.latest_snapshot is not None else -1
         if self.latest_snapshot is not None:
             self.record_snapshot(self.latest_snapshot)
         self._check(True)
@@ -183,6 +187,13 @@ class RecordingController(QObject):
             self._recorded_proposals = snap.proposals
             policy = snap.proposals[0].policy if snap.proposals else ""
             self.session.write_proposals(snap.proposals, snap.tick, policy)
+        # Each snapshot carries the evader's last ticks: the ticks new since the last one go on the evader channel
+        # (stamped when the snapshot arrives, at most one poll after the move).
+        new = [m for m in snap.evader_moves if m[0] > self._evader_tick]
+        for tick, moves in itertools.groupby(new, key=lambda m: m[0]):
+            self.session.write_evader_moves(tick, snap.evader, [m[1:] for m in moves])
+        if new:
+            self._evader_tick = new[-1][0]
 
 
 __all__ = ["RecordingController", "default_recording_path", "size_text"]

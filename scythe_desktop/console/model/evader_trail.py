@@ -1,9 +1,11 @@
 """The evader's recent moves, as the globe's evader layer draws them: the last ``keep_ticks`` ticks of a
-recording's ``/scythe/evader`` channel, each move with its age. Qt-free; a seek starts it afresh."""
+recording's ``/scythe/evader`` channel (:meth:`EvaderTrail.add`) or of a live orchestrator's window of moves
+(:meth:`EvaderTrail.replace`), each move with its age. Qt-free; a seek starts it afresh."""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from typing import Any, Final
 
 import numpy as np
@@ -26,20 +28,42 @@ class EvaderTrail:
 
     def add(self, message: Any) -> list[str]:
         """One recorded ``EvaderMoves``; returns a problem line per move that cannot be drawn."""
-        problems = []
         self.tick = max(self.tick, int(message.tick))
-        for m in message.moves:
-            if m.kind not in KINDS:
-                problems.append(f"recorded evader move: unknown kind {m.kind!r}")
-                continue
-            if not (np.isfinite(m.lon) and np.isfinite(m.lat) and abs(m.lon) <= 180.0 and abs(m.lat) <= 90.0):
-                problems.append(f"recorded evader move {m.kind} of cluster {m.cluster_id}: no position")
-                continue
-            self._moves.append((int(message.tick), KINDS.index(m.kind), float(m.lon), float(m.lat)))
-            self.counts[m.kind] += 1
+        problems = [self._keep(int(message.tick), m.kind, int(m.cluster_id), m.lon, m.lat, "recorded evader move")
+                    for m in message.moves]
+        self._prune()
+        return [p for p in problems if p]
+
+    def replace(self, tick: int, moves: Iterable[tuple[int, str, int, float, float]]) -> list[str]:
+        """A live orchestrator's window of moves (tick, kind, cluster id, lon, lat), oldest first, at world
+        tick ``tick``, in place of the moves kept. Consecutive windows overlap: moves after the previous
+        window's tick are counted, and only they report a problem line (each is said once)."""
+        last = self.tick
+        self._moves.clear()
+        self.tick = max(self.tick, int(tick))
+        problems = []
+        for t, kind, cluster_id, lon, lat in moves:
+            new = int(t) > last
+            problem = self._keep(int(t), kind, int(cluster_id), lon, lat, "evader move", count=new)
+            if problem and new:
+                problems.append(problem)
+        self._prune()
+        return problems
+
+    def _keep(self, tick: int, kind: str, cluster_id: int, lon: float, lat: float, what: str,
+              count: bool = True) -> str:
+        if kind not in KINDS:
+            return f"{what}: unknown kind {kind!r}"
+        if not (np.isfinite(lon) and np.isfinite(lat) and abs(lon) <= 180.0 and abs(lat) <= 90.0):
+            return f"{what} {kind} of cluster {cluster_id}: no position"
+        self._moves.append((tick, KINDS.index(kind), float(lon), float(lat)))
+        if count:
+            self.counts[kind] += 1
+        return ""
+
+    def _prune(self) -> None:
         while self._moves and self._moves[0][0] <= self.tick - self.keep_ticks:
             self._moves.popleft()
-        return problems
 
     def marks(self) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
         """(lonlat (M, 2), kinds (M,), ages (M,) in [0, 1)) of the moves kept, oldest first."""

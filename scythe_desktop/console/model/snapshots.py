@@ -87,6 +87,10 @@ class WorldSnapshot:
     drift: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
     #: The policy has not been asked yet (the console asks only once its first frame is on screen).
     proposals_pending: bool = False
+    #: An adversarial world's evader ("" without one) and its moves of the orchestrator's window:
+    #: (tick, kind, cluster id, lon, lat), oldest first.
+    evader: str = ""
+    evader_moves: tuple[tuple[int, str, int, float, float], ...] = ()
 
 
 __all__ = ["CLUSTER_ROW_DTYPE", "OBSERVER_DTYPE", "WorldSnapshot", "cluster_rows", "observer_rows"]

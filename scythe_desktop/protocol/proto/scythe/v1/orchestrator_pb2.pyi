@@ -255,7 +255,7 @@ class ClusterTableRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ClusterTable(_message.Message):
-    __slots__ = ("tick", "row_count", "row_size", "rows", "spend_per_hour", "tick_hours", "reward_weights")
+    __slots__ = ("tick", "row_count", "row_size", "rows", "spend_per_hour", "tick_hours", "reward_weights", "activations_caught_total", "activations_evaded_total", "evader", "evader_moves")
     TICK_FIELD_NUMBER: _ClassVar[int]
     ROW_COUNT_FIELD_NUMBER: _ClassVar[int]
     ROW_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -263,6 +263,10 @@ class ClusterTable(_message.Message):
     SPEND_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
     TICK_HOURS_FIELD_NUMBER: _ClassVar[int]
     REWARD_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVATIONS_CAUGHT_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ACTIVATIONS_EVADED_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    EVADER_FIELD_NUMBER: _ClassVar[int]
+    EVADER_MOVES_FIELD_NUMBER: _ClassVar[int]
     tick: int
     row_count: int
     row_size: int
@@ -270,7 +274,25 @@ class ClusterTable(_message.Message):
     spend_per_hour: float
     tick_hours: float
     reward_weights: RewardWeights
-    def __init__(self, tick: _Optional[int] = ..., row_count: _Optional[int] = ..., row_size: _Optional[int] = ..., rows: _Optional[bytes] = ..., spend_per_hour: _Optional[float] = ..., tick_hours: _Optional[float] = ..., reward_weights: _Optional[_Union[RewardWeights, _Mapping]] = ...) -> None: ...
+    activations_caught_total: int
+    activations_evaded_total: int
+    evader: str
+    evader_moves: _containers.RepeatedCompositeFieldContainer[EvaderMove]
+    def __init__(self, tick: _Optional[int] = ..., row_count: _Optional[int] = ..., row_size: _Optional[int] = ..., rows: _Optional[bytes] = ..., spend_per_hour: _Optional[float] = ..., tick_hours: _Optional[float] = ..., reward_weights: _Optional[_Union[RewardWeights, _Mapping]] = ..., activations_caught_total: _Optional[int] = ..., activations_evaded_total: _Optional[int] = ..., evader: _Optional[str] = ..., evader_moves: _Optional[_Iterable[_Union[EvaderMove, _Mapping]]] = ...) -> None: ...
+
+class EvaderMove(_message.Message):
+    __slots__ = ("tick", "kind", "cluster_id", "lon", "lat")
+    TICK_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_ID_FIELD_NUMBER: _ClassVar[int]
+    LON_FIELD_NUMBER: _ClassVar[int]
+    LAT_FIELD_NUMBER: _ClassVar[int]
+    tick: int
+    kind: str
+    cluster_id: int
+    lon: float
+    lat: float
+    def __init__(self, tick: _Optional[int] = ..., kind: _Optional[str] = ..., cluster_id: _Optional[int] = ..., lon: _Optional[float] = ..., lat: _Optional[float] = ...) -> None: ...
 
 class RewardWeights(_message.Message):
     __slots__ = ("information_gain", "cost", "coverage")
