@@ -57,6 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="self-play on an adversarial scenario (default: adversarial): observers and evader, each "
                         "against a pool of frozen past opponents; --timesteps counts both sides")
     parser.add_argument("--rounds", type=int, default=4, help="self-play rounds (evader phase, then defender's)")
+    parser.add_argument("--graph", action="store_true",
+                        help="the graph policy, one network for any world: cloned from --imitate (default rollout) on "
+                        "--scenarios generated worlds of --family plus tutorial, regional and adversarial (global is "
+                        "held out), --bc-epochs epochs at --lr; validated on generated worlds never trained on")
+    parser.add_argument("--family", default="mixed", help="scenario generator family for --graph (default mixed)")
+    parser.add_argument("--scenarios", type=int, default=32,
+                        help="generated training scenarios for --graph: generator seeds 1..N (default 32)")
+    parser.add_argument("--jobs", type=int, default=2, help="processes collecting --graph demonstrations (default 2)")
     parser.add_argument(
         "--reward",
         action="append",
@@ -122,6 +130,30 @@ def run_selfplay(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_graph(args: argparse.Namespace) -> int:
+    from scythe_desktop.engine.policies import check_policy_name
+    from scythe_desktop.engine.rl.graph_training import GraphTrainConfig, train_graph
+
+    try:
+        teacher = args.imitate or "rollout"
+        check_policy_name(teacher)
+        cfg = GraphTrainConfig(out_dir=args.out, family=args.family, scenarios=args.scenarios, teacher=teacher,
+                               epochs=args.bc_epochs, learning_rate=args.lr, seed=args.seed, jobs=args.jobs,
+                               command=" ".join(["scythe", *sys.argv[1:]]))
+    except ValueError as exc:
+        print(f"scythe train: {exc}", file=sys.stderr)
+        return 2
+
+    def show(done: int, total: int) -> None:
+        if not args.no_progress:
+            print(f"teacher {teacher}: {done} / {total} worlds", file=sys.stderr)
+
+    path = train_graph(cfg, on_world=show)
+    print(f"policy (to ship):    {path}")
+    print(f"card:                {path.with_suffix('.json')}")
+    return 0
+
+
 def run_on_cluster(args: argparse.Namespace, cfg: TrainConfig) -> int:
     from scythe_desktop.cluster import ClusterError
     from scythe_desktop.engine.rl.training import CARD, POLICY_FILE
@@ -163,6 +195,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.adversarial:
         return run_selfplay(args)
+    if args.graph:
+        return run_graph(args)
     from scythe_desktop.engine.policies import check_policy_name
     from scythe_desktop.engine.rl.training import CARD, POLICY_FILE, TrainConfig, tensorboard_available, train
     from scythe_desktop.engine.scenario import ScenarioError, load_scenario
