@@ -313,7 +313,7 @@ class Packing:
     full_every: int
 
 
-#: Measured on an hour of ``regional`` (docs/architecture.md, "Recording size"): byte columns for deltas and
+#: Measured on ``regional`` (docs/architecture.md, "Recording size"): byte columns for deltas and
 #: edges; keyframes in 4-byte columns against the previous keyframe (half the nodes do not move in 10 s),
 #: standalone every 3rd so a seek decodes at most two before it; world states against the previous one.
 PACKING: Final[dict[str, Packing]] = {
