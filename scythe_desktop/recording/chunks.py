@@ -59,11 +59,25 @@ def decompress(chunk: Chunk, limit: int = CHUNK_SIZE_LIMIT) -> bytes | bytearray
     return data
 
 
-def _zstd(data: bytes, declared: int) -> bytearray:
+def zstd_capped(data: bytes, declared: int, prefix: bytes | None = None,
+                limit: int = CHUNK_SIZE_LIMIT) -> bytearray:
+    """zstd ``data`` (compressed against the raw bytes ``prefix``, if given) to at most ``declared`` bytes,
+    which must be <= ``limit``; more or fewer is a :class:`ChunkError`. Used for packed messages too."""
+    check_declared(declared, limit)
+    out = _zstd(data, declared, prefix)
+    if len(out) != declared:
+        raise ChunkError(f"declares {declared:,} uncompressed bytes but holds "
+                         f"{'more' if len(out) > declared else f'{len(out):,}'}")
+    return out
+
+
+def _zstd(data: bytes, declared: int, prefix: bytes | None = None) -> bytearray:
     out = bytearray(declared + 1)  # one byte more than declared tells a lying chunk
     view, filled = memoryview(out), 0
+    dictionary = None if prefix is None else zstandard.ZstdCompressionDict(
+        prefix, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
     try:
-        with zstandard.ZstdDecompressor().stream_reader(BytesIO(data)) as reader:
+        with zstandard.ZstdDecompressor(dict_data=dictionary).stream_reader(BytesIO(data)) as reader:
             while filled <= declared:
                 got = reader.readinto(view[filled:])
                 if not got:
@@ -124,4 +138,5 @@ def chunk_records(chunk: Chunk, limit: int = CHUNK_SIZE_LIMIT) -> list[McapRecor
     return records
 
 
-__all__ = ["CHUNK_SIZE_LIMIT", "RECORD_SIZE_LIMIT", "ChunkError", "check_declared", "chunk_records", "decompress"]
+__all__ = ["CHUNK_SIZE_LIMIT", "RECORD_SIZE_LIMIT", "ChunkError", "check_declared", "chunk_records", "decompress",
+           "zstd_capped"]

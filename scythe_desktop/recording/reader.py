@@ -8,9 +8,11 @@ reads such a file front to back, record by record in file order, and stops clean
 record, which yields every message of every complete chunk. Chunks are always decompressed by
 :mod:`~scythe_desktop.recording.chunks`, capped at their declared size and a limit (a decompression bomb is
 refused, naming its chunk, and costs no memory). :func:`inspect` reports what ``scythe recording check``
-prints. Every problem, whatever the bytes, is a :class:`RecordingError` naming the file and what was
-wrong: the mcap library raises a zoo of exception types on corrupt input, and they all stop here.
-This module knows MCAP and our topics; it does not decode frames or know Qt.
+prints. Messages of a format-2 file's packed topics (:mod:`~scythe_desktop.recording.packing`) are handed
+out unpacked, as the bytes a format-1 file holds, so nothing above this module knows the difference; a
+format-1 file is read as it always was. Every problem, whatever the bytes, is a :class:`RecordingError`
+naming the file and what was wrong: the mcap library raises a zoo of exception types on corrupt input,
+and they all stop here. This module knows MCAP and our topics; it does not decode frames or know Qt.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from mcap.summary import Summary
 from scythe_desktop.recording import schemas
 from scythe_desktop.recording.chunk_table import ChunkReadError, ChunkTable, RecordedMessage
 from scythe_desktop.recording.chunks import RECORD_SIZE_LIMIT, ChunkError, chunk_records
+from scythe_desktop.recording.packing import PackError, Unpacker
 
 _MAGIC: Final = b"\x89MCAP0\r\n"
 
@@ -90,15 +93,18 @@ def _check_metadata(path: Path, metadata: dict[str, str]) -> None:
                              f"({schemas.RECORDING_FORMAT}); update SCYTHE Desktop")
 
 
-def _check_schema(path: Path, topic: str, schema: Schema | None, encoding: str) -> None:
-    """Topics we know must carry the schema we wrote; unknown topics are allowed (and ignored)."""
+def _check_schema(path: Path, topic: str, schema: Schema | None, encoding: str) -> bool:
+    """Topics we know must carry the schema we wrote; unknown topics are allowed (and ignored).
+    True when the topic's messages are packed (format 2)."""
     known = schemas.TOPICS.get(topic)
     if known is None:
-        return
+        return False
     got = schema.name if schema is not None else "(none)"
-    if schema is None or schema.name != known.schema_name or encoding != "protobuf":
+    packed = topic in schemas.PACKING and got == schemas.PACKED_TOPIC.schema_name
+    if schema is None or (schema.name != known.schema_name and not packed) or encoding != "protobuf":
         raise RecordingError(f"{path}: topic {topic} has unknown schema {got} ({encoding}); "
                              f"this build reads {known.schema_name} (protobuf)")
+    return packed
 
 
 class Recording:
@@ -145,10 +151,14 @@ class Recording:
                 self.metadata = dict(record.metadata)
         _check_metadata(self.path, self.metadata)
         self.topics: dict[str, Channel] = {}
+        self._packed: set[str] = set()
         for channel in summary.channels.values():
-            _check_schema(self.path, channel.topic, summary.schemas.get(channel.schema_id), channel.message_encoding)
+            if _check_schema(self.path, channel.topic, summary.schemas.get(channel.schema_id),
+                             channel.message_encoding):
+                self._packed.add(channel.topic)
             self.topics[channel.topic] = channel
         self._chunks = ChunkTable(self._file, summary)
+        self._unpacker = Unpacker(self._fetch_packed)
         stats = summary.statistics
         self.start_ns: int = stats.message_start_time
         self.end_ns: int = stats.message_end_time
@@ -189,11 +199,24 @@ class Recording:
         if not wanted or (start_ns is not None and end_ns is not None and start_ns > end_ns):
             return
         try:
-            yield from self._chunks.messages(wanted, start_ns, end_ns, reverse)
+            for m in self._chunks.messages(wanted, start_ns, end_ns, reverse):
+                yield self._unpacked(m) if m.topic in self._packed else m
         except ChunkReadError as exc:  # one chunk refused (e.g. a decompression bomb); the others still read
             raise RecordingError(f"{self.path}: {exc}") from None
         except Exception as exc:  # corrupt input: see the module docstring
             raise _fail(self.path, exc) from exc
+
+    def _unpacked(self, m: RecordedMessage) -> RecordedMessage:
+        try:
+            data = self._unpacker.unpack(m.topic, m.data, m.log_time_ns, m.sequence)
+        except PackError as exc:
+            raise RecordingError(f"{self.path}: {m.topic} message at {m.log_time_ns} ns {exc}") from None
+        return replace(m, data=data)
+
+    def _fetch_packed(self, topic: str, log_time_ns: int, sequence: int) -> bytes | None:
+        """The packed bytes of the message a packed message refers to (by log time and sequence)."""
+        found = self._chunks.messages([topic], log_time_ns, log_time_ns, False)
+        return next((m.data for m in found if m.sequence == sequence), None)
 
     def latest(self, topics: Iterable[str], at_or_before_ns: int) -> RecordedMessage | None:
         """The last message of ``topics`` logged at or before a time (the last in file order on a tie)."""
@@ -226,12 +249,14 @@ class Recovery:
     the first incomplete or unreadable record; :attr:`problem` then says where and why. A chunk whose
     compressed bytes are complete but which cannot be decompressed within its declared size and the
     limit (a decompression bomb, a corrupt stream) is left out and named in :attr:`skipped`; reading goes
-    on after it. Opening checks that the file is one of ours, so a foreign or newer file fails before
-    anything is read.
+    on after it. Packed messages are yielded unpacked unless ``unpack=False`` (repair copies them as they
+    are). Opening checks that the file is one of ours, so a foreign or newer file fails before anything is read.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, unpack: bool = True) -> None:
         self.path = Path(path)
+        self._unpacker = Unpacker(lambda *_ref: None) if unpack else None  # file order: references come first
+        self._packed: set[int] = set()
         try:
             with open(self.path, "rb") as stream:
                 _check_magic(self.path, stream)
@@ -282,12 +307,16 @@ class Recovery:
                     raise ValueError(f"channel {record.id} names schema {record.schema_id}, which comes nowhere before")
                 if record.id not in self.channels:
                     schema = self._schemas.get(record.schema_id)
-                    _check_schema(self.path, record.topic, schema, record.message_encoding)
+                    if _check_schema(self.path, record.topic, schema, record.message_encoding):
+                        self._packed.add(record.id)
                     self.channels[record.id] = (record, schema)
             elif isinstance(record, Message):
                 known = self.channels.get(record.channel_id)
                 if known is None:
                     raise ValueError(f"a message names channel {record.channel_id}, which comes nowhere before")
+                if self._unpacker is not None and record.channel_id in self._packed:
+                    record = replace(record, data=self._unpacker.unpack(known[0].topic, record.data, record.log_time,
+                                                                         record.sequence))
                 self.message_count += 1
                 yield known[0], record
 
@@ -300,7 +329,7 @@ def inspect(path: str | Path) -> RecordingReport:
             return rec.report()
     except TruncatedRecording:
         pass
-    recovery = Recovery(path)
+    recovery = Recovery(path, unpack=False)
     counts: dict[str, int] = {}
     start, end = None, 0
     for channel, message in recovery:
@@ -323,7 +352,7 @@ def repair(path: str | Path, out: str | Path, *, overwrite: bool = False) -> Rec
     path, out = Path(path), Path(out)
     if out.exists() and path.resolve() == out.resolve():
         raise RecordingError(f"{out}: repair writes a new file; choose an output other than the input")
-    recovery = Recovery(path)
+    recovery = Recovery(path, unpack=False)  # packed messages copied as they are: their references stay valid
     try:
         stream = open(out, "wb" if overwrite else "xb")  # noqa: SIM115 - closed below
     except OSError as exc:

@@ -22,8 +22,9 @@ from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 
 #: MCAP header profile: empty means "no ROS", which is what a protobuf-only file is.
 PROFILE: Final = ""
-#: Bumped when a topic's meaning changes; a reader refuses a newer one by name.
-RECORDING_FORMAT: Final = 1
+#: Bumped when a topic's meaning changes; a reader refuses a newer one by name. 2: the topics of
+#: :data:`PACKING` carry ``scythe.recording.v1.Packed`` (recording/packing.py); 1 is read as before.
+RECORDING_FORMAT: Final = 2
 #: Metadata record name holding ``{"format": …, "source": …, …}``.
 METADATA_NAME: Final = "scythe.recording"
 
@@ -162,6 +163,22 @@ def _recording_file() -> descriptor_pb2.FileDescriptorProto:
                 ("meter", "string", 5),
                 ("fingerprint", "string", 6),
             ),
+            # A message of another schema stored smaller (recording/packing.py): its ``size`` bytes, the
+            # region after ``offset`` transposed as rows of ``stride`` bytes in ``width``-byte columns, then
+            # zstd-compressed when ``compression`` is "zstd", against the previous message of the topic
+            # (``ref_log_time``/``ref_sequence``, same transposition) when ``has_ref``.
+            _message(
+                "Packed",
+                ("size", "uint64", 1),
+                ("offset", "uint32", 2),
+                ("stride", "uint32", 3),
+                ("width", "uint32", 4),
+                ("compression", "string", 5),
+                ("has_ref", "bool", 6),
+                ("ref_log_time", "uint64", 7),
+                ("ref_sequence", "uint32", 8),
+                ("data", "bytes", 9),
+            ),
         ]
     )
     return f
@@ -248,6 +265,7 @@ Metrics: Final = message_class("scythe.recording.v1.Metrics")
 Checkpoint: Final = message_class("scythe.recording.v1.Checkpoint")
 EvaderMoves: Final = message_class("scythe.recording.v1.EvaderMoves")
 WorldState: Final = message_class("scythe.recording.v1.WorldState")
+Packed: Final = message_class("scythe.recording.v1.Packed")
 PointCloud: Final = message_class("foxglove.PointCloud")
 
 
@@ -276,6 +294,33 @@ TOPICS: Final[dict[str, Topic]] = {
         _topic(TOPIC_WORLD_STATE, "scythe.recording.v1.WorldState"),
         _topic(TOPIC_SWARM_POINTCLOUD, "foxglove.PointCloud"),
     )
+}
+
+#: The schema of a topic of :data:`PACKING` in a format-2 recording (its messages unpack to ``TOPICS``' schema).
+PACKED_TOPIC: Final = _topic("(packed)", "scythe.recording.v1.Packed")
+
+
+@dataclass(frozen=True, slots=True)
+class Packing:
+    """How the recorder stores a topic's messages (see recording/packing.py). ``stride``/``width``: the frame
+    rows' bytes, transposed so that zstd sees each column together (0: no rows); ``compress``: zstd the
+    message itself (else the chunk's zstd does it); ``full_every``: every n-th message stands alone, the
+    others are compressed against the one before them (1: all stand alone)."""
+
+    stride: int
+    width: int
+    compress: bool
+    full_every: int
+
+
+#: Measured on ``regional`` (docs/architecture.md, "Recording size"): byte columns for deltas and
+#: edges; keyframes in 4-byte columns against the previous keyframe (half the nodes do not move in 10 s),
+#: standalone every 3rd so a seek decodes at most two before it; world states against the previous one.
+PACKING: Final[dict[str, Packing]] = {
+    TOPIC_DELTAS: Packing(stride=24, width=1, compress=False, full_every=1),
+    TOPIC_EDGES: Packing(stride=12, width=1, compress=False, full_every=1),
+    TOPIC_KEYFRAMES: Packing(stride=24, width=4, compress=True, full_every=3),
+    TOPIC_WORLD_STATE: Packing(stride=0, width=1, compress=True, full_every=6),
 }
 
 #: The message class to decode each non-frame topic with.

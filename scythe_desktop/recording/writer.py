@@ -17,7 +17,9 @@ the latest delta plus the stream's node ids, kept by a :class:`~scythe_desktop.c
 on the checkpoint topic. Frames themselves are stored unchanged. With ``pointcloud_interval_s`` (None, the
 default: never; ``scythe recording export-foxglove`` sets it) the swarm is also written, at a keyframe or
 checkpoint at most that often, as a ``foxglove.PointCloud`` (our 24-byte rows, unchanged) for Foxglove's 3-D
-panel, which shows the latest one.
+panel, which shows the latest one. The largest topics (deltas, edges, keyframes, world states) are stored as
+``scythe.recording.v1.Packed`` messages (:mod:`~scythe_desktop.recording.packing`, recording format 2), which
+the reader turns back into the very bytes written here.
 
 :class:`Recorder` is used from one thread; :class:`RecordingWorker` puts it on its own thread so the
 stream never waits for the disk (and a stalled stream's last messages still reach it within the
@@ -41,6 +43,7 @@ from mcap.writer import CompressionType, Writer
 
 from scythe_desktop import __version__
 from scythe_desktop.core import frames as core_frames
+from scythe_desktop.core.frames import HEADER_SIZE
 from scythe_desktop.core.layout import NODE_COLUMN_NAMES, NODE_STRIDE
 from scythe_desktop.core.swarm import NodeSwarm
 from scythe_desktop.engine.proposals import Proposal as EngineProposal
@@ -48,6 +51,7 @@ from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.wire import WireFrame
 from scythe_desktop.protocol.world_wire import WorldInfo, world_info_message
 from scythe_desktop.recording import defaults, schemas
+from scythe_desktop.recording.packing import Packer
 
 _NS: Final = 1_000_000_000
 _FLOAT32: Final = 7  # foxglove.PackedElementField.NumericType.FLOAT32
@@ -161,6 +165,7 @@ class Recorder:
         self._clock = clock
         self._on_flush = on_flush
         self._last_flush = clock()
+        self._packer = Packer()
         self._schema_ids: dict[str, int] = {}
         self._channel_ids: dict[str, int] = {}
         self._swarm = NodeSwarm()
@@ -181,7 +186,10 @@ class Recorder:
         msg = pb.Frame(seq=frame.seq, kind=cast("pb.FrameKind", frame.kind), base_seq=frame.base_seq,
                        tick=frame.tick, chunk_index=0, chunk_count=1, total_size=len(frame.payload),
                        payload=frame.payload)
-        self._add(topic, msg.SerializeToString(), log_time_ns, frame.seq)
+        data = msg.SerializeToString()
+        # payload is the Frame's last field, so its rows (after the 48-byte frame header) end the bytes.
+        rows = len(frame.payload) - HEADER_SIZE
+        self._add(topic, data, log_time_ns, frame.seq, rows_at=len(data) - rows if rows > 0 else len(data))
         if frame.kind == pb.KEYFRAME:
             self._on_keyframe(frame, log_time_ns)
         elif frame.kind == pb.DELTA:
@@ -275,7 +283,7 @@ class Recorder:
     def _channel(self, topic: str) -> int:
         channel_id = self._channel_ids.get(topic)
         if channel_id is None:
-            t = schemas.TOPICS[topic]
+            t = schemas.PACKED_TOPIC if topic in schemas.PACKING else schemas.TOPICS[topic]
             schema_id = self._schema_ids.get(t.schema_name)
             if schema_id is None:
                 schema_id = self._writer.register_schema(t.schema_name, "protobuf", t.schema_data)
@@ -284,13 +292,17 @@ class Recorder:
             self._channel_ids[topic] = channel_id
         return channel_id
 
-    def _add(self, topic: str, data: bytes, log_time_ns: int, sequence: int) -> None:
+    def _add(self, topic: str, data: bytes, log_time_ns: int, sequence: int, rows_at: int = 0) -> None:
+        """``rows_at``: where a frame's rows begin in ``data`` (packed topics transpose them)."""
         self._check_open()
         if log_time_ns < 0:
             raise ValueError(f"log time must be >= 0 ns, got {log_time_ns}")
         # Message.sequence is u32 in MCAP; the full u64 seq is in the Frame message itself.
+        sequence &= 0xFFFFFFFF
+        if topic in schemas.PACKING:
+            data = self._packer.pack(topic, data, log_time_ns, sequence, rows_at)
         self._writer.add_message(self._channel(topic), log_time=log_time_ns, data=data, publish_time=log_time_ns,
-                                 sequence=sequence & 0xFFFFFFFF)
+                                 sequence=sequence)
         self._last_log_time = max(self._last_log_time, log_time_ns)
         self.message_count += 1
         self._unflushed += 1
