@@ -27,7 +27,7 @@ from scythe_desktop.engine.scenario import load_scenario
 
 PAIR = Path(__file__).resolve().parents[1] / "resources" / "policies" / "adversarial"
 SEEKERS = ("random", "greedy", "greedy-reward", "static-grid", "rollout", "ppo", "brain", "adversarial brain")
-EVADERS = ("random", "evade-when-watched", "decoy", "trained")
+EVADERS = ("trained", "random", "evade-when-watched", "decoy")
 EQUAL_SPEND = ("greedy", "greedy-reward", "static-grid")
 FIGURES = ("seed_reward", "early_activations", "activations_evaded", "detections")
 
@@ -43,12 +43,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seeds", default="1000..1004")
     parser.add_argument("--ticks", type=int, default=200)
-    parser.add_argument("--json", type=Path, help="write every cell here")
+    parser.add_argument("--json", type=Path, help="write every cell here (after each evader's column)")
+    parser.add_argument("--evaders", default=",".join(EVADERS), help="columns, in this order")
     args = parser.parse_args()
     lo, hi = (int(v) for v in args.seeds.split(".."))
     seeds = list(range(lo, hi + 1))
     cells: dict[str, dict[str, dict[str, float]]] = {}
-    for evader in EVADERS:
+    evaders = args.evaders.split(",")
+    for evader in evaders:
         world = with_evader(load_scenario("adversarial"), "random" if evader == "trained" else evader)
         model = PAIR / "evader.pt" if evader == "trained" else None
         run = functools.partial(evaluate, scenario=world, seeds=seeds, ticks=args.ticks, jobs=args.jobs,
@@ -65,13 +67,13 @@ def main() -> None:
         names = (*SEEKERS, *(f"{n}@adversarial brain" for n in EQUAL_SPEND))
         cells[evader] = {n: {f: mean_of(rows, n, f) for f in (*FIGURES, "cost")} for n in names}
         cells[evader]["adversarial brain"]["spend_per_hour"] = rate
-    print("| seeker | " + " | ".join(f"{e}: reward / caught / evaded / detections" for e in EVADERS) + " |")
-    print("|---|" + "---|" * len(EVADERS))
-    for name in cells[EVADERS[0]]:
-        row = [" / ".join(_fmt(cells[e][name][f]) for f in FIGURES) for e in EVADERS]
+        if args.json:
+            args.json.write_text(json.dumps(cells, indent=1))
+    print("| seeker | " + " | ".join(f"{e}: reward / caught / evaded / detections" for e in evaders) + " |")
+    print("|---|" + "---|" * len(evaders))
+    for name in cells[evaders[0]]:
+        row = [" / ".join(_fmt(cells[e][name][f]) for f in FIGURES) for e in evaders]
         print(f"| `{name}` | " + " | ".join(row) + " |")
-    if args.json:
-        args.json.write_text(json.dumps(cells, indent=1))
 
 
 def _renamed(result: EpisodeResult, name: str) -> EpisodeResult:
