@@ -92,6 +92,8 @@ class WorldHost:
         self.world = world or self._restore() or World(scenario, seed)
         self._ticks_since_keyframe = 0
         self._evader_moves: deque[EvaderMove] = deque()  # the last EVADER_WINDOW_TICKS ticks' moves
+        #: The evader's moves of the tick last stepped: (kind, cluster id, lon, lat) each.
+        self.last_evader_moves: tuple[tuple[str, int, float, float], ...] = ()
         #: Filled in by the deployment backend: (status, last heartbeat, load) of an observer id.
         self.observer_status: Callable[[int], tuple[str, float, float]] = lambda _oid: ("running", 0.0, 0.0)
         self.backend_name = "simulated"
@@ -226,7 +228,8 @@ class WorldHost:
     def _remember_evader_moves(self, result: StepResult) -> None:
         if self.scenario.adversary is None:
             return
-        self._evader_moves.extend((result.tick, *move) for move in evader_moves(self.world, result))
+        self.last_evader_moves = evader_moves(self.world, result)
+        self._evader_moves.extend((result.tick, *move) for move in self.last_evader_moves)
         while self._evader_moves and self._evader_moves[0][0] <= result.tick - EVADER_WINDOW_TICKS:
             self._evader_moves.popleft()
 

@@ -28,7 +28,7 @@ from scythe_desktop.engine.rl.episode import EpisodeMeter
 from scythe_desktop.engine.scenario import Scenario
 from scythe_desktop.engine.world import StepResult
 from scythe_desktop.orchestrator.hub import FrameHub
-from scythe_desktop.orchestrator.world_host import WorldHost, evader_moves
+from scythe_desktop.orchestrator.world_host import WorldHost
 from scythe_desktop.protocol.proto.scythe.v1 import orchestrator_pb2 as pb
 from scythe_desktop.protocol.wire import WireFrame
 from scythe_desktop.recording import schemas
@@ -182,7 +182,7 @@ class Simulation:
             t = self.log_time_ns(host.tick)
             yield from self._drain()
             yield SimEvent(t, metrics=self._metrics(result), tick=host.tick)
-            moves = evader_moves(host.world, result)
+            moves = host.last_evader_moves
             if moves:
                 adversary = host.world.scenario.adversary
                 yield SimEvent(t, evader_moves=moves, evader=adversary.evader if adversary else "", tick=host.tick)
