@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -39,8 +40,21 @@ def start_sweep(config: Path, address: str, *more: str) -> subprocess.Popen[str]
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def checkpoints(store: Path) -> int:
-    return sum(1 for _ in store.glob("*/*/checkpoint_*"))
+def resumable_trials(store: Path, name: str) -> int:
+    """Unfinished trials whose checkpoint the sweep's saved experiment state records: what a restart (of a trial,
+    or of the whole sweep with --resume) restores from. A checkpoint directory on disk is not enough: the driver
+    writes the state after it has processed the trial's report, and syncs it to the storage after that."""
+    count = 0
+    for state in (store / name).glob("experiment_state-*.json"):
+        try:
+            trials = json.loads(state.read_text())["trial_data"]
+        except (OSError, ValueError, KeyError):  # mid-write: look again at the next poll
+            return 0
+        for trial, metadata in trials:
+            if json.loads(trial)["status"] != "TERMINATED" and re.search(r'"checkpoint_dir_name": "checkpoint_',
+                                                                         metadata):
+                count += 1
+    return count
 
 
 def finished(tmp_path: Path, name: str, proc: subprocess.Popen[str]) -> list[dict]:
@@ -60,7 +74,8 @@ def test_a_worker_node_killed_mid_sweep_only_restarts_its_trial(doomed_cluster: 
                                                                  tmp_path: Path) -> None:
     proc = start_sweep(sweep_file(tmp_path, "kill-node"), doomed_cluster.address)
     try:
-        wait_until(lambda: checkpoints(tmp_path / "store") >= 1, 600, "the sweep's first checkpoint")
+        # Both trials (one per node), so the one on the killed node has a checkpoint to restart from.
+        wait_until(lambda: resumable_trials(tmp_path / "store", "kill-node") >= 2, 600, "both trials' checkpoints")
         doomed_cluster.kill_worker(1)
         rows = finished(tmp_path, "kill-node", proc)
     finally:
@@ -72,8 +87,7 @@ def test_a_worker_node_killed_mid_sweep_only_restarts_its_trial(doomed_cluster: 
 def test_an_interrupted_sweep_resumes_from_its_checkpoints(cluster: LocalCluster, tmp_path: Path) -> None:
     config = sweep_file(tmp_path, "resume")
     proc = start_sweep(config, cluster.address)
-    # Two: the experiment state is saved after each checkpoint, so by the second the first is in it.
-    wait_until(lambda: checkpoints(tmp_path / "store") >= 2, 600, "the sweep's second checkpoint")
+    wait_until(lambda: resumable_trials(tmp_path / "store", "resume") >= 1, 600, "a checkpoint in the sweep's state")
     os.killpg(proc.pid, signal.SIGKILL)  # the driver dies; its trials end with it
     proc.wait(timeout=60)
     again = start_sweep(config, cluster.address, "--resume")
