@@ -98,7 +98,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_world_arguments(parser, "1000..1019", "never used in training", 200)
     parser.add_argument("--episodes", type=int, default=1, help="episodes per seed (default 1)")
-    parser.add_argument("--model", type=Path, default=None, help="policy file for ppo (default: the shipped one)")
+    parser.add_argument(
+        "--model", type=Path, default=None, help="network file of ppo and of brain's prior (default: the shipped one)"
+    )
     parser.add_argument("--csv", type=Path, default=None, help="write per-episode rows as CSV here")
     parser.add_argument("--json", type=Path, default=None, help="write summary and rows as JSON here")
     parser.add_argument(
@@ -170,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     total = len(args.policy) * len(args.seeds) * args.episodes
     with tqdm(total=total, unit="episode", disable=args.no_progress, file=sys.stderr) as bar:
         for name in args.policy:
-            kwargs = {"path": args.model} if name == "ppo" and args.model is not None else {}
+            kwargs = {"path": args.model} if name in ("ppo", "brain") and args.model is not None else {}
             try:
                 make_policy(name, **kwargs)  # fail before the first episode (e.g. a missing model file)
             except (FileNotFoundError, ValueError) as exc:
